@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# run.sh: the modnats vs nats-server benchmark driver.
+#
+# For each scenario it starts a fresh server process on a random loopback
+# port, runs mnbench (contrib/bench/mnbench.c) against it, stops it, and
+# alternates the two servers A B A B ... for --rounds rounds. It then prints
+# the median of each figure per server and a ratio oriented so that >1 always
+# means server A (modnats) wins: A/B for throughput, B/A for latency and
+# memory. Both servers get the same flags: -a 127.0.0.1 -p PORT [-c CONFIG].
+# Every step is bounded by a timeout, so a hung server cannot hang the run.
+# See docs/benchmarks.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SRC="$ROOT/contrib/bench/mnbench.c"
+
+SCALE=1
+ROUNDS=3
+ONLY=""
+SERVER_A="$ROOT/build/bin/modnats"
+SERVER_B=$(command -v nats-server 2>/dev/null || echo /usr/bin/nats-server)
+NAME_A=""
+NAME_B=""
+MNBENCH=""
+MD=""
+CONFIG=""
+RUN_TIMEOUT=120
+KEEP=0
+
+usage() {
+	cat <<EOF
+usage: contrib/bench/run.sh [options]
+  --scale X          multiply message counts (default 1: ~1-3 s per run)
+  --rounds N         rounds per server, alternating A B A B (default 3)
+  --only LIST        comma-separated scenarios (default: all):
+                     pub16 pub1k pubsub fanout8 queue4 reqrep wildcard idleconns
+  --server-a PATH    server A (default build/bin/modnats)
+  --server-b PATH    server B (default nats-server from PATH)
+  --name-a NAME      label for A in the table (default: file name)
+  --name-b NAME      label for B
+  --config FILE      pass -c FILE to both servers
+  --mnbench PATH     load generator to use (default: build it if needed)
+  --md FILE          also write the results as a markdown table to FILE
+  --timeout S        limit for one mnbench run (default 120)
+  --keep             keep server logs (printed path)
+Sanity check (both sides the reference server, ratios should be ~1.0):
+  contrib/bench/run.sh --server-a \$(command -v nats-server)
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--scale) SCALE=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--server-a) SERVER_A=$2; shift 2 ;;
+	--server-b) SERVER_B=$2; shift 2 ;;
+	--name-a) NAME_A=$2; shift 2 ;;
+	--name-b) NAME_B=$2; shift 2 ;;
+	--config) CONFIG=$2; shift 2 ;;
+	--mnbench) MNBENCH=$2; shift 2 ;;
+	--md) MD=$2; shift 2 ;;
+	--timeout) RUN_TIMEOUT=$2; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+for s in "$SERVER_A" "$SERVER_B"; do
+	[ -x "$s" ] || die "server not found or not executable: $s (build modnats first, or pass --server-a/--server-b)"
+done
+[ -z "$CONFIG" ] || [ -r "$CONFIG" ] || die "cannot read config $CONFIG"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive integer"
+
+# The generator: given, or from a CMake build, or compiled here on the spot.
+if [ -z "$MNBENCH" ]; then
+	if [ -x "$ROOT/build/bin/mnbench" ] && [ "$ROOT/build/bin/mnbench" -nt "$SRC" ]; then
+		MNBENCH="$ROOT/build/bin/mnbench"
+	else
+		MNBENCH="${TMPDIR:-/tmp}/mnbench-$(id -u)/mnbench"
+		if [ ! -x "$MNBENCH" ] || [ "$SRC" -nt "$MNBENCH" ]; then
+			mkdir -p "$(dirname "$MNBENCH")"
+			echo "building $MNBENCH" >&2
+			"${CC:-cc}" -O2 -Wall -Wextra -pthread "$SRC" -o "$MNBENCH.tmp" || die "cannot build mnbench"
+			mv "$MNBENCH.tmp" "$MNBENCH"
+		fi
+	fi
+fi
+[ -x "$MNBENCH" ] || die "mnbench not found: $MNBENCH"
+
+# 5,000 idle connections need more descriptors than the usual 1024 soft limit;
+# servers started below inherit this.
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 5200 ]; then
+	echo "run.sh: warning: ulimit -n is $(ulimit -n); idleconns needs > 5000" >&2
+fi
+
+base() { basename "$1"; }
+[ -n "$NAME_A" ] || NAME_A=$(base "$SERVER_A")
+[ -n "$NAME_B" ] || NAME_B=$(base "$SERVER_B")
+if [ "$NAME_A" = "$NAME_B" ]; then NAME_A="$NAME_A (A)"; NAME_B="$NAME_B (B)"; fi
+
+mapfile -t ALL < <("$MNBENCH" --list)
+if [ -n "$ONLY" ]; then
+	IFS=, read -r -a SCENARIOS <<<"$ONLY"
+	for s in "${SCENARIOS[@]}"; do
+		printf '%s\n' "${ALL[@]}" | grep -qx -- "$s" || die "unknown scenario $s (have: ${ALL[*]})"
+	done
+else
+	SCENARIOS=("${ALL[@]}")
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mnbench-run.XXXXXX")
+SRV_PID=""
+cleanup() {
+	if [ -n "$SRV_PID" ]; then kill -KILL "$SRV_PID" 2>/dev/null || true; fi
+	if [ "$KEEP" = 1 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+server_version() {
+	local v
+	v=$(timeout 3 "$1" --version 2>&1 | head -n 1) || true
+	echo "${v:-$1}"
+}
+
+# Starts server $1 with log $2; sets SRV_PID and SRV_PORT.
+start_server() {
+	SRV_PORT=$("$MNBENCH" --free-port)
+	local args=(-a 127.0.0.1 -p "$SRV_PORT")
+	[ -z "$CONFIG" ] || args+=(-c "$CONFIG")
+	"$1" "${args[@]}" >"$2" 2>&1 &
+	SRV_PID=$!
+}
+
+stop_server() {
+	[ -n "$SRV_PID" ] || return 0
+	kill -TERM "$SRV_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 50); do
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$SRV_PID" 2>/dev/null || true
+	wait "$SRV_PID" 2>/dev/null || true
+	SRV_PID=""
+}
+
+declare -A VALS LABEL UNIT BETTER FAILS
+METRICS=()
+NFAIL=0
+
+# run_one SCENARIO SIDE(A|B) SERVER ROUND
+run_one() {
+	local scen=$1 side=$2 srv=$3 round=$4
+	local log="$WORK/$scen.$side.$round.server.log" out="$WORK/$scen.$side.$round.out"
+	start_server "$srv" "$log"
+	local rc=0
+	timeout -k 5 "$((RUN_TIMEOUT + 15))" "$MNBENCH" --scenario "$scen" --port "$SRV_PORT" \
+		--pid "$SRV_PID" --scale "$SCALE" --timeout "$RUN_TIMEOUT" >"$out" 2>"$out.err" || rc=$?
+	if ! kill -0 "$SRV_PID" 2>/dev/null; then
+		echo "  server $side exited during the run" >>"$out.err"
+		[ "$rc" != 0 ] || rc=1
+	fi
+	stop_server
+	if [ "$rc" != 0 ]; then
+		FAILS[$scen.$side]=1
+		NFAIL=$((NFAIL + 1))
+		echo "  [$scen] round $round $side: FAILED (rc $rc)" >&2
+		sed 's/^/    | /' "$out.err" >&2
+		tail -n 5 "$log" | sed 's/^/    server| /' >&2
+		return 0
+	fi
+	local key label value unit better summary=""
+	while IFS='|' read -r key label value unit better; do
+		key=${key#METRIC }
+		if [ -z "${LABEL[$key]+x}" ]; then
+			METRICS+=("$key")
+			LABEL[$key]=$label UNIT[$key]=$unit BETTER[$key]=$better
+		fi
+		VALS[$key.$side]="${VALS[$key.$side]:-} $value"
+		summary+=" $key=$value"
+	done < <(grep '^METRIC ' "$out")
+	echo "  [$scen] round $round $side:$summary" >&2
+}
+
+# median of the numbers in $1; spread = (max-min)/median in percent.
+stats() {
+	tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "- -"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			s = (m != 0) ? 100 * (v[NR] - v[1]) / m : 0
+			printf "%.6g %.0f\n", m, s
+		}'
+}
+
+fmt() { # value unit
+	awk -v v="$1" -v u="$2" 'BEGIN {
+		if (v == "-") { print "FAIL"; exit }
+		if (u ~ /\/s$/ && v >= 1e6) printf "%.2f M %s\n", v / 1e6, u
+		else if (u ~ /\/s$/ && v >= 1e4) printf "%.0f k %s\n", v / 1e3, u
+		else if (u == "KiB" && v >= 10240) printf "%.1f MiB\n", v / 1024
+		else if (v >= 100) printf "%.0f %s\n", v, u
+		else printf "%.1f %s\n", v, u
+	}'
+}
+
+echo "mnbench: $MNBENCH; A = $SERVER_A; B = $SERVER_B; scale $SCALE, $ROUNDS rounds" >&2
+T_START=$(date +%s)
+for scen in "${SCENARIOS[@]}"; do
+	for r in $(seq "$ROUNDS"); do
+		run_one "$scen" A "$SERVER_A" "$r"
+		run_one "$scen" B "$SERVER_B" "$r"
+	done
+done
+T_END=$(date +%s)
+
+HEADER="ratio: >1 means $NAME_A wins (A/B for throughput, B/A for latency and memory); medians of $ROUNDS rounds, spread = (max-min)/median"
+ROWS=()
+for key in "${METRICS[@]}"; do
+	read -r ma sa <<<"$(stats "${VALS[$key.A]:-}")"
+	read -r mb sb <<<"$(stats "${VALS[$key.B]:-}")"
+	better=${BETTER[$key]}
+	ratio=$(awk -v a="$ma" -v b="$mb" -v hb="$better" 'BEGIN {
+		if (a == "-" || b == "-" || a <= 0 || b <= 0) { print "-"; exit }
+		printf "%.2f\n", (hb == "higher") ? a / b : b / a }')
+	dir="higher is better"; [ "$better" = higher ] || dir="lower is better"
+	[ "$sa" = - ] || sa="$sa%"
+	[ "$sb" = - ] || sb="$sb%"
+	ROWS+=("${LABEL[$key]}|$(fmt "$ma" "${UNIT[$key]}")|$(fmt "$mb" "${UNIT[$key]}")|$ratio|$dir|$sa / $sb")
+done
+for k in $( ((NFAIL == 0)) || printf '%s\n' "${!FAILS[@]}" | sort -u); do
+	ROWS+=("${k%.*} (failed on ${k##*.})|-|-|-|-|-")
+done
+
+echo
+echo "$HEADER"
+printf '%-40s %16s %16s %7s  %-17s %s\n' "scenario" "$NAME_A" "$NAME_B" "ratio" "" "spread A / B"
+for row in "${ROWS[@]}"; do
+	IFS='|' read -r l a b x d s <<<"$row"
+	printf '%-40s %16s %16s %7s  %-17s %s\n' "$l" "$a" "$b" "$x" "($d)" "$s"
+done
+
+if [ -n "$MD" ]; then
+	{
+		echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),"
+		echo "scale $SCALE, $ROUNDS rounds, $((T_END - T_START)) s. A: \`$(server_version "$SERVER_A")\`, B: \`$(server_version "$SERVER_B")\`."
+		echo "$HEADER."
+		echo
+		echo "| scenario | $NAME_A | $NAME_B | ratio | | spread A / B |"
+		echo "|---|---:|---:|---:|---|---:|"
+		for row in "${ROWS[@]}"; do
+			IFS='|' read -r l a b x d s <<<"$row"
+			echo "| $l | $a | $b | $x | $d | $s |"
+		done
+	} >"$MD"
+	echo "markdown written to $MD" >&2
+fi
+[ "$NFAIL" = 0 ]
