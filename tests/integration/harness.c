@@ -178,6 +178,8 @@ static bool probe_ready(int port)
     return ok;
 }
 
+bool it_port_accepting(int port) { return probe_ready(port); }
+
 static bool reap(it_server *s, int options)
 {
     int st;
@@ -255,6 +257,20 @@ static bool spawn(it_server *s)
     return false;
 }
 
+/* Does the server's log mention this (case-insensitive)? */
+static bool log_mentions(const it_server *s, const char *what)
+{
+    FILE *f = fopen(s->log, "r");
+    if (!f)
+        return false;
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strcasestr(line, what) != NULL;
+    fclose(f);
+    return found;
+}
+
 static void start_or_fail(it_server *s, bool may_change_port)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -266,7 +282,7 @@ static void start_or_fail(it_server *s, bool may_change_port)
             reap(s, 0);
         }
         it_server_print_log(s, 40);
-        if (!died || !may_change_port)
+        if (!died || !may_change_port || !log_mentions(s, "in use"))
             fail_msg("server did not come up on port %d (log: %s)", s->port, s->log);
         s->port = free_port();   /* most likely the port got taken: retry */
     }
@@ -523,13 +539,19 @@ static ssize_t raw_read_some(it_raw *r, int timeout_ms)
     return n;
 }
 
-it_raw *it_raw_open(int port, int rcvbuf)
+it_raw *it_raw_connect(int port, int rcvbuf)
 {
     it_raw *r = calloc(1, sizeof *r);
     r->fd = tcp_connect(port, rcvbuf);
     if (r->fd < 0)
         fail_msg("raw connect to port %d: %s", port, strerror(errno));
     raw_append(r, "", 0);
+    return r;
+}
+
+it_raw *it_raw_open(int port, int rcvbuf)
+{
+    it_raw *r = it_raw_connect(port, rcvbuf);
     if (!it_raw_expect(r, "\r\n", 5000) || strncmp(r->buf, "INFO ", 5) != 0) {
         it_raw_dump(r, "raw connection");
         fail_msg("no INFO line from the server on port %d", port);

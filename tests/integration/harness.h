@@ -78,6 +78,9 @@ bool it_server_exit_clean(const it_server *s);
 
 void it_server_print_log(const it_server *s, int lines);
 
+/* Does 127.0.0.1:port accept a connection and send INFO (within 2 s)? */
+bool it_port_accepting(int port);
+
 /* cmocka fixtures: setup makes a temp dir; teardown stops every server the
  * test started, prints logs if the test did not reach it_ok() or a server
  * exited abnormally, and fails the test in the latter case. */
@@ -99,6 +102,10 @@ typedef struct it_raw {
     bool   closed;       /* peer closed (EOF or reset) */
     char  *info;         /* the first INFO line's JSON */
 } it_raw;
+
+/* Connect to 127.0.0.1:port without waiting for anything (rcvbuf as
+ * below).  Fails the test if the TCP connect fails. */
+it_raw *it_raw_connect(int port, int rcvbuf);
 
 /* Connect to 127.0.0.1:port, read the INFO line.  rcvbuf > 0 sets
  * SO_RCVBUF before connecting.  Fails the test on error. */
