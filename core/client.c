@@ -1,0 +1,935 @@
+/*
+ * client.c - one client connection: reading, the protocol verbs, delivery
+ * of messages to subscribers, and writing.
+ *
+ * The owner worker reads the socket, feeds the parser and handles every
+ * verb.  Delivery (deliver_one) runs on whichever worker received the
+ * publish: it appends MSG/HMSG frames to the subscriber's outbound buffer
+ * under the subscriber's lock and puts the subscriber on its own flush list;
+ * at the end of its loop turn that worker writes each listed client's
+ * buffer once.  See server.h for which fields each thread may touch.
+ */
+#include "server.h"
+#include "json.h"
+#include "log.h"
+#include "qsbr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define OBUF_MIN        1024
+#define OBUF_KEEP_MAX   (64 * 1024)   /* larger buffers are freed once drained */
+#define SIDS_MIN_BUCKETS 8
+
+static const mn_parser_cb client_cb;
+
+/* ---------------------------------------------------------------- output */
+
+/* Make room for n more bytes of output.  c->lock held. */
+static int out_reserve(mn_client *c, size_t n)
+{
+    if (c->olen + n <= c->ocap)
+        return MN_OK;
+    if (c->ooff > 0) {
+        memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+        c->olen -= c->ooff;
+        c->ooff = 0;
+        if (c->olen + n <= c->ocap)
+            return MN_OK;
+    }
+    size_t cap = c->ocap ? c->ocap : OBUF_MIN;
+    while (cap < c->olen + n)
+        cap *= 2;
+    char *nb = realloc(c->obuf, cap);
+    if (!nb)
+        return MN_ENOMEM;
+    c->obuf = nb;
+    c->ocap = cap;
+    return MN_OK;
+}
+
+static inline void out_put(mn_client *c, const void *p, size_t n)
+{
+    memcpy(c->obuf + c->olen, p, n);
+    c->olen += n;
+}
+
+/* Queue this client for a write at the end of the current worker's turn.
+ * c->lock held.  `w` is the worker running now. */
+static inline void queue_flush(mn_worker *w, mn_client *c)
+{
+    if (!c->flush_queued) {
+        c->flush_queued = true;
+        mn_worker_schedule_flush(w, c);
+    }
+}
+
+/* Append raw protocol bytes from the owner thread. */
+static void send_raw(mn_client *c, const char *p, size_t n)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!c->closed && out_reserve(c, n) == MN_OK) {
+        out_put(c, p, n);
+        queue_flush(c->w, c);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+#define SEND_LIT(c, s) send_raw((c), (s), sizeof(s) - 1)
+
+static void send_err(mn_client *c, const char *err)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "-ERR '%s'\r\n", err);
+    if (n > 0)
+        send_raw(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void arm_out(mn_client *c, bool on)
+{
+    struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c };
+    if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+        c->want_out = on;
+}
+
+/* Write as much pending output as the socket takes.  c->lock held. */
+static void write_locked(mn_client *c)
+{
+    bool progress = false;
+    while (c->ooff < c->olen) {
+        ssize_t n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->ooff += (size_t)n;
+            progress = true;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        /* A hard error: drop the output; the owner sees the socket fail on
+         * its next read and closes the connection. */
+        c->ooff = c->olen;
+        break;
+    }
+    if (c->ooff == c->olen) {
+        c->ooff = c->olen = 0;
+        c->stall_ms = 0;
+        if (c->ocap > OBUF_KEEP_MAX) {
+            free(c->obuf);
+            c->obuf = NULL;
+            c->ocap = 0;
+        }
+        if (c->want_out)
+            arm_out(c, false);
+        return;
+    }
+    if (progress || c->stall_ms == 0)
+        c->stall_ms = mn_now_ms();
+    if (!c->want_out)
+        arm_out(c, true);
+}
+
+void mn_client_flush(mn_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->flush_queued = false;
+    if (!c->closed)
+        write_locked(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void mn_client_on_writable(mn_client *c)
+{
+    mn_client_flush(c);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void mn_client_ref(mn_client *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+static void client_free(void *p)
+{
+    mn_client *c = p;
+    pthread_mutex_destroy(&c->lock);
+    free(c->obuf);
+    free(c->name);
+    free(c->lang);
+    free(c->version);
+    free(c);
+}
+
+void mn_client_unref(mn_client *c)
+{
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+        mn_qsbr_retire(c, client_free);
+}
+
+bool mn_client_is_closed(mn_client *c)
+{
+    return c->state == MN_CS_CLOSED;
+}
+
+mn_client *mn_client_new(mn_worker *w, int fd)
+{
+    mn_server *s = w->srv;
+    mn_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->w = w;
+    c->srv = s;
+    c->acc = s->gacc;
+    c->fd = fd;
+    c->cid = atomic_fetch_add(&s->next_cid, 1) + 1;
+    c->echo = true;
+    c->proto = 0;
+    atomic_store(&c->refs, 1);
+    pthread_mutex_init(&c->lock, NULL);
+    mn_parser_init(&c->parser, (size_t)s->opts.max_control_line,
+                   (size_t)atomic_load(&s->max_payload));
+    c->start_ms = c->last_in_ms = c->last_ping_ms = w->now_ms;
+
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, c->ip, sizeof(c->ip));
+            c->rport = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, c->ip, sizeof(c->ip));
+            c->rport = ntohs(a->sin6_port);
+        }
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        mn_error("epoll_ctl: %s", strerror(errno));
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
+    c->next = w->clients;
+    if (w->clients)
+        w->clients->prev = c;
+    w->clients = c;
+    w->nclients++;
+
+    char info[2048];
+    size_t n = mn_server_info(s, c, atomic_load(&s->lame_duck), info, sizeof(info));
+    if (n > 0)
+        send_raw(c, info, n);
+    mn_debug("%s:%d - cid:%llu - Client connection created", c->ip, c->rport,
+             (unsigned long long)c->cid);
+    return c;
+}
+
+/* ---------------------------------------------------------- subscriptions */
+
+static uint32_t sid_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static mn_csub *sid_find(mn_client *c, const char *sid, size_t len)
+{
+    if (!c->sids)
+        return NULL;
+    mn_csub *cs = c->sids[sid_hash(sid, len) & (c->nsids_buckets - 1)];
+    for (; cs; cs = cs->hnext)
+        if (cs->sid_len == len && memcmp(cs->sid, sid, len) == 0)
+            return cs;
+    return NULL;
+}
+
+static int sid_insert(mn_client *c, mn_csub *cs)
+{
+    if (c->nsubs + 1 > c->nsids_buckets * 2 || !c->sids) {
+        uint32_t nb = c->nsids_buckets ? c->nsids_buckets * 4 : SIDS_MIN_BUCKETS;
+        mn_csub **t = calloc(nb, sizeof(*t));
+        if (!t)
+            return MN_ENOMEM;
+        for (uint32_t i = 0; i < c->nsids_buckets; i++) {
+            mn_csub *e = c->sids[i];
+            while (e) {
+                mn_csub *nx = e->hnext;
+                uint32_t b = sid_hash(e->sid, e->sid_len) & (nb - 1);
+                e->hnext = t[b];
+                t[b] = e;
+                e = nx;
+            }
+        }
+        free(c->sids);
+        c->sids = t;
+        c->nsids_buckets = nb;
+    }
+    uint32_t b = sid_hash(cs->sid, cs->sid_len) & (c->nsids_buckets - 1);
+    cs->hnext = c->sids[b];
+    c->sids[b] = cs;
+    c->nsubs++;
+    return MN_OK;
+}
+
+/* Unlink exactly this csub from the sid hash, if it is there. */
+static bool sid_unlink(mn_client *c, mn_csub *cs)
+{
+    if (!c->sids)
+        return false;
+    mn_csub **pp = &c->sids[sid_hash(cs->sid, cs->sid_len) & (c->nsids_buckets - 1)];
+    for (; *pp; pp = &(*pp)->hnext) {
+        if (*pp == cs) {
+            *pp = cs->hnext;
+            c->nsubs--;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void csub_free(void *p)
+{
+    free(p);
+}
+
+/* Take cs out of routing if nobody did yet.  Returns true when this call
+ * did it (and so owns retiring cs). */
+static bool csub_unroute(mn_csub *cs)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&cs->removed, &expect, 1))
+        return false;
+    mn_sublist_remove(cs->c->acc->sl, &cs->sub);
+    return true;
+}
+
+/* Subs that reached their auto-unsubscribe maximum: forget their sids. */
+static void drain_dead(mn_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    mn_csub *d = c->dead;
+    c->dead = NULL;
+    pthread_mutex_unlock(&c->lock);
+    while (d) {
+        mn_csub *nx = d->dead_next;
+        sid_unlink(c, d);
+        mn_qsbr_retire(d, csub_free);
+        d = nx;
+    }
+}
+
+static void task_drain_dead(mn_worker *w, void *arg)
+{
+    mn_client *c = arg;
+    if (c->state != MN_CS_CLOSED)
+        drain_dead(c);
+    mn_client_unref(c);
+}
+
+/* ------------------------------------------------------------- closing */
+
+static void task_close_slow(mn_worker *w, void *arg)
+{
+    mn_client *c = arg;
+    if (c->state != MN_CS_CLOSED) {
+        atomic_fetch_add(&c->srv->slow_consumers, 1);
+        mn_notice("%s:%d - cid:%llu - Slow Consumer Detected", c->ip, c->rport,
+                  (unsigned long long)c->cid);
+        mn_client_close(c, "Slow Consumer");
+    }
+    mn_client_unref(c);
+}
+
+void mn_client_close(mn_client *c, const char *err)
+{
+    if (c->state == MN_CS_CLOSED)
+        return;
+    c->state = MN_CS_CLOSED;
+    mn_worker *w = c->w;
+    mn_server *s = c->srv;
+
+    pthread_mutex_lock(&c->lock);
+    if (err) {
+        char buf[512];
+        int n = snprintf(buf, sizeof(buf), "-ERR '%s'\r\n", err);
+        if (n > 0 && (size_t)n < sizeof(buf) && out_reserve(c, (size_t)n) == MN_OK)
+            out_put(c, buf, (size_t)n);
+    }
+    /* One last non-blocking attempt to deliver what is queued (the -ERR). */
+    write_locked(c);
+    c->closed = true;
+    int fd = c->fd;
+    c->fd = -1;
+    mn_csub *dead = c->dead;
+    c->dead = NULL;
+    pthread_mutex_unlock(&c->lock);
+
+    if (fd >= 0) {
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+        shutdown(fd, SHUT_WR);
+        /* Drain what the peer already sent, so close() sends FIN, not a
+         * reset that could destroy the -ERR before the client reads it. */
+        char junk[4096];
+        for (int i = 0; i < 16; i++)
+            if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+                break;
+        close(fd);
+    }
+
+    while (dead) {
+        mn_csub *nx = dead->dead_next;
+        sid_unlink(c, dead);
+        mn_qsbr_retire(dead, csub_free);
+        dead = nx;
+    }
+    for (uint32_t i = 0; i < c->nsids_buckets; i++) {
+        mn_csub *cs = c->sids[i];
+        while (cs) {
+            mn_csub *nx = cs->hnext;
+            /* Lost races mean a deliverer took it out and retires it. */
+            if (csub_unroute(cs))
+                mn_qsbr_retire(cs, csub_free);
+            cs = nx;
+        }
+    }
+    free(c->sids);
+    c->sids = NULL;
+    c->nsids_buckets = 0;
+    c->nsubs = 0;
+    mn_parser_free(&c->parser);
+
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    w->nclients--;
+    atomic_fetch_sub(&s->nclients, 1);
+    mn_debug("%s:%d - cid:%llu - Client connection closed%s%s", c->ip, c->rport,
+             (unsigned long long)c->cid, err ? ": " : "", err ? err : "");
+    mn_client_unref(c);
+}
+
+/* --------------------------------------------------------------- delivery */
+
+/* Append one message for subscription cs.  Runs on worker w, any worker.
+ * Returns true when the message was queued. */
+static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
+                        const char *subj, size_t slen,
+                        const char *reply, size_t rlen,
+                        const char *data, size_t hlen, size_t total)
+{
+    mn_client *c = cs->c;
+    if (c == pub && !pub->echo)
+        return false;
+
+    pthread_mutex_lock(&c->lock);
+    if (MN_UNLIKELY(c->closed || c->slow ||
+                    (cs->max && atomic_load_explicit(&cs->delivered, memory_order_relaxed) >= cs->max))) {
+        pthread_mutex_unlock(&c->lock);
+        return false;
+    }
+    bool hdrs = hlen > 0 && c->headers;
+    const char *body = data;
+    size_t blen = total;
+    if (hlen > 0 && !hdrs) {
+        /* The subscriber does not understand headers: strip them. */
+        body = data + hlen;
+        blen = total - hlen;
+    }
+    /* "HMSG " subj " " sid [" " reply] [" " hlen] " " total "\r\n" body "\r\n" */
+    size_t need = 5 + slen + 1 + cs->sid_len + (rlen ? rlen + 1 : 0) + 22 + 22 + 2 + blen + 2;
+    size_t pending = c->olen - c->ooff;
+    if (MN_UNLIKELY(pending + need > (size_t)atomic_load_explicit(&c->srv->max_pending, memory_order_relaxed))) {
+        c->slow = true;
+        pthread_mutex_unlock(&c->lock);
+        mn_client_ref(c);
+        mn_worker_post(c->w, task_close_slow, c);
+        return false;
+    }
+    if (MN_UNLIKELY(out_reserve(c, need) != MN_OK)) {
+        pthread_mutex_unlock(&c->lock);
+        return false;
+    }
+    char *p = c->obuf + c->olen;
+    if (hdrs) {
+        memcpy(p, "HMSG ", 5);
+        p += 5;
+    } else {
+        memcpy(p, "MSG ", 4);
+        p += 4;
+    }
+    memcpy(p, subj, slen);
+    p += slen;
+    *p++ = ' ';
+    memcpy(p, cs->sid, cs->sid_len);
+    p += cs->sid_len;
+    *p++ = ' ';
+    if (rlen) {
+        memcpy(p, reply, rlen);
+        p += rlen;
+        *p++ = ' ';
+    }
+    char num[24];
+    if (hdrs) {
+        int k = 0;
+        size_t v = hlen;
+        do { num[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+        while (k) *p++ = num[--k];
+        *p++ = ' ';
+    }
+    {
+        int k = 0;
+        size_t v = blen;
+        do { num[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+        while (k) *p++ = num[--k];
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    memcpy(p, body, blen);
+    p += blen;
+    *p++ = '\r';
+    *p++ = '\n';
+    c->olen = (size_t)(p - c->obuf);
+    c->out_msgs++;
+    c->out_bytes += blen;
+
+    bool reached = false;
+    if (cs->max) {
+        uint64_t d = atomic_fetch_add_explicit(&cs->delivered, 1, memory_order_relaxed) + 1;
+        reached = d == cs->max;
+    } else {
+        atomic_fetch_add_explicit(&cs->delivered, 1, memory_order_relaxed);
+    }
+    queue_flush(w, c);
+    pthread_mutex_unlock(&c->lock);
+
+    if (MN_UNLIKELY(reached) && csub_unroute(cs)) {
+        /* We took it out of routing, so we hand it to the owner to forget
+         * its sid and retire it (or retire it ourselves if closed). */
+        pthread_mutex_lock(&c->lock);
+        if (c->closed) {
+            pthread_mutex_unlock(&c->lock);
+            mn_qsbr_retire(cs, csub_free);
+        } else {
+            bool first = c->dead == NULL;
+            cs->dead_next = c->dead;
+            c->dead = cs;
+            pthread_mutex_unlock(&c->lock);
+            if (first) {
+                mn_client_ref(c);
+                mn_worker_post(c->w, task_drain_dead, c);
+            }
+        }
+    }
+    return true;
+}
+
+static size_t xorshift(mn_worker *w)
+{
+    uint64_t x = w->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    w->rng = x;
+    return (size_t)x;
+}
+
+/* The subscription of client c that a reply subject would reach, if any. */
+static mn_csub *own_sub_for(mn_worker *w, mn_client *c, const char *reply, size_t rlen)
+{
+    const mn_result *r = mn_match_cache_get(mn_worker_cache(w, c->acc), reply, rlen);
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < r->npsubs; i++)
+        if (((mn_csub *)r->psubs[i])->c == c)
+            return (mn_csub *)r->psubs[i];
+    for (size_t g = 0; g < r->nqgroups; g++)
+        for (size_t i = 0; i < r->qgroups[g].n; i++)
+            if (((mn_csub *)r->qgroups[g].subs[i])->c == c)
+                return (mn_csub *)r->qgroups[g].subs[i];
+    return NULL;
+}
+
+/* Route one message published by client pub (any worker: the one running). */
+static void route_msg(mn_client *pub, const char *subj, size_t slen,
+                      const char *reply, size_t rlen,
+                      const char *data, size_t hlen, size_t total)
+{
+    mn_worker *w = pub->w;
+    const mn_result *r = mn_match_cache_get(mn_worker_cache(w, pub->acc), subj, slen);
+    w->in_msgs++;
+    w->in_bytes += total;
+    pub->in_msgs++;
+    pub->in_bytes += total;
+    if (MN_UNLIKELY(!r))
+        return;
+    size_t delivered = 0;
+    for (size_t i = 0; i < r->npsubs; i++)
+        delivered += deliver_one(w, pub, (mn_csub *)r->psubs[i], subj, slen, reply, rlen,
+                                 data, hlen, total);
+    for (size_t g = 0; g < r->nqgroups; g++) {
+        const mn_qgroup *qg = &r->qgroups[g];
+        if (qg->n == 0)
+            continue;
+        /* One member per group: start at a random one, move on past
+         * members that cannot take it (closing, slow, echo). */
+        size_t start = xorshift(w) % qg->n;
+        for (size_t k = 0; k < qg->n; k++) {
+            mn_csub *cs = (mn_csub *)qg->subs[(start + k) % qg->n];
+            if (deliver_one(w, pub, cs, subj, slen, reply, rlen, data, hlen, total)) {
+                delivered++;
+                break;
+            }
+        }
+    }
+    w->out_msgs += delivered;
+    if (r->npsubs == 0 && r->nqgroups == 0 && rlen && pub->no_responders && pub->headers) {
+        mn_csub *own = own_sub_for(w, pub, reply, rlen);
+        if (own) {
+            static const char hdr[] = "NATS/1.0 503\r\n\r\n";
+            deliver_one(w, NULL, own, reply, rlen, NULL, 0, hdr, sizeof(hdr) - 1, sizeof(hdr) - 1);
+        }
+    }
+}
+
+/* -------------------------------------------------------------- verbs */
+
+#define CHECK_CONNECTED(c)                                                   \
+    do {                                                                     \
+        if (MN_UNLIKELY((c)->state != MN_CS_CONNECTED) && (c)->srv->auth_required) { \
+            mn_client_close((c), "Authorization Violation");                 \
+            return MN_ECLOSED;                                               \
+        }                                                                    \
+    } while (0)
+
+static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
+{
+    mn_client *c = ud;
+    CHECK_CONNECTED(c);
+    if (MN_UNLIKELY(c->pedantic) && !mn_subject_valid_literal(a->subject, a->subject_len)) {
+        send_err(c, "Invalid Publish Subject");
+        return MN_OK;
+    }
+    route_msg(c, a->subject, a->subject_len, a->reply, a->reply_len,
+              payload, a->hdr_len, a->total_len);
+    if (MN_UNLIKELY(c->verbose))
+        SEND_LIT(c, "+OK\r\n");
+    return MN_OK;
+}
+
+static int on_sub(void *ud, const mn_sub_args *a)
+{
+    mn_client *c = ud;
+    CHECK_CONNECTED(c);
+    if (!mn_subject_valid_sub(a->subject, a->subject_len) ||
+        (a->queue_len && !mn_subject_valid_literal(a->queue, a->queue_len))) {
+        send_err(c, "Invalid Subject");
+        return MN_OK;
+    }
+    if (sid_find(c, a->sid, a->sid_len)) {
+        /* nats-server ignores a SUB that reuses a live sid. */
+        if (c->verbose)
+            SEND_LIT(c, "+OK\r\n");
+        return MN_OK;
+    }
+    int max_subs = atomic_load(&c->srv->max_subs);
+    if (max_subs > 0 && c->nsubs >= (uint32_t)max_subs) {
+        send_err(c, "maximum subscriptions exceeded");
+        return MN_OK;
+    }
+    size_t sz = sizeof(mn_csub) + a->subject_len + 1 + a->queue_len + 1 + a->sid_len + 1;
+    mn_csub *cs = calloc(1, sz);
+    if (!cs) {
+        mn_client_close(c, "Out of Memory");
+        return MN_ECLOSED;
+    }
+    char *p = (char *)(cs + 1);
+    memcpy(p, a->subject, a->subject_len);
+    p[a->subject_len] = 0;
+    cs->sub.subject = p;
+    cs->sub.subject_len = (uint32_t)a->subject_len;
+    p += a->subject_len + 1;
+    if (a->queue_len) {
+        memcpy(p, a->queue, a->queue_len);
+        p[a->queue_len] = 0;
+        cs->sub.queue = p;
+        cs->sub.queue_len = (uint32_t)a->queue_len;
+        p += a->queue_len + 1;
+    }
+    memcpy(p, a->sid, a->sid_len);
+    p[a->sid_len] = 0;
+    cs->sid = p;
+    cs->sid_len = (uint32_t)a->sid_len;
+    cs->sub.weight = 1;
+    cs->sub.owner = c;
+    cs->sub.ctx = cs;
+    cs->c = c;
+    if (mn_sublist_insert(c->acc->sl, &cs->sub) != MN_OK) {
+        free(cs);
+        send_err(c, "Invalid Subject");
+        return MN_OK;
+    }
+    if (sid_insert(c, cs) != MN_OK) {
+        csub_unroute(cs);
+        mn_qsbr_retire(cs, csub_free);
+        mn_client_close(c, "Out of Memory");
+        return MN_ECLOSED;
+    }
+    if (c->verbose)
+        SEND_LIT(c, "+OK\r\n");
+    return MN_OK;
+}
+
+static int on_unsub(void *ud, const char *sid, size_t sid_len, uint64_t max)
+{
+    mn_client *c = ud;
+    CHECK_CONNECTED(c);
+    mn_csub *cs = sid_find(c, sid, sid_len);
+    if (cs) {
+        bool now = true;
+        if (max > 0) {
+            pthread_mutex_lock(&c->lock);
+            if (atomic_load(&cs->delivered) < max) {
+                cs->max = max;
+                now = false;
+            }
+            pthread_mutex_unlock(&c->lock);
+        }
+        if (now) {
+            sid_unlink(c, cs);
+            if (csub_unroute(cs))
+                mn_qsbr_retire(cs, csub_free);
+            /* else: a deliverer hit the max and queued it on c->dead;
+             * drain_dead retires it. */
+        }
+    }
+    if (c->verbose)
+        SEND_LIT(c, "+OK\r\n");
+    return MN_OK;
+}
+
+static int on_ping(void *ud)
+{
+    mn_client *c = ud;
+    SEND_LIT(c, "PONG\r\n");
+    return MN_OK;
+}
+
+static int on_pong(void *ud)
+{
+    mn_client *c = ud;
+    c->pings_out = 0;
+    return MN_OK;
+}
+
+static int on_ok(void *ud)
+{
+    MN_UNUSED(ud);
+    return MN_OK;
+}
+
+static int on_err(void *ud, const char *msg, size_t len)
+{
+    mn_client *c = ud;
+    mn_debug("%s:%d - cid:%llu - Client sent -ERR %.*s", c->ip, c->rport,
+             (unsigned long long)c->cid, (int)len, msg);
+    return MN_OK;
+}
+
+static int on_info(void *ud, const char *json, size_t len)
+{
+    /* Clients do not send INFO; nats-server ignores it from clients. */
+    MN_UNUSED(ud);
+    MN_UNUSED(json);
+    MN_UNUSED(len);
+    return MN_OK;
+}
+
+/* A string member as a NUL-terminated heap copy, or NULL. */
+static char *json_strdup(const mn_json *j, const char *key)
+{
+    const char *v;
+    size_t n;
+    if (mn_json_get_str(j, key, &v, &n) != MN_OK)
+        return NULL;
+    return strndup(v, n);
+}
+
+static int on_connect(void *ud, const char *json, size_t len)
+{
+    mn_client *c = ud;
+    mn_json doc;
+    if (mn_json_parse(&doc, json, len) != MN_OK) {
+        mn_client_close(c, "Invalid CONNECT Arguments");
+        return MN_ECLOSED;
+    }
+    bool verbose = false, pedantic = false, echo = true, headers = false, nr = false;
+    int64_t proto = 0;
+    if (mn_json_get_bool(&doc, "verbose", &verbose) == MN_EINVAL ||
+        mn_json_get_bool(&doc, "pedantic", &pedantic) == MN_EINVAL ||
+        mn_json_get_bool(&doc, "echo", &echo) == MN_EINVAL ||
+        mn_json_get_bool(&doc, "headers", &headers) == MN_EINVAL ||
+        mn_json_get_bool(&doc, "no_responders", &nr) == MN_EINVAL ||
+        mn_json_get_int(&doc, "protocol", &proto) == MN_EINVAL) {
+        mn_json_free(&doc);
+        mn_client_close(c, "Invalid CONNECT Arguments");
+        return MN_ECLOSED;
+    }
+    if (c->srv->auth_required) {
+        char *user = json_strdup(&doc, "user");
+        char *pass = json_strdup(&doc, "pass");
+        char *token = json_strdup(&doc, "auth_token");
+        bool ok = mn_server_check_auth(c->srv, user, pass, token);
+        free(user);
+        free(pass);
+        free(token);
+        if (!ok) {
+            mn_json_free(&doc);
+            mn_notice("%s:%d - cid:%llu - authentication error", c->ip, c->rport,
+                      (unsigned long long)c->cid);
+            mn_client_close(c, "Authorization Violation");
+            return MN_ECLOSED;
+        }
+    }
+    free(c->name);
+    free(c->lang);
+    free(c->version);
+    c->name = json_strdup(&doc, "name");
+    c->lang = json_strdup(&doc, "lang");
+    c->version = json_strdup(&doc, "version");
+    mn_json_free(&doc);
+
+    c->verbose = verbose;
+    c->pedantic = pedantic;
+    c->no_responders = nr;
+    c->proto = (int)proto;
+    pthread_mutex_lock(&c->lock);
+    c->echo = echo;
+    c->headers = headers;
+    pthread_mutex_unlock(&c->lock);
+    if (nr && !headers) {
+        mn_client_close(c, "no responders requires headers support");
+        return MN_ECLOSED;
+    }
+    c->state = MN_CS_CONNECTED;
+    if (verbose)
+        SEND_LIT(c, "+OK\r\n");
+    return MN_OK;
+}
+
+static const mn_parser_cb client_cb = {
+    .on_connect = on_connect,
+    .on_pub = on_pub,
+    .on_sub = on_sub,
+    .on_unsub = on_unsub,
+    .on_ping = on_ping,
+    .on_pong = on_pong,
+    .on_ok = on_ok,
+    .on_err = on_err,
+    .on_info = on_info,
+};
+
+/* ---------------------------------------------------------------- input */
+
+void mn_client_on_readable(mn_client *c)
+{
+    mn_worker *w = c->w;
+    if (c->state == MN_CS_CLOSED)
+        return;
+    ssize_t n = recv(c->fd, w->rbuf, w->rbuf_size, MSG_DONTWAIT);
+    if (n == 0) {
+        mn_client_close(c, NULL);
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        mn_client_close(c, NULL);
+        return;
+    }
+    c->saw_input = true;
+    c->last_in_ms = w->now_ms;
+    c->parser.max_payload = (size_t)atomic_load_explicit(&c->srv->max_payload, memory_order_relaxed);
+    int rc = mn_parser_feed(&c->parser, w->rbuf, (size_t)n, &client_cb, c);
+    if (rc == MN_EINVAL) {
+        mn_debug("%s:%d - cid:%llu - protocol error: %s", c->ip, c->rport,
+                 (unsigned long long)c->cid, c->parser.err ? c->parser.err : "?");
+        mn_client_close(c, c->parser.err ? c->parser.err : "Unknown Protocol Operation");
+    }
+}
+
+void mn_client_send_ldm_info(mn_client *c)
+{
+    if (c->state == MN_CS_CLOSED || c->proto < 1)
+        return;
+    char info[2048];
+    size_t n = mn_server_info(c->srv, c, true, info, sizeof(info));
+    if (n > 0)
+        send_raw(c, info, n);
+}
+
+void mn_client_tick(mn_client *c)
+{
+    mn_server *s = c->srv;
+    uint64_t now = c->w->now_ms;
+    if (c->state == MN_CS_CLOSED)
+        return;
+    if (c->state == MN_CS_NEW) {
+        int64_t to = atomic_load(&s->auth_timeout_ms);
+        if ((s->auth_required || !c->saw_input) && to > 0 && now - c->start_ms >= (uint64_t)to) {
+            mn_client_close(c, "Authentication Timeout");
+            return;
+        }
+    }
+    if (c->ldm_close_at_ms && now >= c->ldm_close_at_ms) {
+        mn_client_close(c, NULL);
+        return;
+    }
+    int64_t pi = atomic_load(&s->ping_interval_ms);
+    if (c->state == MN_CS_CONNECTED && pi > 0 && now - c->last_ping_ms >= (uint64_t)pi) {
+        c->last_ping_ms = now;
+        if (now - c->last_in_ms < (uint64_t)pi) {
+            /* Recent traffic proves the client alive; no ping needed. */
+            c->pings_out = 0;
+        } else if (c->pings_out + 1 > atomic_load(&s->ping_max)) {
+            mn_client_close(c, "Stale Connection");
+            return;
+        } else {
+            c->pings_out++;
+            SEND_LIT(c, "PING\r\n");
+        }
+    }
+    bool stalled;
+    int64_t wd = atomic_load(&s->write_deadline_ms);
+    pthread_mutex_lock(&c->lock);
+    stalled = wd > 0 && c->olen > c->ooff && c->stall_ms && now - c->stall_ms > (uint64_t)wd;
+    pthread_mutex_unlock(&c->lock);
+    if (stalled) {
+        atomic_fetch_add(&s->slow_consumers, 1);
+        mn_notice("%s:%d - cid:%llu - Slow Consumer Detected: WriteDeadline exceeded",
+                  c->ip, c->rport, (unsigned long long)c->cid);
+        mn_client_close(c, "Slow Consumer");
+        return;
+    }
+    drain_dead(c);
+}

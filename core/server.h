@@ -1,0 +1,202 @@
+/*
+ * server.h - the server, its I/O workers, accounts and client connections.
+ *
+ * Threading model (docs/architecture.md tells the whole story):
+ *  - The main thread parses options, starts the workers and then only waits
+ *    for signals (sigtimedwait); it never touches a socket.
+ *  - N workers (I/O threads), each with its own epoll instance.  A client
+ *    belongs to exactly one worker for its whole life: only that worker
+ *    reads its socket, parses its protocol, changes its subscriptions and
+ *    closes it.
+ *  - Any worker may append to any client's outbound buffer (under that
+ *    client's mutex) while delivering a message, and writes it to the socket
+ *    at the end of its loop turn, so one write() carries every message
+ *    queued for a client in that turn.
+ *  - Routing state (sublists) is shared; reads are lock-free through
+ *    per-worker match caches and qsbr.h keeps what they point to alive.
+ */
+#ifndef MN_SERVER_H
+#define MN_SERVER_H
+
+#include "mn.h"
+#include "opts.h"
+#include "parser.h"
+#include "sublist.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct mn_server mn_server;
+typedef struct mn_worker mn_worker;
+typedef struct mn_client mn_client;
+
+typedef struct mn_account {
+    char       *name;
+    mn_sublist *sl;
+    uint32_t    idx;            /* index into each worker's cache array */
+} mn_account;
+
+/* A client's subscription: the routing entry plus what MSG needs. */
+typedef struct mn_csub {
+    mn_sub           sub;        /* first: the sublist hands back &sub */
+    mn_client       *c;
+    char            *sid;        /* NUL-terminated, owned */
+    uint32_t         sid_len;
+    uint64_t         max;        /* 0: no auto-unsubscribe */
+    _Atomic uint64_t delivered;
+    _Atomic int      removed;    /* 1 once taken out of the sublist */
+    struct mn_csub  *hnext;      /* sid hash chain (owner thread only) */
+    struct mn_csub  *dead_next;  /* auto-unsub reached (under c->lock) */
+    bool             on_dead_list;
+} mn_csub;
+
+enum { MN_CS_NEW = 0, MN_CS_CONNECTED, MN_CS_CLOSED };
+
+/* A client connection.  Fields are grouped by who may touch them. */
+struct mn_client {
+    /* immutable after creation */
+    uint64_t     cid;
+    mn_worker   *w;                /* owner */
+    mn_server   *srv;
+    mn_account  *acc;
+    char         ip[48];
+    int          rport;
+
+    /* under lock: anything another worker may touch while delivering */
+    pthread_mutex_t lock;
+    int          fd;               /* -1 once closed */
+    bool         closed;
+    bool         flush_queued;     /* on some worker's flush list this turn */
+    bool         want_out;         /* EPOLLOUT armed */
+    bool         slow;             /* over max_pending: being dropped */
+    char        *obuf;             /* pending output is obuf[ooff, olen) */
+    size_t       ooff, olen, ocap;
+    uint64_t     stall_ms;         /* when output last could not drain */
+    uint64_t     out_msgs, out_bytes;
+    mn_csub     *dead;             /* subs that hit their auto-unsub max */
+    /* flags another worker reads when delivering; set once at CONNECT */
+    bool         headers;
+    bool         echo;
+
+    _Atomic int  refs;
+
+    /* owner worker only */
+    int          state;
+    mn_parser    parser;
+    bool         verbose, pedantic, no_responders, saw_input;
+    int          proto;
+    char        *name, *lang, *version;
+    mn_csub    **sids;             /* hash by sid */
+    uint32_t     nsids_buckets;
+    uint32_t     nsubs;
+    int          pings_out;
+    uint64_t     start_ms, last_in_ms, last_ping_ms;
+    uint64_t     in_msgs, in_bytes;
+    uint64_t     ldm_close_at_ms;  /* lame duck: when to close us */
+    mn_client   *prev, *next;      /* worker's client list */
+};
+
+typedef void (*mn_task_fn)(mn_worker *w, void *arg);
+
+typedef struct mn_task {
+    mn_task_fn      fn;
+    void           *arg;
+    struct mn_task *next;
+} mn_task;
+
+struct mn_worker {
+    int          idx;
+    mn_server   *srv;
+    pthread_t    thread;
+    int          epfd;
+    int          evfd;          /* wakes the loop for posted tasks */
+
+    pthread_mutex_t inbox_lock;
+    mn_task     *inbox, *inbox_last;
+
+    /* clients with output queued during this loop turn (refs held) */
+    mn_client  **flush;
+    size_t       nflush, capflush;
+
+    /* clients owned by this worker */
+    mn_client   *clients;
+    size_t       nclients;
+
+    mn_match_cache **caches;    /* per account, indexed by account idx */
+    size_t       ncaches;
+
+    uint64_t     now_ms;        /* monotonic, refreshed each turn */
+    uint64_t     next_tick_ms;
+    uint64_t     rng;
+    bool         stop;
+
+    /* counters, read racily by monitoring */
+    uint64_t     in_msgs, in_bytes, out_msgs, out_bytes;
+
+    char        *rbuf;          /* read buffer shared by this worker's clients */
+    size_t       rbuf_size;
+};
+
+struct mn_server {
+    mn_opts      opts;
+    char         server_id[57];
+    char        *server_name;
+    int          listen_fd;
+    int          port;          /* actual listening port */
+    int          nworkers;
+    mn_worker   *workers;
+    _Atomic unsigned next_worker;
+    _Atomic uint64_t next_cid;
+    _Atomic int  nclients;
+    _Atomic uint64_t total_connections;
+    _Atomic uint64_t slow_consumers;
+    mn_account  *gacc;          /* the global account ($G) */
+    _Atomic bool lame_duck;
+    _Atomic bool shutting_down;
+    uint64_t     ldm_start_ms;  /* when lame-duck mode began */
+    uint64_t     start_ms;
+    bool         auth_required;
+    /* run-time tunables that SIGHUP may change; read racily by workers */
+    _Atomic int64_t max_payload;
+    _Atomic int64_t max_pending;
+    _Atomic int     max_connections;
+    _Atomic int     max_subs;
+    _Atomic int64_t ping_interval_ms;
+    _Atomic int     ping_max;
+    _Atomic int64_t write_deadline_ms;
+    _Atomic int64_t auth_timeout_ms;
+    pthread_mutex_t auth_lock;   /* guards the credentials below on reload */
+};
+
+uint64_t mn_now_ms(void);
+
+/* server.c */
+int  mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen);
+int  mn_server_run(mn_server *s);      /* blocks until shutdown */
+void mn_server_free(mn_server *s);
+/* Build the INFO line for a client into buf (NUL-terminated); returns its
+ * length, or 0 if it did not fit. */
+size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t cap);
+/* Check CONNECT credentials: true when allowed. */
+bool mn_server_check_auth(mn_server *s, const char *user, const char *pass, const char *token);
+
+/* worker.c */
+int  mn_worker_start(mn_worker *w);
+void mn_worker_post(mn_worker *w, mn_task_fn fn, void *arg);
+void mn_worker_schedule_flush(mn_worker *w, mn_client *c);  /* c->lock held */
+mn_match_cache *mn_worker_cache(mn_worker *w, mn_account *acc);
+
+/* client.c */
+mn_client *mn_client_new(mn_worker *w, int fd);      /* adopted by worker w */
+void mn_client_on_readable(mn_client *c);
+void mn_client_on_writable(mn_client *c);
+void mn_client_flush(mn_client *c);                 /* any thread */
+void mn_client_tick(mn_client *c);                  /* owner: timers */
+/* Close from the owner thread, optionally sending -ERR 'why' first. */
+void mn_client_close(mn_client *c, const char *err);
+void mn_client_ref(mn_client *c);
+void mn_client_unref(mn_client *c);
+void mn_client_send_ldm_info(mn_client *c);
+bool mn_client_is_closed(mn_client *c);
+
+#endif
