@@ -124,7 +124,7 @@ trap 'exit 130' INT TERM
 
 server_version() {
 	local v
-	v=$(timeout 3 "$1" --version 2>&1 | head -n 1) || true
+	v=$(timeout -k 1 3 "$1" --version 2>&1 | head -n 1) || true
 	echo "${v:-$1}"
 }
 
@@ -213,6 +213,10 @@ fmt() { # value unit
 
 echo "mnbench: $MNBENCH; A = $SERVER_A; B = $SERVER_B; scale $SCALE, $ROUNDS rounds" >&2
 T_START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > 0.5 * n) }'; then
+	echo "run.sh: warning: load average is $LOAD_START on $(nproc) cores: other work will add noise" >&2
+fi
 for scen in "${SCENARIOS[@]}"; do
 	for r in $(seq "$ROUNDS"); do
 		run_one "$scen" A "$SERVER_A" "$r"
@@ -220,6 +224,7 @@ for scen in "${SCENARIOS[@]}"; do
 	done
 done
 T_END=$(date +%s)
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 HEADER="ratio: >1 means $NAME_A wins (A/B for throughput, B/A for latency and memory); medians of $ROUNDS rounds, spread = (max-min)/median"
 ROWS=()
@@ -250,7 +255,8 @@ done
 if [ -n "$MD" ]; then
 	{
 		echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),"
-		echo "scale $SCALE, $ROUNDS rounds, $((T_END - T_START)) s. A: \`$(server_version "$SERVER_A")\`, B: \`$(server_version "$SERVER_B")\`."
+		echo "scale $SCALE, $ROUNDS rounds, $((T_END - T_START)) s, load average $LOAD_START at start and $LOAD_END at end."
+		echo "A: \`$SERVER_A\` (\`$(server_version "$SERVER_A")\`), B: \`$SERVER_B\` (\`$(server_version "$SERVER_B")\`)."
 		echo "$HEADER."
 		echo
 		echo "| scenario | $NAME_A | $NAME_B | ratio | | spread A / B |"
