@@ -6,7 +6,9 @@
  * the tests themselves stay short.  Waits are polling loops with generous
  * upper bounds: a slow machine makes a test slower, never wrong.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "harness.h"
 
 #include <errno.h>
@@ -404,6 +406,22 @@ static void describe_exit(const it_server *s)
         fprintf(stderr, "server log holds a sanitizer report\n");
 }
 
+/* A hung server is a bug to diagnose: print every thread's stack (gdb, if
+ * installed) into the test output before killing it. */
+static void dump_stacks(const it_server *s)
+{
+    if (access("/usr/bin/gdb", X_OK) != 0)
+        return;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "timeout 30 /usr/bin/gdb -p %d -batch -nx -ex 'thread apply all bt' 2>/dev/null 1>&2",
+             (int)s->pid);
+    fprintf(stderr, "---- stacks of the hung server ----\n");
+    if (system(cmd) != 0)
+        fprintf(stderr, "(gdb could not attach)\n");
+    fprintf(stderr, "---- end of stacks ----\n");
+}
+
 bool it_server_stop(it_server *s)
 {
     if (s->pid) {
@@ -412,6 +430,7 @@ bool it_server_stop(it_server *s)
         if (!it_server_wait_exit(s, IT_STOP_TIMEOUT_MS)) {
             fprintf(stderr, "server pid %d ignored SIGTERM for %d ms: SIGKILL\n",
                     (int)s->pid, IT_STOP_TIMEOUT_MS);
+            dump_stacks(s);
             kill(s->pid, SIGKILL);
             reap(s, 0);
             return false;

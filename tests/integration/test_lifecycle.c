@@ -3,7 +3,9 @@
  * shutdown, SIGHUP config reload, lame-duck mode (SIGUSR2), and a libnats
  * client resuming its subscription after the server restarts.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "itnats.h"
 
 #include <signal.h>
