@@ -15,7 +15,9 @@
  * generation moves; flushed results go through qsbr because the caller may
  * still be delivering with them.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* pthread_rwlockattr_setkind_np */
+#endif
 #include "sublist.h"
 #include "qsbr.h"
 

@@ -7,7 +7,9 @@
  * and cached readers under qsbr; and randomized runs checked against a naive
  * reference matcher (a linear scan with mn_subject_matches).
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* mallinfo2 */
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -359,6 +361,52 @@ static void test_wide_results(void **state)
     for (size_t i = 0; i < ns; i++) {
         assert_int_equal(mn_sublist_remove(sl, subs[i]), MN_OK);
         freesub(subs[i]);
+    }
+    assert_int_equal(mn_sublist_count(sl), 0);
+    mn_sublist_free(sl);
+}
+
+/* Many queue groups and members on one node (the indexed paths). */
+static void test_many_groups_one_node(void **state)
+{
+    (void)state;
+    enum { NG = 40, PER = 12 };
+    mn_sublist *sl = mn_sublist_new();
+    mn_sub *subs[NG * PER + PER];
+    size_t ns = 0;
+    char q[24];
+    for (int g = 0; g < NG; g++) {
+        snprintf(q, sizeof q, "group%d", g);
+        for (int k = 0; k < PER; k++)
+            subs[ns++] = mksub(g % 2 ? "x.y" : "x.*", q);
+    }
+    for (int k = 0; k < PER; k++)
+        subs[ns++] = mksub("x.y", NULL);
+    for (size_t i = 0; i < ns; i++)
+        assert_int_equal(mn_sublist_insert(sl, subs[i]), MN_OK);
+    mn_result *r = mn_sublist_match(sl, "x.y", 3);
+    assert_null(check_result(r, subs, ns, "x.y"));
+    assert_int_equal(r->nqgroups, NG);
+    assert_int_equal(r->npsubs, PER);
+    mn_result_free(r);
+    /* Drop every other member, then whole groups, checking as we go. */
+    size_t live = ns;
+    for (size_t i = 0; i < live; i += 2) {
+        assert_int_equal(mn_sublist_remove(sl, subs[i]), MN_OK);
+        freesub(subs[i]);
+        subs[i] = subs[--live];
+        subs[live] = NULL;
+        r = mn_sublist_match(sl, "x.y", 3);
+        const char *err = check_result(r, subs, live, "x.y");
+        if (err)
+            fail_msg("%s", err);
+        mn_result_free(r);
+    }
+    for (size_t i = 0; i < ns; i++) {
+        if (subs[i]) {
+            assert_int_equal(mn_sublist_remove(sl, subs[i]), MN_OK);
+            freesub(subs[i]);
+        }
     }
     assert_int_equal(mn_sublist_count(sl), 0);
     mn_sublist_free(sl);
@@ -922,6 +970,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mixed_patterns),
         cmocka_unit_test(test_queue_groups),
         cmocka_unit_test(test_wide_results),
+        cmocka_unit_test(test_many_groups_one_node),
         cmocka_unit_test(test_syntax_table),
         cmocka_unit_test(test_insert_invalid),
         cmocka_unit_test(test_remove_prune),
