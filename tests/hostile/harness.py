@@ -10,6 +10,7 @@ used by --measure.  Everything has a deadline: nothing here can hang.
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,6 +62,7 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix='mn-hostile-%s-' % name)
         self.log_path = None
         self.starts = 0
+        self.keep = False
 
     def start(self):
         self.starts += 1
@@ -139,9 +141,20 @@ class Server:
                 problems.append('log has %r: %s' % (
                     mark, log[max(0, at - 80):at + 160].replace('\n', ' | ')))
         if problems:
+            self.keep = True
             problems.append('log tail: ' + self.log_tail())
+            problems.append('logs kept in ' + self.dir)
         self.proc = None
         return problems
+
+    def cleanup(self):
+        """Kill a server left running (the suite itself failed) and drop
+        the temp dir unless it holds the log of a failure."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Conn:
@@ -257,7 +270,7 @@ class Conn:
 
     def outcome(self, want_pong, timeout=5.0):
         """Read until close, or (want_pong) until a PONG.  Returns
-        (lines, closed, ponged); lines excludes PONG and +OK."""
+        (lines, closed, ponged); lines excludes PONG, +OK and async INFO."""
         lines = []
         deadline = time.time() + timeout
         while True:
@@ -271,7 +284,8 @@ class Conn:
                 if want_pong:
                     return lines, False, True
                 continue
-            if op[0] == 'LINE' and op[1] == b'+OK':
+            if op[0] == 'LINE' and (op[1] == b'+OK' or
+                                    op[1].startswith(b'INFO ')):
                 continue
             lines.append(op[1] if op[0] == 'LINE' else op[0].encode())
 
@@ -287,7 +301,8 @@ class Conn:
                            '(after %r)' % ops[-3:])
             if op[0] == 'LINE' and op[1] == b'PONG':
                 return ops
-            if op[0] == 'LINE' and op[1] == b'+OK':
+            if op[0] == 'LINE' and (op[1] == b'+OK' or
+                                    op[1].startswith(b'INFO ')):
                 continue
             ops.append(op)
 
@@ -351,23 +366,30 @@ def percentile(sorted_vals, p):
 
 
 def rr_client_main(argv):
-    """--rr-client PORT [USER PASS]: request/reply on one connection until
-    stdin closes, then print {"n", "lost", "p50", "p99", "max", "error"}."""
+    """--rr-client PORT [USER PASS]: request/reply on one connection, paced
+    at about 2 ms, until SIGUSR1; then print {"n", "lost", "p50", "p99",
+    "max", "error"} as one JSON line.  Prints "ready" once subscribed."""
     class _S:
         pass
     s = _S()
     s.port = int(argv[0])
     s.creds = (argv[1], argv[2]) if len(argv) >= 3 else None
+    stop = []
+    signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
     lat, lost, error = [], 0, None
     try:
         c = Conn(s, timeout=5)
         c.send(b'SUB rr.req 1\r\nSUB rr.inbox 2\r\nPING\r\n')
         c.wait_pong()
+    except (Closed, Fail, OSError) as e:
+        error = 'setup: %s %s' % (type(e).__name__, e)
+    print('ready', flush=True)
+    try:
+        if error:
+            raise Closed()
         seq = 0
-        while True:
-            r, _, _ = select.select([sys.stdin], [], [], 0.002)
-            if r:
-                break
+        while not stop:
+            time.sleep(0.002)
             seq += 1
             tag = b'%d' % seq
             t0 = time.perf_counter()
@@ -387,11 +409,13 @@ def rr_client_main(argv):
                     lat.append((time.perf_counter() - t0) * 1000.0)
                     break
     except (Closed, Fail, OSError) as e:
-        error = '%s %s' % (type(e).__name__, e)
+        error = error or '%s %s' % (type(e).__name__, e)
+    while not stop:
+        time.sleep(0.05)
     lat.sort()
     print(json.dumps({'n': len(lat), 'lost': lost, 'error': error,
                       'p50': percentile(lat, 50), 'p99': percentile(lat, 99),
-                      'max': lat[-1] if lat else float('nan')}))
+                      'max': lat[-1] if lat else float('nan')}), flush=True)
     return 0
 
 
@@ -407,12 +431,14 @@ class Measure:
                 str(server.port)]
         if server.creds:
             args += list(server.creds)
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE)
         self.done = threading.Event()
         self.sampler = threading.Thread(target=self._sample, daemon=True)
         self.sampler.start()
-        time.sleep(0.3)
+        r, _, _ = select.select([self.proc.stdout], [], [], 10)
+        if r:
+            self.proc.stdout.readline()
 
     def _sample(self):
         while not self.done.wait(0.02):
@@ -422,7 +448,8 @@ class Measure:
         self.done.set()
         self.sampler.join()
         try:
-            out, _ = self.proc.communicate(b'stop\n', timeout=10)
+            self.proc.send_signal(signal.SIGUSR1)
+            out, _ = self.proc.communicate(timeout=10)
             stats = json.loads(out.decode() or '{}')
         except (subprocess.TimeoutExpired, ValueError):
             self.proc.kill()
