@@ -34,7 +34,8 @@ typedef struct mn_sub_args {
 } mn_sub_args;
 
 /* Callbacks: return MN_OK to continue; any other value stops parsing and
- * mn_parser_feed returns it (e.g. when the connection is being closed). */
+ * mn_parser_feed returns it (e.g. when the connection is being closed).
+ * A NULL callback accepts its operation and ignores it. */
 typedef struct mn_parser_cb {
     int (*on_connect)(void *ud, const char *json, size_t len);
     int (*on_pub)(void *ud, const mn_pub_args *a, const char *payload);
@@ -44,7 +45,8 @@ typedef struct mn_parser_cb {
     int (*on_ping)(void *ud);
     int (*on_pong)(void *ud);
     int (*on_ok)(void *ud);                     /* "+OK" */
-    int (*on_err)(void *ud, const char *msg, size_t len);   /* "-ERR ..." */
+    /* "-ERR 'text'": msg is the text without the quotes */
+    int (*on_err)(void *ud, const char *msg, size_t len);
     int (*on_info)(void *ud, const char *json, size_t len);
 } mn_parser_cb;
 
@@ -54,18 +56,15 @@ typedef struct mn_parser {
     size_t max_payload;        /* default 1 MiB */
     /* internal state, opaque to callers */
     int      state;
-    int      op;
-    size_t   need;             /* payload bytes (+CRLF) still expected */
-    char    *argbuf;  size_t arglen, argcap;
-    char    *msgbuf;  size_t msglen, msgcap;
-    size_t   line_len;         /* bytes of the current control line so far */
+    char    *argbuf;  size_t arglen, argcap;   /* partial line / PUB args */
+    char    *msgbuf;  size_t msglen, msgcap;   /* partial payload + CRLF */
     mn_pub_args pub;           /* args of the PUB whose payload is pending */
-    size_t   pub_subject_off, pub_reply_off;
     /* set when feed returns MN_EINVAL: the exact text for -ERR, e.g.
      * "Unknown Protocol Operation" (static string, not owned) */
     const char *err;
 } mn_parser;
 
+/* A limit of 0 means the default (4096, 1 MiB). */
 void mn_parser_init(mn_parser *p, size_t max_control_line, size_t max_payload);
 void mn_parser_free(mn_parser *p);
 
