@@ -270,17 +270,18 @@ class Conn:
 
     def outcome(self, want_pong, timeout=5.0):
         """Read until close, or (want_pong) until a PONG.  Returns
-        (lines, closed, ponged); lines excludes PONG, +OK and async INFO."""
-        lines = []
+        (lines, closed, ponged: a PONG came); lines excludes PONG, +OK and async INFO."""
+        lines, ponged = [], False
         deadline = time.time() + timeout
         while True:
             try:
                 op = self.read_op(max(0.01, deadline - time.time()))
             except Closed:
-                return lines, True, False
+                return lines, True, ponged
             except Fail:
-                return lines, False, False
+                return lines, False, ponged
             if op[0] == 'LINE' and op[1] == b'PONG':
+                ponged = True
                 if want_pong:
                     return lines, False, True
                 continue
