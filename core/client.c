@@ -784,15 +784,32 @@ static int on_connect(void *ud, const char *json, size_t len)
         return MN_ECLOSED;
     }
     bool verbose = false, pedantic = false, echo = true, headers = false, nr = false;
+    bool tls_required = false;
     int64_t proto = 0;
-    if (mn_json_get_bool(&doc, "verbose", &verbose) == MN_EINVAL ||
-        mn_json_get_bool(&doc, "pedantic", &pedantic) == MN_EINVAL ||
-        mn_json_get_bool(&doc, "echo", &echo) == MN_EINVAL ||
-        mn_json_get_bool(&doc, "headers", &headers) == MN_EINVAL ||
-        mn_json_get_bool(&doc, "no_responders", &nr) == MN_EINVAL ||
-        mn_json_get_int(&doc, "protocol", &proto) == MN_EINVAL) {
+    /* Wrongly typed known fields are refused, as Go's decoder refuses
+     * them in nats-server. */
+    static const char *const str_fields[] = { "name", "lang", "version", "user", "pass",
+                                              "auth_token", "jwt", "nkey", "sig" };
+    bool bad = mn_json_get_bool(&doc, "verbose", &verbose) == MN_EINVAL ||
+               mn_json_get_bool(&doc, "pedantic", &pedantic) == MN_EINVAL ||
+               mn_json_get_bool(&doc, "tls_required", &tls_required) == MN_EINVAL ||
+               mn_json_get_bool(&doc, "echo", &echo) == MN_EINVAL ||
+               mn_json_get_bool(&doc, "headers", &headers) == MN_EINVAL ||
+               mn_json_get_bool(&doc, "no_responders", &nr) == MN_EINVAL ||
+               mn_json_get_int(&doc, "protocol", &proto) == MN_EINVAL;
+    for (size_t i = 0; !bad && i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
+        const char *v;
+        size_t n;
+        bad = mn_json_get_str(&doc, str_fields[i], &v, &n) == MN_EINVAL;
+    }
+    if (bad) {
         mn_json_free(&doc);
         mn_client_close(c, "Invalid CONNECT Arguments");
+        return MN_ECLOSED;
+    }
+    if (proto < 0 || proto > MN_PROTO_VERSION) {
+        mn_json_free(&doc);
+        mn_client_close(c, "invalid client protocol");
         return MN_ECLOSED;
     }
     if (c->srv->auth_required) {

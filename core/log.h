@@ -12,7 +12,14 @@
 typedef enum { MN_LOG_FATAL, MN_LOG_ERROR, MN_LOG_WARN, MN_LOG_NOTICE,
                MN_LOG_INFO = MN_LOG_NOTICE, MN_LOG_DEBUG, MN_LOG_TRACE } mn_log_level;
 
+/* file NULL or "" = stderr; a file is opened for append.  May be called
+ * again (e.g. after a reload) to switch destination and flags.  MN_ERR with
+ * errno set when the file cannot be opened (the old destination is kept). */
 int  mn_log_init(const char *file, bool debug, bool trace, bool logtime);
+/* Added with core/log.c: log through syslog(3) instead (-s); timestamps in
+ * UTC (--logtime_utc). */
+int  mn_log_init_syslog(bool debug, bool trace);
+void mn_log_set_utc(bool utc);
 int  mn_log_reopen(void);
 void mn_log_close(void);
 bool mn_log_debug_enabled(void);

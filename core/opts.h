@@ -78,6 +78,30 @@ typedef struct mn_opts {
 
     /* which fields the command line set (bit per MN_OPT_* below) */
     uint64_t cli_set;
+
+    /* --- added with core/opts.c and core/config.c --- */
+
+    /* nats-server options accepted for compatibility; the ones this build
+     * cannot serve are refused by mn_opts_validate(). */
+    int      https_port;        /* -ms; 0 = off */
+    char    *remote_syslog;     /* -r */
+    int      prof_port;         /* --profile */
+    bool     logtime_utc;       /* --logtime_utc */
+    int64_t  log_size_limit;    /* --log_size_limit; 0 = no limit */
+    int      max_traced_msg_len;/* --max_traced_msg_len; 0 = unlimited */
+    bool     trace_verbose;     /* -VV / -DVV */
+    char    *cluster_advertise; /* --cluster_advertise */
+    bool     cluster_no_advertise;    /* --no_advertise */
+    int      cluster_connect_retries; /* --connect_retries */
+
+    /* modules = [...] from the config files (union over all files, in order
+     * of first appearance), for the module loader. */
+    char   **modules;   int nmodules;
+    /* The files mn_config_load() read, in the order read (for the log, -t). */
+    char   **config_files;  int nconfig_files;
+    /* A private copy of the argv given to mn_opts_parse_args(), so that
+     * mn_config_reload() can replay the command line. */
+    char   **argv;      int argc;
 } mn_opts;
 
 /* Bits of cli_set. */
@@ -89,6 +113,13 @@ enum {
     MN_OPT_MAXPAYLOAD = 1u << 12, MN_OPT_THREADS = 1u << 13,
     MN_OPT_PORTSDIR = 1u << 14, MN_OPT_JS = 1u << 15, MN_OPT_SD = 1u << 16,
     MN_OPT_CLUSTER = 1u << 17, MN_OPT_ROUTES = 1u << 18, MN_OPT_TLS = 1u << 19,
+    /* added with core/opts.c; MN_OPT_CLUSTER also covers --cluster_advertise,
+     * --no_advertise and --connect_retries, MN_OPT_TLS every --tls* flag. */
+    MN_OPT_SYSLOG = 1u << 20, MN_OPT_ADVERTISE = 1u << 21,
+    MN_OPT_CLUSTERNAME = 1u << 22, MN_OPT_HTTPS = 1u << 23,
+    MN_OPT_RSYSLOG = 1u << 24, MN_OPT_PROFILE = 1u << 25,
+    MN_OPT_LOGTIMEUTC = 1u << 26, MN_OPT_LOGSIZE = 1u << 27,
+    MN_OPT_TRACELEN = 1u << 28,
 };
 
 /* What the command line asked for besides running the server. */
@@ -119,5 +150,17 @@ int mn_config_load(mn_opts *o, char *errbuf, size_t errlen);
 /* Sanity checks across options (e.g. module-provided features not built
  * yet).  MN_EINVAL with a message in errbuf. */
 int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen);
+
+/* The text for -h/--help (static storage; the caller prints it). */
+const char *mn_opts_usage(void);
+
+/* For SIGHUP: build *fresh from defaults + the config files (read again) +
+ * the command line of `current` (replayed from current->argv), so the caller
+ * can diff current and *fresh and apply what may change at run time.
+ * *fresh needs no initialisation.  On MN_OK the caller owns *fresh
+ * (mn_opts_free); on MN_EINVAL errbuf holds "file:line: problem" and *fresh
+ * holds nothing that needs freeing.  Does not call mn_opts_validate(). */
+int mn_config_reload(const mn_opts *current, mn_opts *fresh,
+                     char *errbuf, size_t errlen);
 
 #endif

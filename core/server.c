@@ -132,6 +132,11 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return MN_ENOMEM;
     }
+    for (int i = 0; i < s->nworkers; i++) {
+        s->workers[i].idx = i;
+        s->workers[i].srv = s;
+        s->workers[i].epfd = s->workers[i].evfd = -1;
+    }
     return MN_OK;
 }
 
@@ -210,9 +215,14 @@ static void task_lame_duck(mn_worker *w, void *arg)
 {
     ldm_plan *p = arg;
     size_t n = w->nclients, i = 0;
+    /* Spread the closes over the duration, but (as nats-server does) never
+     * more than a second apart, so a few clients do not take minutes. */
+    uint64_t gap = n ? p->spread_ms / n : 0;
+    if (gap > 1000)
+        gap = 1000;
     for (mn_client *c = w->clients; c; c = c->next, i++) {
         mn_client_send_ldm_info(c);
-        uint64_t at = p->start_ms + (n ? p->spread_ms * i / n : 0);
+        uint64_t at = p->start_ms + gap * i;
         c->ldm_close_at_ms = at ? at : 1;
     }
     free(p);
@@ -331,8 +341,12 @@ int mn_server_run(mn_server *s)
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < s->nworkers; i++) {
-        s->workers[i].idx = i;
-        s->workers[i].srv = s;
+        if (mn_worker_init(&s->workers[i]) != MN_OK) {
+            mn_fatal("cannot set up I/O worker %d: %s", i, strerror(errno));
+            return MN_ERR;
+        }
+    }
+    for (int i = 0; i < s->nworkers; i++) {
         if (mn_worker_start(&s->workers[i]) != MN_OK) {
             mn_fatal("cannot start I/O worker %d: %s", i, strerror(errno));
             for (int j = 0; j < i; j++) {
@@ -349,7 +363,7 @@ int mn_server_run(mn_server *s)
     mn_notice("Server is ready");
 
     bool ldm = false;
-    uint64_t ldm_end = 0;
+    uint64_t ldm_end = 0, ldm_grace_end = 0;
     for (;;) {
         struct timespec to = { .tv_sec = 0, .tv_nsec = 200 * 1000000L };
         siginfo_t si;
@@ -382,12 +396,13 @@ int mn_server_run(mn_server *s)
                 mn_worker_post(&s->workers[i], task_lame_duck, p);
             }
             ldm_end = now + (uint64_t)dur + 100;
+            ldm_grace_end = now + (uint64_t)grace;
         }
-        if (ldm && mn_now_ms() >= ldm_end && atomic_load(&s->nclients) == 0) {
+        if (ldm && mn_now_ms() >= ldm_grace_end && atomic_load(&s->nclients) == 0) {
             mn_notice("Lame duck mode complete, shutting down");
             break;
         }
-        if (ldm && mn_now_ms() >= ldm_end + 5000)
+        if (ldm && mn_now_ms() >= ldm_end)
             break;
     }
 
@@ -395,7 +410,8 @@ int mn_server_run(mn_server *s)
     mn_notice("Initiating Shutdown...");
     post_all(s, task_stop);
     for (int i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i].thread, NULL);
+        if (s->workers[i].started)
+            pthread_join(s->workers[i].thread, NULL);
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
         s->listen_fd = -1;
@@ -427,9 +443,9 @@ void mn_server_free(mn_server *s)
         free(w->caches);
         free(w->flush);
         free(w->rbuf);
-        if (w->epfd > 0)
+        if (w->epfd >= 0)
             close(w->epfd);
-        if (w->evfd > 0)
+        if (w->evfd >= 0)
             close(w->evfd);
         pthread_mutex_destroy(&w->inbox_lock);
     }

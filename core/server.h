@@ -108,6 +108,7 @@ struct mn_worker {
     int          idx;
     mn_server   *srv;
     pthread_t    thread;
+    bool         started;
     int          epfd;
     int          evfd;          /* wakes the loop for posted tasks */
 
@@ -181,6 +182,9 @@ size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t ca
 bool mn_server_check_auth(mn_server *s, const char *user, const char *pass, const char *token);
 
 /* worker.c */
+/* Every worker is initialised before any starts: a worker may post to
+ * another as soon as it runs. */
+int  mn_worker_init(mn_worker *w);
 int  mn_worker_start(mn_worker *w);
 void mn_worker_post(mn_worker *w, mn_task_fn fn, void *arg);
 void mn_worker_schedule_flush(mn_worker *w, mn_client *c);  /* c->lock held */

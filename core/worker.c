@@ -221,8 +221,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int mn_worker_start(mn_worker *w)
+int mn_worker_init(mn_worker *w)
 {
+    pthread_mutex_init(&w->inbox_lock, NULL);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0)
         return MN_ERR;
@@ -237,13 +238,18 @@ int mn_worker_start(mn_worker *w)
         if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &lev) != 0)
             return MN_ERR;
     }
-    pthread_mutex_init(&w->inbox_lock, NULL);
     w->rbuf_size = 64 * 1024;
     w->rbuf = malloc(w->rbuf_size);
     if (!w->rbuf)
         return MN_ENOMEM;
     w->rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)w->idx << 32) ^ mn_now_ms();
+    return MN_OK;
+}
+
+int mn_worker_start(mn_worker *w)
+{
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
         return MN_ERR;
+    w->started = true;
     return MN_OK;
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# deps.sh - install what building and testing modnats needs on Debian 12.
+#
+# Idempotent: installs only the packages that are missing, so a second run
+# costs one dpkg query.  Needs root (or sudo) the first time.
+set -euo pipefail
+
+# Build: compiler, CMake, libraries of the core.
+BUILD_PKGS=(build-essential cmake pkg-config libconfig-dev libssl-dev)
+# Tests: cmocka, clang (fuzzing), the real clients and the reference server.
+TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server
+           golang-go golang-github-nats-io-go-nats-dev
+           golang-github-nats-io-jwt-dev golang-github-nats-io-nkeys-dev)
+
+want=("${BUILD_PKGS[@]}")
+if [ "${1:-}" = "--test" ]; then
+  want+=("${TEST_PKGS[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "deps.sh: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# test.sh - build modnats and run the whole test suite, the way CI does:
+#   1. a plain build (-Wall -Wextra -Werror), every test;
+#   2. an AddressSanitizer + UndefinedBehaviorSanitizer build, every test;
+#   3. a ThreadSanitizer build of the multi-threaded routing unit tests;
+#   4. the fuzz targets (clang libFuzzer), briefly.
+# Installs its own dependencies first.  Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash contrib/dev/deps.sh --test
+JOBS=$(nproc)
+export CTEST_OUTPUT_ON_FAILURE=1
+FUZZ_SECONDS=${MN_FUZZ_SECONDS:-20}
+
+step() { echo; echo "=== $* ==="; }
+
+step "plain build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$JOBS"
+(cd build && ctest -j"$JOBS" --timeout 600)
+
+step "ASan + UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_SANITIZE=ON -DMODNATS_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$JOBS"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest -j"$JOBS" --timeout 900)
+
+step "TSan build (routing and threading unit tests)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_TSAN=ON -DMODNATS_BENCH=OFF >/dev/null
+cmake --build build-tsan -j"$JOBS" --target test_sublist
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R 'unit\.test_sublist' --timeout 900)
+
+if [ -f tests/fuzz/CMakeLists.txt ]; then
+  step "fuzz targets, ${FUZZ_SECONDS}s each"
+  CC=clang cmake -S . -B build-fuzz -DMODNATS_FUZZ=ON -DMODNATS_BENCH=OFF \
+      -DMN_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null
+  cmake --build build-fuzz -j"$JOBS"
+  (cd build-fuzz && ctest -L fuzz --timeout 600)
+fi
+echo
+echo "test.sh: all suites passed"

@@ -1,0 +1,1194 @@
+/*
+ * config.c - the config files: the main file (-c) and the conf.d directory,
+ * in libconfig syntax with nats-server's key names and nesting.
+ *
+ * Every file is parsed first, so a syntax error anywhere stops the load
+ * before any option changes; then each file's settings are applied in
+ * order (the main file, then every .conf file of conf.d sorted by
+ * name), a later file
+ * overriding an earlier one key by key, and no file overriding what the
+ * command line set (mn_opts.cli_set).  Every mistake a user can make comes
+ * back as "file:line: problem".
+ *
+ * Keys of the top level are described by one table (`keys` below); the
+ * groups that need more than one field (authorization, cluster, ...) have
+ * their own small functions.
+ */
+#include "opts.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+typedef struct cfg_ctx {
+    mn_opts    *o;
+    const char *path;       /* the file being applied, for messages */
+    char       *err;
+    size_t      errlen;
+} cfg_ctx;
+
+/* Reports "file:line: message" about setting s (or the file if s is NULL). */
+static int fail(cfg_ctx *c, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(cfg_ctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+    if (!c->err || !c->errlen)
+        return MN_EINVAL;
+    const char *file = s ? config_setting_source_file(s) : NULL;
+    if (!file)
+        file = c->path;
+    /* libconfig names an @included file as written, relative to the
+     * including file's directory; name it as the user can open it. */
+    int dlen = 0;
+    if (file != c->path && file[0] != '/' && strcmp(file, c->path) != 0) {
+        const char *slash = strrchr(c->path, '/');
+        dlen = slash ? (int)(slash - c->path) + 1 : 0;
+    }
+    int n;
+    if (s)
+        n = snprintf(c->err, c->errlen, "%.*s%s:%u: ", dlen, c->path, file,
+                     config_setting_source_line(s));
+    else
+        n = snprintf(c->err, c->errlen, "%s: ", file);
+    if (n >= 0 && (size_t)n < c->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return MN_EINVAL;
+}
+
+static bool shielded(cfg_ctx *c, uint32_t bit)
+{
+    return bit && (c->o->cli_set & bit);
+}
+
+static void set_str(char **dst, const char *val)
+{
+    free(*dst);
+    *dst = (val && *val) ? strdup(val) : NULL;
+}
+
+/* ---- value readers: type checks and nats-server's units ----------------- */
+
+static int get_int(cfg_ctx *c, const config_setting_t *s, const char *path,
+                   int64_t lo, int64_t hi, int64_t *out)
+{
+    int64_t v;
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        v = config_setting_get_int64(s);
+        break;
+    case CONFIG_TYPE_FLOAT: {
+        /* Autoconvert in the spirit of CONFIG_OPTION_AUTOCONVERT, but never
+         * silently dropping a fraction. */
+        double d = config_setting_get_float(s);
+        if (d != d || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d)
+            return fail(c, s, "\"%s\" must be an integer", path);
+        v = (int64_t)d;
+        break;
+    }
+    default:
+        return fail(c, s, "\"%s\" must be an integer", path);
+    }
+    if (v < lo || v > hi)
+        return fail(c, s, "\"%s\" must be between %lld and %lld", path,
+                    (long long)lo, (long long)hi);
+    *out = v;
+    return MN_OK;
+}
+
+/* "64KB", "1 mb", "10k": nats-server's suffixes, k = 1000, kb/ki/kib = 1024. */
+static int parse_size(const char *s, int64_t *out)
+{
+    static const struct { const char *sfx; int64_t mul; } units[] = {
+        {"", 1},
+        {"k", 1000LL}, {"kb", 1LL << 10}, {"ki", 1LL << 10}, {"kib", 1LL << 10},
+        {"m", 1000000LL}, {"mb", 1LL << 20}, {"mi", 1LL << 20}, {"mib", 1LL << 20},
+        {"g", 1000000000LL}, {"gb", 1LL << 30}, {"gi", 1LL << 30}, {"gib", 1LL << 30},
+        {"t", 1000000000000LL}, {"tb", 1LL << 40}, {"ti", 1LL << 40}, {"tib", 1LL << 40},
+        {"p", 1000000000000000LL}, {"pb", 1LL << 50}, {"pi", 1LL << 50}, {"pib", 1LL << 50},
+    };
+    const char *p = s;
+    while (isspace((unsigned char)*p))
+        p++;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return MN_EINVAL;
+    int64_t num = 0;
+    while (isdigit((unsigned char)*p)) {
+        if (num > (INT64_MAX - 9) / 10)
+            return MN_EINVAL;
+        num = num * 10 + (*p++ - '0');
+    }
+    while (isspace((unsigned char)*p))
+        p++;
+    const char *sfx = p;
+    size_t len = 0;
+    while (isalpha((unsigned char)p[len]))
+        len++;
+    p += len;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p)
+        return MN_EINVAL;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strlen(units[i].sfx) == len && strncasecmp(units[i].sfx, sfx, len) == 0) {
+            if (num > INT64_MAX / units[i].mul)
+                return MN_EINVAL;
+            *out = (neg ? -num : num) * units[i].mul;
+            return MN_OK;
+        }
+    }
+    return MN_EINVAL;
+}
+
+static int get_size(cfg_ctx *c, const config_setting_t *s, const char *path,
+                    int64_t lo, int64_t hi, int64_t *out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return get_int(c, s, path, lo, hi, out);
+    int64_t v;
+    if (parse_size(config_setting_get_string(s), &v) != MN_OK)
+        return fail(c, s, "\"%s\" must be a size: an integer or a string such as "
+                    "\"64KB\", \"1MB\", \"1GB\"", path);
+    if (v < lo || v > hi)
+        return fail(c, s, "\"%s\" must be between %lld and %lld bytes", path,
+                    (long long)lo, (long long)hi);
+    *out = v;
+    return MN_OK;
+}
+
+/* Go's time.ParseDuration ("1h30m", "1.5s", "500ms", "0"), to nanoseconds. */
+static int parse_duration_ns(const char *s, int64_t *out)
+{
+    static const struct { const char *u; double ns; } units[] = {
+        {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+        {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+    };
+    const char *p = s;
+    bool neg = false;
+    if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+    if (strcmp(p, "0") == 0) {
+        *out = 0;
+        return MN_OK;
+    }
+    if (!*p)
+        return MN_EINVAL;
+    double total = 0;
+    while (*p) {
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return MN_EINVAL;
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        /* strtod also takes "1e3", "inf" and hex; Go does not. */
+        for (const char *q = p; q < end; q++)
+            if (!isdigit((unsigned char)*q) && *q != '.')
+                return MN_EINVAL;
+        if (end == p || errno)
+            return MN_EINVAL;
+        p = end;
+        size_t best = 0;
+        double mul = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t ul = strlen(units[i].u);
+            if (ul > best && strncmp(p, units[i].u, ul) == 0) {
+                best = ul;
+                mul = units[i].ns;
+            }
+        }
+        if (!best)
+            return MN_EINVAL;   /* Go requires a unit on every number */
+        p += best;
+        total += v * mul;
+        if (total > 9.2e18)
+            return MN_EINVAL;
+    }
+    *out = (int64_t)(neg ? -total : total);
+    return MN_OK;
+}
+
+/* A duration: a number of seconds, or a Go duration string. */
+static int get_duration_ms(cfg_ctx *c, const config_setting_t *s, const char *path,
+                           int64_t min_ms, int64_t *out)
+{
+    int64_t ns = 0;
+    bool ok = true;
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: {
+        int64_t secs = config_setting_get_int64(s);
+        ok = secs > -9200000000LL && secs < 9200000000LL;
+        ns = secs * 1000000000LL;
+        break;
+    }
+    case CONFIG_TYPE_FLOAT: {
+        double d = config_setting_get_float(s) * 1e9;
+        ok = d == d && d > -9.2e18 && d < 9.2e18;
+        ns = ok ? (int64_t)d : 0;
+        break;
+    }
+    case CONFIG_TYPE_STRING:
+        ok = parse_duration_ns(config_setting_get_string(s), &ns) == MN_OK;
+        break;
+    default:
+        ok = false;
+    }
+    if (!ok)
+        return fail(c, s, "\"%s\" must be a duration: a number of seconds or a "
+                    "string such as \"2m\", \"30s\", \"500ms\"", path);
+    int64_t ms = ns / 1000000;
+    if (ns > 0 && ms == 0)
+        ms = 1;     /* "500us" should not become "off" */
+    if (ms < min_ms)
+        return fail(c, s, min_ms > 0 ? "\"%s\" must be a positive duration"
+                                     : "\"%s\" must not be negative", path);
+    *out = ms;
+    return MN_OK;
+}
+
+static int get_bool(cfg_ctx *c, const config_setting_t *s, const char *path, bool *out)
+{
+    if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+        *out = config_setting_get_bool(s);
+        return MN_OK;
+    }
+    /* nats-server configs say yes/no/on/off; in libconfig they must be quoted. */
+    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        static const char *const yes[] = {"true", "yes", "on"};
+        static const char *const no[] = {"false", "no", "off"};
+        const char *v = config_setting_get_string(s);
+        for (size_t i = 0; i < 3; i++) {
+            if (strcasecmp(v, yes[i]) == 0) { *out = true; return MN_OK; }
+            if (strcasecmp(v, no[i]) == 0) { *out = false; return MN_OK; }
+        }
+    }
+    return fail(c, s, "\"%s\" must be a boolean (true or false)", path);
+}
+
+static int get_str(cfg_ctx *c, const config_setting_t *s, const char *path,
+                   const char **out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return fail(c, s, "\"%s\" must be a string", path);
+    *out = config_setting_get_string(s);
+    return MN_OK;
+}
+
+static int get_group(cfg_ctx *c, const config_setting_t *s, const char *path)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+        return fail(c, s, "\"%s\" must be a group: %s = { ... }", path, path);
+    return MN_OK;
+}
+
+/* "host:port", "[::1]:4222", ":4222" or a bare port number. */
+static int get_listen(cfg_ctx *c, const config_setting_t *s, const char *path,
+                      char **host, int *port)
+{
+    int64_t p;
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        if (config_setting_type(s) != CONFIG_TYPE_INT &&
+            config_setting_type(s) != CONFIG_TYPE_INT64)
+            return fail(c, s, "\"%s\" must be \"host:port\" or a port number", path);
+        int rc = get_int(c, s, path, -1, 65535, &p);
+        if (rc != MN_OK)
+            return rc;
+        *host = NULL;
+        *port = (int)p;
+        return MN_OK;
+    }
+    const char *v = config_setting_get_string(s);
+    const char *colon = strrchr(v, ':');
+    if (!colon)
+        return fail(c, s, "\"%s\" must be \"host:port\", got \"%s\"", path, v);
+    const char *h = v;
+    size_t hlen = (size_t)(colon - v);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    } else if (memchr(h, ':', hlen)) {
+        return fail(c, s, "\"%s\": an IPv6 host needs brackets: \"[%.*s]:port\"",
+                    path, (int)hlen, h);
+    }
+    char *endp;
+    errno = 0;
+    long pv = strtol(colon + 1, &endp, 10);
+    if (!colon[1] || *endp || errno || pv < -1 || pv > 65535)
+        return fail(c, s, "\"%s\": bad port in \"%s\"", path, v);
+    *host = hlen ? strndup(h, hlen) : NULL;
+    *port = (int)pv;
+    return MN_OK;
+}
+
+/* ---- the top-level keys ------------------------------------------------- */
+
+typedef enum { V_INT, V_SIZE, V_DUR, V_BOOL, V_STR, V_FN } vkind;
+
+typedef struct keydef keydef;
+typedef int (*key_fn)(cfg_ctx *c, const keydef *k, config_setting_t *s);
+
+struct keydef {
+    const char *name;
+    vkind       kind;
+    size_t      off;        /* field in mn_opts (int, int64_t, bool, char *) */
+    uint32_t    bit;        /* the cli_set bit that shields the field */
+    int64_t     lo, hi;     /* V_INT, V_SIZE; V_DUR uses lo as the minimum */
+    key_fn      fn;         /* V_FN */
+};
+
+#define F(field) offsetof(mn_opts, field)
+#define I64 INT64_MAX
+
+static int k_port(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    int64_t p;
+    int rc;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+        strcmp(config_setting_get_string(s), "RANDOM_PORT") == 0)
+        p = -1;
+    else if ((rc = get_int(c, s, k->name, -1, 65535, &p)) != MN_OK)
+        return rc;
+    if (!shielded(c, MN_OPT_PORT))
+        c->o->port = p == 0 ? 4222 : (int)p;    /* nats-server: 0 = default */
+    return MN_OK;
+}
+
+static int k_host(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    const char *v;
+    int rc = get_str(c, s, k->name, &v);
+    if (rc == MN_OK && !shielded(c, MN_OPT_HOST))
+        set_str(&c->o->host, *v ? v : "0.0.0.0");
+    return rc;
+}
+
+static int k_listen(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    char *host;
+    int port;
+    int rc = get_listen(c, s, k->name, &host, &port);
+    if (rc != MN_OK)
+        return rc;
+    if (!shielded(c, MN_OPT_HOST) && host)
+        set_str(&c->o->host, host);
+    if (!shielded(c, MN_OPT_PORT))
+        c->o->port = port == 0 ? 4222 : port;
+    free(host);
+    return MN_OK;
+}
+
+static int k_http(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    char *host;
+    int port;
+    int rc = get_listen(c, s, k->name, &host, &port);
+    if (rc != MN_OK)
+        return rc;
+    bool https = k->bit == MN_OPT_HTTPS;
+    if (!shielded(c, k->bit)) {
+        if (host)
+            set_str(&c->o->http_host, host);
+        *(https ? &c->o->https_port : &c->o->http_port) = port;
+    }
+    free(host);
+    return MN_OK;
+}
+
+/* Names a key inside a group or list for messages: "authorization.users[1].user". */
+static void subpath(char *buf, size_t len, const char *parent, const config_setting_t *s)
+{
+    const char *name = config_setting_name(s);
+    if (name)
+        snprintf(buf, len, "%s.%s", parent, name);
+    else
+        snprintf(buf, len, "%s[%d]", parent, config_setting_index(s));
+}
+
+static int parse_users(cfg_ctx *c, config_setting_t *list, const char *path)
+{
+    int t = config_setting_type(list);
+    if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && config_setting_length(list) == 0))
+        return fail(c, list, "\"%s\" must be a list of groups: "
+                    "( { user = \"a\"; password = \"b\"; }, ... )", path);
+    int n = config_setting_length(list);
+    mn_user *users = calloc(n ? (size_t)n : 1, sizeof *users);
+    if (!users)
+        return fail(c, list, "out of memory");
+    int rc = MN_OK;
+    for (int i = 0; i < n && rc == MN_OK; i++) {
+        config_setting_t *u = config_setting_get_elem(list, (unsigned)i);
+        char upath[256];
+        subpath(upath, sizeof upath, path, u);
+        if (config_setting_type(u) != CONFIG_TYPE_GROUP) {
+            rc = fail(c, u, "\"%s\" must be a group: { user = \"a\"; password = \"b\"; }",
+                      upath);
+            break;
+        }
+        for (int j = 0; j < config_setting_length(u) && rc == MN_OK; j++) {
+            config_setting_t *f = config_setting_get_elem(u, (unsigned)j);
+            const char *name = config_setting_name(f), *v;
+            char fpath[320];
+            subpath(fpath, sizeof fpath, upath, f);
+            if (!strcasecmp(name, "user") || !strcasecmp(name, "username")) {
+                if ((rc = get_str(c, f, fpath, &v)) == MN_OK)
+                    set_str(&users[i].user, v);
+            } else if (!strcasecmp(name, "password") || !strcasecmp(name, "pass")) {
+                if ((rc = get_str(c, f, fpath, &v)) == MN_OK)
+                    set_str(&users[i].password, v);
+            } else if (!strcasecmp(name, "permissions") || !strcasecmp(name, "permission")) {
+                rc = fail(c, f, "\"%s\": per-user permissions are not supported yet", fpath);
+            } else {
+                rc = fail(c, f, "unknown option \"%s\"", fpath);
+            }
+        }
+        if (rc == MN_OK && (!users[i].user || !users[i].password))
+            rc = fail(c, u, "\"%s\" needs both \"user\" and \"password\"", upath);
+        for (int j = 0; j < i && rc == MN_OK; j++)
+            if (strcmp(users[j].user, users[i].user) == 0)
+                rc = fail(c, u, "\"%s\": user \"%s\" is listed twice", upath, users[i].user);
+    }
+    if (rc != MN_OK) {
+        for (int i = 0; i < n; i++) {
+            free(users[i].user);
+            free(users[i].password);
+        }
+        free(users);
+        return rc;
+    }
+    mn_opts *o = c->o;
+    for (int i = 0; i < o->nusers; i++) {
+        free(o->users[i].user);
+        free(o->users[i].password);
+    }
+    free(o->users);
+    o->users = users;
+    o->nusers = n;
+    return MN_OK;
+}
+
+static int k_authorization(cfg_ctx *c, const keydef *k, config_setting_t *g)
+{
+    int rc = get_group(c, g, k->name);
+    if (rc != MN_OK)
+        return rc;
+    const config_setting_t *single = NULL, *list = NULL, *token = NULL;
+    for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
+        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s), *v;
+        char path[128];
+        subpath(path, sizeof path, k->name, s);
+        if (!strcasecmp(name, "user") || !strcasecmp(name, "username")) {
+            single = s;
+            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_USER))
+                set_str(&c->o->username, v);
+        } else if (!strcasecmp(name, "password") || !strcasecmp(name, "pass")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_PASS))
+                set_str(&c->o->password, v);
+        } else if (!strcasecmp(name, "token")) {
+            token = s;
+            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_AUTH))
+                set_str(&c->o->auth_token, v);
+        } else if (!strcasecmp(name, "timeout")) {
+            rc = get_duration_ms(c, s, path, 1, &c->o->auth_timeout_ms);
+        } else if (!strcasecmp(name, "users")) {
+            list = s;
+            rc = parse_users(c, s, path);
+        } else {
+            rc = fail(c, s, "unknown option \"%s\"", path);
+        }
+    }
+    if (rc == MN_OK && list && (single || token))
+        rc = fail(c, single ? single : token,
+                  "\"%s\": a single %s cannot be combined with a users list",
+                  k->name, single ? "user" : "token");
+    if (rc == MN_OK && single && token)
+        rc = fail(c, token, "\"%s\": a user and a token cannot be combined", k->name);
+    return rc;
+}
+
+/* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream
+ * module will own the group's other keys; until it exists
+ * mn_opts_validate() refuses jetstream altogether. */
+static int k_jetstream(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    bool on;
+    int rc;
+    mn_opts *o = c->o;
+    if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+        on = true;
+        for (int i = 0; i < config_setting_length(s); i++) {
+            config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            const char *name = config_setting_name(e), *v;
+            char path[128];
+            subpath(path, sizeof path, k->name, e);
+            if (!strcasecmp(name, "enabled")) {
+                if ((rc = get_bool(c, e, path, &on)) != MN_OK)
+                    return rc;
+            } else if (!strcasecmp(name, "store_dir") || !strcasecmp(name, "store")) {
+                if ((rc = get_str(c, e, path, &v)) != MN_OK)
+                    return rc;
+                if (!shielded(c, MN_OPT_SD))
+                    set_str(&o->store_dir, v);
+            }
+            /* TODO(jetstream module): validate the remaining keys. */
+        }
+    } else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+               (!strcasecmp(config_setting_get_string(s), "enabled") ||
+                !strcasecmp(config_setting_get_string(s), "disabled"))) {
+        on = !strcasecmp(config_setting_get_string(s), "enabled");
+    } else if ((rc = get_bool(c, s, k->name, &on)) != MN_OK) {
+        return rc;
+    }
+    if (!shielded(c, MN_OPT_JS))
+        o->jetstream = on;
+    return MN_OK;
+}
+
+/* cluster { listen, name, routes, ... }: recorded so that mn_opts_validate()
+ * can refuse it until the cluster module exists. */
+static int k_cluster(cfg_ctx *c, const keydef *k, config_setting_t *g)
+{
+    int rc = get_group(c, g, k->name);
+    if (rc != MN_OK)
+        return rc;
+    mn_opts *o = c->o;
+    char *host = NULL, *listen = NULL;
+    int port = 0;
+    for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
+        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s), *v;
+        char path[128];
+        int64_t n;
+        subpath(path, sizeof path, k->name, s);
+        if (!strcasecmp(name, "listen")) {
+            free(host);
+            host = NULL;
+            rc = get_listen(c, s, path, &host, &port);
+            free(listen);
+            listen = NULL;
+            if (rc == MN_OK && config_setting_type(s) == CONFIG_TYPE_STRING)
+                listen = strdup(config_setting_get_string(s));
+        } else if (!strcasecmp(name, "port")) {
+            if ((rc = get_int(c, s, path, -1, 65535, &n)) == MN_OK)
+                port = (int)n;
+        } else if (!strcasecmp(name, "host")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK)
+                set_str(&host, v);
+        } else if (!strcasecmp(name, "name")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_CLUSTERNAME))
+                set_str(&o->cluster_name, v);
+        } else if (!strcasecmp(name, "routes")) {
+            int t = config_setting_type(s);
+            if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+                rc = fail(c, s, "\"%s\" must be a list of URLs", path);
+                break;
+            }
+            size_t len = 1;
+            for (int j = 0; j < config_setting_length(s); j++) {
+                const char *r = config_setting_get_string_elem(s, j);
+                if (!r) {
+                    rc = fail(c, s, "\"%s\" must be a list of URLs", path);
+                    break;
+                }
+                len += strlen(r) + 1;
+            }
+            if (rc != MN_OK)
+                break;
+            char *joined = calloc(1, len);
+            for (int j = 0; joined && j < config_setting_length(s); j++) {
+                if (j)
+                    strcat(joined, ",");
+                strcat(joined, config_setting_get_string_elem(s, j));
+            }
+            if (!shielded(c, MN_OPT_ROUTES))
+                set_str(&o->routes, joined);
+            free(joined);
+        } else if (!strcasecmp(name, "advertise") || !strcasecmp(name, "cluster_advertise")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_CLUSTER))
+                set_str(&o->cluster_advertise, v);
+        }
+        /* TODO(cluster module): validate the remaining keys. */
+    }
+    if (rc == MN_OK && !shielded(c, MN_OPT_CLUSTER) && (listen || port)) {
+        char url[300];
+        if (listen)
+            snprintf(url, sizeof url, "%s", listen);
+        else
+            snprintf(url, sizeof url, "%s:%d", host ? host : "0.0.0.0", port);
+        set_str(&o->cluster_url, url);
+    }
+    free(host);
+    free(listen);
+    return rc;
+}
+
+/* tls { cert_file, key_file, ca_file, verify, ... }: recorded so that
+ * mn_opts_validate() can refuse it until the tls module exists. */
+static int k_tls(cfg_ctx *c, const keydef *k, config_setting_t *g)
+{
+    int rc = get_group(c, g, k->name);
+    if (rc != MN_OK || shielded(c, MN_OPT_TLS))
+        return rc;
+    mn_opts *o = c->o;
+    o->tls = true;
+    for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
+        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s), *v;
+        char path[128];
+        subpath(path, sizeof path, k->name, s);
+        if (!strcasecmp(name, "cert_file")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK)
+                set_str(&o->tls_cert, v);
+        } else if (!strcasecmp(name, "key_file")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK)
+                set_str(&o->tls_key, v);
+        } else if (!strcasecmp(name, "ca_file")) {
+            if ((rc = get_str(c, s, path, &v)) == MN_OK)
+                set_str(&o->tls_cacert, v);
+        } else if (!strcasecmp(name, "verify")) {
+            rc = get_bool(c, s, path, &o->tls_verify);
+        }
+        /* TODO(tls module): validate the remaining keys. */
+    }
+    return rc;
+}
+
+/* Already read by collect_modules() before any file is applied. */
+static int k_modules(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    MN_UNUSED(c); MN_UNUSED(k); MN_UNUSED(s);
+    return MN_OK;
+}
+
+static const keydef keys[] = {
+    {"port",                   V_FN,   0, 0, 0, 0, k_port},
+    {"host",                   V_FN,   0, 0, 0, 0, k_host},
+    {"net",                    V_FN,   0, 0, 0, 0, k_host},
+    {"listen",                 V_FN,   0, 0, 0, 0, k_listen},
+    {"server_name",            V_STR,  F(server_name), MN_OPT_NAME, 0, 0, NULL},
+    {"client_advertise",       V_STR,  F(client_advertise), MN_OPT_ADVERTISE, 0, 0, NULL},
+    {"max_payload",            V_SIZE, F(max_payload), MN_OPT_MAXPAYLOAD, 1, 64 << 20, NULL},
+    {"max_control_line",       V_SIZE, F(max_control_line), 0, 32, INT32_MAX, NULL},
+    {"max_pending",            V_SIZE, F(max_pending), 0, 1, I64, NULL},
+    {"max_pending_size",       V_SIZE, F(max_pending), 0, 1, I64, NULL},
+    {"max_connections",        V_INT,  F(max_connections), 0, 1, INT32_MAX, NULL},
+    {"max_conn",               V_INT,  F(max_connections), 0, 1, INT32_MAX, NULL},
+    {"max_subscriptions",      V_INT,  F(max_subscriptions), 0, 0, INT32_MAX, NULL},
+    {"max_subs",               V_INT,  F(max_subscriptions), 0, 0, INT32_MAX, NULL},
+    {"ping_interval",          V_DUR,  F(ping_interval_ms), 0, 1, 0, NULL},
+    {"ping_max",               V_INT,  F(ping_max), 0, 1, INT32_MAX, NULL},
+    {"ping_max_out",           V_INT,  F(ping_max), 0, 1, INT32_MAX, NULL},
+    {"write_deadline",         V_DUR,  F(write_deadline_ms), 0, 1, 0, NULL},
+    {"lame_duck_duration",     V_DUR,  F(lame_duck_duration_ms), 0, 1, 0, NULL},
+    {"lame_duck_grace_period", V_DUR,  F(lame_duck_grace_period_ms), 0, 0, 0, NULL},
+    {"io_threads",             V_INT,  F(io_threads), MN_OPT_THREADS, 0, 1024, NULL},
+    {"debug",                  V_BOOL, F(debug), MN_OPT_DEBUG, 0, 0, NULL},
+    {"trace",                  V_BOOL, F(trace), MN_OPT_TRACE, 0, 0, NULL},
+    {"trace_verbose",          V_BOOL, F(trace_verbose), MN_OPT_TRACE, 0, 0, NULL},
+    {"logtime",                V_BOOL, F(logtime), MN_OPT_LOGTIME, 0, 0, NULL},
+    {"logtime_utc",            V_BOOL, F(logtime_utc), MN_OPT_LOGTIMEUTC, 0, 0, NULL},
+    {"log_file",               V_STR,  F(log_file), MN_OPT_LOGFILE, 0, 0, NULL},
+    {"logfile",                V_STR,  F(log_file), MN_OPT_LOGFILE, 0, 0, NULL},
+    {"log_size_limit",         V_SIZE, F(log_size_limit), MN_OPT_LOGSIZE, 0, I64, NULL},
+    {"max_traced_msg_len",     V_INT,  F(max_traced_msg_len), MN_OPT_TRACELEN, 0, INT32_MAX, NULL},
+    {"syslog",                 V_BOOL, F(syslog), MN_OPT_SYSLOG, 0, 0, NULL},
+    {"remote_syslog",          V_STR,  F(remote_syslog), MN_OPT_RSYSLOG, 0, 0, NULL},
+    {"pid_file",               V_STR,  F(pid_file), MN_OPT_PIDFILE, 0, 0, NULL},
+    {"pidfile",                V_STR,  F(pid_file), MN_OPT_PIDFILE, 0, 0, NULL},
+    {"ports_file_dir",         V_STR,  F(ports_file_dir), MN_OPT_PORTSDIR, 0, 0, NULL},
+    {"http",                   V_FN,   0, MN_OPT_HTTP, 0, 0, k_http},
+    {"https",                  V_FN,   0, MN_OPT_HTTPS, 0, 0, k_http},
+    {"http_port",              V_INT,  F(http_port), MN_OPT_HTTP, -1, 65535, NULL},
+    {"monitor_port",           V_INT,  F(http_port), MN_OPT_HTTP, -1, 65535, NULL},
+    {"https_port",             V_INT,  F(https_port), MN_OPT_HTTPS, -1, 65535, NULL},
+    {"prof_port",              V_INT,  F(prof_port), MN_OPT_PROFILE, 0, 65535, NULL},
+    {"authorization",          V_FN,   0, 0, 0, 0, k_authorization},
+    {"no_auth_user",           V_STR,  F(no_auth_user), 0, 0, 0, NULL},
+    {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
+    {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
+    {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
+    {"modules",                V_FN,   0, 0, 0, 0, k_modules},
+};
+
+static int apply_key(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    char *field = (char *)c->o + k->off;
+    int64_t v;
+    int rc;
+    switch (k->kind) {
+    case V_INT:
+        if ((rc = get_int(c, s, k->name, k->lo, k->hi, &v)) == MN_OK && !shielded(c, k->bit))
+            *(int *)(void *)field = (int)v;
+        return rc;
+    case V_SIZE:
+        if ((rc = get_size(c, s, k->name, k->lo, k->hi, &v)) == MN_OK && !shielded(c, k->bit))
+            *(int64_t *)(void *)field = v;
+        return rc;
+    case V_DUR:
+        if ((rc = get_duration_ms(c, s, k->name, k->lo, &v)) == MN_OK && !shielded(c, k->bit))
+            *(int64_t *)(void *)field = v;
+        return rc;
+    case V_BOOL: {
+        bool b;
+        if ((rc = get_bool(c, s, k->name, &b)) == MN_OK && !shielded(c, k->bit))
+            *(bool *)(void *)field = b;
+        return rc;
+    }
+    case V_STR: {
+        const char *str;
+        if ((rc = get_str(c, s, k->name, &str)) == MN_OK && !shielded(c, k->bit))
+            set_str((char **)(void *)field, str);
+        return rc;
+    }
+    case V_FN:
+        return k->fn(c, k, s);
+    }
+    return MN_ERR;
+}
+
+static bool is_module(const mn_opts *o, const char *name)
+{
+    for (int i = 0; i < o->nmodules; i++)
+        if (strcmp(o->modules[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int apply_file(cfg_ctx *c, config_t *cfg)
+{
+    config_setting_t *root = config_root_setting(cfg);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(s);
+        const keydef *k = NULL;
+        for (size_t j = 0; j < sizeof keys / sizeof keys[0] && !k; j++)
+            if (strcasecmp(keys[j].name, name) == 0)
+                k = &keys[j];
+        int rc;
+        if (k) {
+            rc = apply_key(c, k, s);
+        } else if (is_module(c->o, name)) {
+            /* TODO(module loader): hand this group to the module, which
+             * declares its typed options; the loader validates them and
+             * reports file:line.  It will need the parsed config kept alive
+             * (today every config_t is destroyed at the end of the load). */
+            rc = get_group(c, s, name);
+        } else {
+            rc = fail(c, s, "unknown option \"%s\"", name);
+        }
+        if (rc != MN_OK)
+            return rc;
+    }
+    return MN_OK;
+}
+
+/* modules = ["a", "b"] (or a single string) in any file.  Read before any
+ * file is applied so that a module's group may come before, or in another
+ * file than, the list that names the module. */
+static int collect_modules(cfg_ctx *c, config_t *cfg)
+{
+    config_setting_t *root = config_root_setting(cfg);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        if (strcasecmp(config_setting_name(s), "modules") != 0)
+            continue;
+        int t = config_setting_type(s);
+        int n = t == CONFIG_TYPE_STRING ? 1 : config_setting_length(s);
+        if (t != CONFIG_TYPE_STRING && t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+            return fail(c, s, "\"modules\" must be a list of module names: [\"a\", \"b\"]");
+        for (int j = 0; j < n; j++) {
+            const char *m = t == CONFIG_TYPE_STRING ? config_setting_get_string(s)
+                                                    : config_setting_get_string_elem(s, j);
+            if (!m)
+                return fail(c, s, "\"modules\" must be a list of module names: [\"a\", \"b\"]");
+            bool ok = isalpha((unsigned char)m[0]);
+            for (const char *p = m; *p && ok; p++)
+                ok = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
+            if (!ok)
+                return fail(c, s, "\"modules\": \"%s\" is not a valid module name "
+                            "(letters, digits, '_' and '-', starting with a letter)", m);
+            if (is_module(c->o, m))
+                continue;
+            char **v = realloc(c->o->modules, ((size_t)c->o->nmodules + 1) * sizeof *v);
+            if (!v)
+                return fail(c, s, "out of memory");
+            c->o->modules = v;
+            if (!(v[c->o->nmodules] = strdup(m)))
+                return fail(c, s, "out of memory");
+            c->o->nmodules++;
+        }
+    }
+    return MN_OK;
+}
+
+/* ---- finding and parsing the files -------------------------------------- */
+
+typedef struct file_list {
+    char **v;
+    int    n;
+} file_list;
+
+static int push(file_list *l, const char *path)
+{
+    char **v = realloc(l->v, ((size_t)l->n + 1) * sizeof *v);
+    if (!v)
+        return MN_ENOMEM;
+    l->v = v;
+    if (!(v[l->n] = strdup(path)))
+        return MN_ENOMEM;
+    l->n++;
+    return MN_OK;
+}
+
+static void free_list(file_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the .conf files of dir in byte order (not the locale's), skipping hidden files,
+ * anything that is not a regular file, and the main file itself. */
+static int list_confd(cfg_ctx *c, const char *dir, const struct stat *main_st,
+                      file_list *out)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        c->path = dir;
+        return fail(c, NULL, "cannot read the conf.d directory: %s", strerror(errno));
+    }
+    file_list names = {0};
+    struct dirent *e;
+    int rc = MN_OK;
+    while ((e = readdir(d)) && rc == MN_OK) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0)
+            continue;
+        rc = push(&names, e->d_name);
+    }
+    closedir(d);
+    if (names.n)
+        qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+    for (int i = 0; i < names.n && rc == MN_OK; i++) {
+        size_t len = strlen(dir) + strlen(names.v[i]) + 2;
+        char *path = malloc(len);
+        if (!path) {
+            rc = MN_ENOMEM;
+            break;
+        }
+        snprintf(path, len, "%s/%s", dir, names.v[i]);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            !(main_st && st.st_dev == main_st->st_dev && st.st_ino == main_st->st_ino))
+            rc = push(out, path);
+        free(path);
+    }
+    free_list(&names);
+    if (rc == MN_ENOMEM)
+        rc = fail(c, NULL, "out of memory");
+    return rc;
+}
+
+/* libconfig 1.5 silently wraps an integer literal that does not fit in 32
+ * bits unless it carries an L suffix (5000000000 reads as 705032704).  A
+ * light lexical pass over the text finds such literals first, skipping
+ * strings and comments, so the user gets file:line instead of a wrong
+ * limit.  (Files pulled in with @include are not scanned.) */
+static int check_wide_ints(cfg_ctx *c, const char *text)
+{
+    unsigned line = 1;
+    const char *p = text;
+    while (*p) {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                else if (*p == '\n')
+                    line++;
+            }
+            if (*p)
+                p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                if (*p == '\n')
+                    line++;
+            if (*p)
+                p += 2;
+        } else if (isalpha((unsigned char)*p) || *p == '*' || *p == '@') {
+            /* a name, true/false, or @include: never a number */
+            p++;
+            while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '*')
+                p++;
+        } else if (isdigit((unsigned char)*p) ||
+                   ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))) {
+            const char *start = p;
+            if (*p == '-' || *p == '+')
+                p++;
+            while (isalnum((unsigned char)*p) || *p == '.' ||
+                   ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+                p++;
+            size_t len = (size_t)(p - start);
+            bool wide = p[-1] == 'L' || memchr(start, '.', len) != NULL;
+            bool hex = len > 2 && (strncasecmp(start, "0x", 2) == 0 ||
+                                   strncasecmp(start, "-0x", 3) == 0);
+            if (!wide && !hex && !memchr(start, 'e', len) && !memchr(start, 'E', len)) {
+                errno = 0;
+                long long v = strtoll(start, NULL, 10);
+                if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN)
+                    return snprintf(c->err, c->errlen,
+                                    "%s:%u: the integer %.*s does not fit in 32 bits: "
+                                    "write %.*sL, or a size string such as \"5GB\"",
+                                    c->path, line, (int)len, start, (int)len, start),
+                           MN_EINVAL;
+            } else if (hex && !wide) {
+                const char *digits = start + (*start == '-' ? 3 : 2);
+                size_t nd = (size_t)(p - digits);
+                while (nd > 1 && *digits == '0') {
+                    digits++;
+                    nd--;
+                }
+                if (nd > 8)
+                    return snprintf(c->err, c->errlen,
+                                    "%s:%u: the integer %.*s does not fit in 32 bits: "
+                                    "write %.*sL",
+                                    c->path, line, (int)len, start, (int)len, start),
+                           MN_EINVAL;
+            }
+        } else {
+            p++;
+        }
+    }
+    return MN_OK;
+}
+
+static char *slurp(FILE *f)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (cap - len - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* nats-server's syntax allows "name { ... }"; libconfig wants "name = {".
+ * Recognising the habit on the failing line turns a bare "syntax error"
+ * into one that says what to write. */
+static bool bare_group_on_line(const char *path, int line)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char buf[512];
+    bool hit = false;
+    for (int n = 1; fgets(buf, sizeof buf, f); ) {
+        if (n == line || n == line - 1) {
+            const char *p = buf;
+            while (isspace((unsigned char)*p))
+                p++;
+            if (isalpha((unsigned char)*p)) {
+                while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+                    p++;
+                while (isspace((unsigned char)*p))
+                    p++;
+                hit = hit || *p == '{';
+            }
+        }
+        if (strchr(buf, '\n') && ++n > line)
+            break;
+    }
+    fclose(f);
+    return hit;
+}
+
+static int read_one(cfg_ctx *c, const char *path, config_t *cfg)
+{
+    c->path = path;
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(c, NULL, "cannot open the config file: %s", strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return fail(c, NULL, "cannot open the config file: it is a directory");
+    }
+    char *text = slurp(f);
+    fclose(f);
+    if (!text)
+        return fail(c, NULL, "cannot read the config file: %s", strerror(errno));
+    int rc = check_wide_ints(c, text);
+    free(text);
+    if (rc != MN_OK)
+        return rc;
+
+    config_init(cfg);
+    config_set_options(cfg, config_get_options(cfg) | CONFIG_OPTION_AUTOCONVERT);
+    char *dir = dir_of(path);
+    config_set_include_dir(cfg, dir);   /* @include is relative to the file */
+    free(dir);
+    if (config_read_file(cfg, path) == CONFIG_TRUE)
+        return MN_OK;
+    const char *efile = config_error_file(cfg);
+    if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
+        snprintf(c->err, c->errlen, "%s: cannot read the config file: %s",
+                 efile ? efile : path, config_error_text(cfg));
+    else
+        snprintf(c->err, c->errlen, "%s:%d: %s%s", efile ? efile : path,
+                 config_error_line(cfg), config_error_text(cfg),
+                 (!efile || strcmp(efile, path) == 0) &&
+                 bare_group_on_line(path, config_error_line(cfg))
+                     ? " (libconfig needs \"=\" or \":\" before a group: name = { ... })"
+                     : "");
+    config_destroy(cfg);
+    return MN_EINVAL;
+}
+
+int mn_config_load(mn_opts *o, char *errbuf, size_t errlen)
+{
+    char dummy[1];
+    cfg_ctx c = {.o = o, .path = "", .err = errbuf ? errbuf : dummy,
+                 .errlen = errbuf ? errlen : sizeof dummy};
+    file_list files = {0};
+    config_t *cfgs = NULL;
+    int ncfgs = 0, rc = MN_OK;
+    struct stat main_st;
+    bool have_main_st = false;
+
+    if (o->config_file) {
+        if ((rc = push(&files, o->config_file)) != MN_OK)
+            goto oom;
+        have_main_st = stat(o->config_file, &main_st) == 0;
+    }
+    if (o->confd_dir) {
+        rc = list_confd(&c, o->confd_dir, have_main_st ? &main_st : NULL, &files);
+    } else if (o->config_file) {
+        char *base = dir_of(o->config_file);
+        size_t len = base ? strlen(base) + sizeof "/conf.d" : 0;
+        char *dir = base ? malloc(len) : NULL;
+        struct stat st;
+        if (!dir) {
+            free(base);
+            goto oom;
+        }
+        snprintf(dir, len, "%s/conf.d", base);
+        free(base);
+        /* The default conf.d is optional; an explicit --confd is not. */
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = list_confd(&c, dir, have_main_st ? &main_st : NULL, &files);
+        free(dir);
+    }
+    if (rc != MN_OK)
+        goto out;
+
+    if (files.n && !(cfgs = calloc((size_t)files.n, sizeof *cfgs)))
+        goto oom;
+    for (; ncfgs < files.n; ncfgs++)
+        if ((rc = read_one(&c, files.v[ncfgs], &cfgs[ncfgs])) != MN_OK)
+            goto out;
+    for (int i = 0; i < ncfgs; i++) {
+        c.path = files.v[i];
+        if ((rc = collect_modules(&c, &cfgs[i])) != MN_OK)
+            goto out;
+    }
+    for (int i = 0; i < ncfgs; i++) {
+        c.path = files.v[i];
+        if ((rc = apply_file(&c, &cfgs[i])) != MN_OK)
+            goto out;
+    }
+
+    for (int i = 0; i < o->nconfig_files; i++)
+        free(o->config_files[i]);
+    free(o->config_files);
+    o->config_files = files.v;
+    o->nconfig_files = files.n;
+    files.v = NULL;
+    files.n = 0;
+    goto out;
+
+oom:
+    rc = MN_ENOMEM;
+    snprintf(c.err, c.errlen, "out of memory");
+out:
+    for (int i = 0; i < ncfgs; i++)
+        config_destroy(&cfgs[i]);
+    free(cfgs);
+    free_list(&files);
+    return rc;
+}
+
+int mn_config_reload(const mn_opts *current, mn_opts *fresh, char *errbuf, size_t errlen)
+{
+    mn_opts_defaults(fresh);
+    int rc = MN_OK;
+    if (current->argv) {
+        mn_cli_action action;
+        char *sig = NULL;
+        rc = mn_opts_parse_args(fresh, current->argc, current->argv, &action, &sig,
+                                errbuf, errlen);
+        free(sig);
+    } else {
+        /* Options built without a command line (tests, embedding). */
+        if (current->config_file && !(fresh->config_file = strdup(current->config_file)))
+            rc = MN_ENOMEM;
+        if (current->confd_dir && !(fresh->confd_dir = strdup(current->confd_dir)))
+            rc = MN_ENOMEM;
+    }
+    if (rc == MN_OK)
+        rc = mn_config_load(fresh, errbuf, errlen);
+    if (rc != MN_OK)
+        mn_opts_free(fresh);
+    return rc;
+}
