@@ -26,6 +26,7 @@ MD=""
 CONFIG=""
 RUN_TIMEOUT=120
 KEEP=0
+NICE=()
 
 usage() {
 	cat <<EOF
@@ -43,6 +44,8 @@ usage: contrib/bench/run.sh [options]
   --md FILE          also write the results as a markdown table to FILE
   --timeout S        limit for one mnbench run (default 120)
   --keep             keep server logs (printed path)
+  --nice N           run servers and generator under nice -n N (negative
+                     needs root): less noise from other work on the machine
 Sanity check (both sides the reference server, ratios should be ~1.0):
   contrib/bench/run.sh --server-a \$(command -v nats-server)
 EOF
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--md) MD=$2; shift 2 ;;
 	--timeout) RUN_TIMEOUT=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--nice) NICE=(nice -n "$2"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -133,7 +137,7 @@ start_server() {
 	SRV_PORT=$("$MNBENCH" --free-port)
 	local args=(-a 127.0.0.1 -p "$SRV_PORT")
 	[ -z "$CONFIG" ] || args+=(-c "$CONFIG")
-	"$1" "${args[@]}" >"$2" 2>&1 &
+	"${NICE[@]}" "$1" "${args[@]}" >"$2" 2>&1 &
 	SRV_PID=$!
 }
 
@@ -160,7 +164,7 @@ run_one() {
 	local log="$WORK/$scen.$side.$round.server.log" out="$WORK/$scen.$side.$round.out"
 	start_server "$srv" "$log"
 	local rc=0
-	timeout -k 5 "$((RUN_TIMEOUT + 15))" "$MNBENCH" --scenario "$scen" --port "$SRV_PORT" \
+	"${NICE[@]}" timeout -k 5 "$((RUN_TIMEOUT + 15))" "$MNBENCH" --scenario "$scen" --port "$SRV_PORT" \
 		--pid "$SRV_PID" --scale "$SCALE" --timeout "$RUN_TIMEOUT" >"$out" 2>"$out.err" || rc=$?
 	if ! kill -0 "$SRV_PID" 2>/dev/null; then
 		echo "  server $side exited during the run" >>"$out.err"
@@ -211,7 +215,8 @@ fmt() { # value unit
 	}'
 }
 
-echo "mnbench: $MNBENCH; A = $SERVER_A; B = $SERVER_B; scale $SCALE, $ROUNDS rounds" >&2
+echo "mnbench: $MNBENCH; A = $SERVER_A; B = $SERVER_B; scale $SCALE, $ROUNDS rounds ${NICE[*]}" >&2
+if [ "${#NICE[@]}" -gt 0 ]; then "${NICE[@]}" true || die "cannot run ${NICE[*]}"; fi
 T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > 0.5 * n) }'; then
@@ -255,7 +260,7 @@ done
 if [ -n "$MD" ]; then
 	{
 		echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),"
-		echo "scale $SCALE, $ROUNDS rounds, $((T_END - T_START)) s, load average $LOAD_START at start and $LOAD_END at end."
+		echo "scale $SCALE, $ROUNDS rounds,${NICE[*]:+ ${NICE[*]},} $((T_END - T_START)) s, load average $LOAD_START at start and $LOAD_END at end."
 		echo "A: \`$SERVER_A\` (\`$(server_version "$SERVER_A")\`), B: \`$SERVER_B\` (\`$(server_version "$SERVER_B")\`)."
 		echo "$HEADER."
 		echo
