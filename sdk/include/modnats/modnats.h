@@ -1,0 +1,423 @@
+/*
+ * modnats.h - the modnats plugin ABI: the only header a module includes.
+ *
+ * A module is a shared object (or, in a slim build, the same sources linked
+ * into the binary) that exports exactly one function, its entry point, which
+ * returns a const descriptor: magic, sizes, ABI version, name, version, the
+ * options it accepts, and init/fini.  In init the module receives the host
+ * API, an append-only table of function pointers whose first field is its
+ * size, and registers what it does: hooks on events (auth, connect,
+ * subscribe, publish permission, interest changes, ...), in-process
+ * subscriptions, timers, services for other modules, listeners of its own.
+ *
+ * Versioning.  ABI major changes break modules and the core refuses them;
+ * minor versions only append: new host functions at the end of
+ * modnats_host_api, new fields at the end of event structs (which carry
+ * their own size), new event kinds.  A module built against minor m loads
+ * in any core with the same major and minor >= m.  A module that wants a
+ * function newer than its own minor checks MODNATS_HAS(api, field) first.
+ *
+ * Threads (docs/modules.md has the full table):
+ *  - init and fini run on the main thread, before the I/O workers start and
+ *    after they stop.  fini must join every thread the module started.
+ *  - Event hooks run on the I/O worker that owns the connection concerned.
+ *    They must not block: slow work (a network lookup, a disk write) goes
+ *    to a thread of the module's, and the result comes back through the API
+ *    (e.g. modnats_host_api.auth_complete for a deferred login).
+ *  - Message callbacks of in-process subscriptions run on whichever worker
+ *    routes the message, possibly several at once: they must be
+ *    thread-safe.
+ *  - Timers run on an I/O worker.
+ *  - Host functions may be called from any thread unless their comment says
+ *    otherwise.
+ *
+ * Ownership.  Strings and buffers passed to a callback are the core's and
+ * valid only during the call; copy what you keep.  Strings a module passes
+ * to the host are copied by the host before the call returns, unless the
+ * comment says otherwise (descriptors and option tables are static data
+ * and must live as long as the process).  Handles (modnats_conn, ...) are
+ * opaque; a modnats_conn is valid until its disconnect event returns.
+ */
+#ifndef MODNATS_H
+#define MODNATS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MODNATS_ABI_MAJOR 1
+#define MODNATS_ABI_MINOR 0
+#define MODNATS_MODULE_MAGIC 0x6d6e6d64u   /* "mnmd" */
+
+/* ------------------------------------------------------------ results */
+
+typedef enum modnats_rc {
+    MODNATS_OK = 0,          /* allowed / handled: go on */
+    MODNATS_DEFER = 1,       /* not mine: ask the next hook in the chain */
+    MODNATS_DENY = 2,        /* refused: stop the chain */
+    MODNATS_PENDING = 3,     /* auth only: the answer comes later, see auth_complete */
+    MODNATS_ERR = -1,        /* failure (bad argument, out of memory, ...) */
+    MODNATS_ENOTSUP = -2,    /* the core does not offer this (yet) */
+    MODNATS_ENOTFOUND = -3,
+} modnats_rc;
+
+/* ------------------------------------------------------- opaque handles */
+
+typedef struct modnats_module   modnats_module;   /* the core's record of a module */
+typedef struct modnats_conn     modnats_conn;     /* a client (or module-owned) connection */
+typedef struct modnats_account  modnats_account;
+typedef struct modnats_sub      modnats_sub;      /* an in-process subscription */
+typedef struct modnats_timer    modnats_timer;
+typedef struct modnats_listener modnats_listener;
+typedef struct modnats_auth_ticket modnats_auth_ticket;  /* one pending login */
+typedef struct modnats_config   modnats_config;   /* the module's settings group */
+
+/* ------------------------------------------------------------ options */
+
+typedef enum modnats_opt_type {
+    MODNATS_OPT_BOOL = 1,
+    MODNATS_OPT_INT,         /* integer */
+    MODNATS_OPT_SIZE,        /* integer or "64KB"/"1MB"/... */
+    MODNATS_OPT_DURATION,    /* seconds, or "500ms"/"2s"/"1m"/"1h"; read as ms */
+    MODNATS_OPT_STRING,
+    MODNATS_OPT_STRING_LIST, /* ( "a", "b" ) or [ "a", "b" ] */
+    MODNATS_OPT_GROUP,       /* a nested group or list of groups: the module
+                                reads it with modnats_host_api.cfg_child */
+} modnats_opt_type;
+
+/* One setting a module accepts in its group.  The core rejects unknown
+ * keys and wrong types with "file:line: problem" before init runs. */
+typedef struct modnats_option {
+    const char      *name;
+    modnats_opt_type type;
+    bool             required;
+    const char      *help;   /* one line, for --list-modules -D and docs */
+} modnats_option;
+
+/* ----------------------------------------------------------- messages */
+
+/* A message as it is routed.  The pointers are valid during the call only. */
+typedef struct modnats_msg {
+    size_t      size;                /* sizeof(modnats_msg) of the writer */
+    const char *subject;  size_t subject_len;
+    const char *reply;    size_t reply_len;     /* 0: no reply */
+    const char *hdr;      size_t hdr_len;       /* NATS/1.0 header block, or 0 */
+    const char *data;     size_t data_len;      /* body, after the headers */
+    void       *reserved[4];
+} modnats_msg;
+
+/* Where a message came from, so routing never sends it back there.
+ * 0 is "a local client"; a module allocates origin ids with new_origin. */
+typedef uint32_t modnats_origin;
+
+/* Called for each message matching an in-process subscription, on the
+ * worker routing it (any worker; concurrently).  `origin` is the origin of
+ * the message; the core already skipped messages whose origin equals the
+ * subscription's own. */
+typedef void (*modnats_msg_fn)(void *ud, modnats_sub *sub, const modnats_msg *msg,
+                               modnats_origin origin);
+
+/* ------------------------------------------------------------- events */
+
+typedef enum modnats_event {
+    MODNATS_EV_AUTH = 1,        /* modnats_auth_event: may the client log in? */
+    MODNATS_EV_CONNECT,         /* modnats_conn_event: a client is logged in */
+    MODNATS_EV_DISCONNECT,      /* modnats_conn_event: a client is gone */
+    MODNATS_EV_SUB_PERMISSION,  /* modnats_perm_event: may it subscribe? */
+    MODNATS_EV_PUB_PERMISSION,  /* modnats_perm_event: may it publish? (hot path:
+                                   prefer conn_set_permissions) */
+    MODNATS_EV_INTEREST,        /* modnats_interest_event: local interest changed */
+    MODNATS_EV_RELOAD,          /* modnats_reload_event: SIGHUP, new settings */
+    MODNATS_EV_SHUTDOWN,        /* modnats_event_hdr: the server is stopping */
+    MODNATS_EV__COUNT
+} modnats_event;
+
+/* Every event struct starts with this header. */
+typedef struct modnats_event_hdr {
+    size_t        size;      /* sizeof the whole event struct, as the core built it */
+    modnats_event type;
+} modnats_event_hdr;
+
+typedef struct modnats_auth_event {
+    modnats_event_hdr hdr;
+    modnats_conn *conn;
+    /* from CONNECT; NULL when absent */
+    const char   *user, *pass, *token, *nkey, *jwt, *sig, *name;
+    const char   *nonce;          /* what INFO sent, or NULL */
+    const char   *remote_ip;
+    int           remote_port;
+    bool          tls;
+    /* For MODNATS_PENDING: keep this and finish with auth_complete (any
+     * thread, exactly once).  Valid until then. */
+    modnats_auth_ticket *ticket;
+    /* A DENY may set a reason for the log (never sent to the client, who
+     * gets 'Authorization Violation' as nats-server sends). */
+    const char   *deny_reason;
+    void         *reserved[8];
+} modnats_auth_event;
+
+typedef struct modnats_conn_event {
+    modnats_event_hdr hdr;
+    modnats_conn *conn;
+    const char   *reason;         /* DISCONNECT: why, or NULL */
+    void         *reserved[8];
+} modnats_conn_event;
+
+typedef struct modnats_perm_event {
+    modnats_event_hdr hdr;
+    modnats_conn *conn;
+    const char   *subject;  size_t subject_len;
+    const char   *queue;    size_t queue_len;   /* SUB only */
+    void         *reserved[8];
+} modnats_perm_event;
+
+typedef struct modnats_interest_event {
+    modnats_event_hdr hdr;
+    modnats_account *account;
+    const char   *subject;  size_t subject_len;
+    const char   *queue;    size_t queue_len;   /* 0: plain subscription */
+    bool          added;                        /* false: removed */
+    modnats_origin origin;                      /* whose interest it is */
+    void         *reserved[8];
+} modnats_interest_event;
+
+typedef struct modnats_reload_event {
+    modnats_event_hdr hdr;
+    const modnats_config *cfg;    /* the module's new settings group */
+    void         *reserved[8];
+} modnats_reload_event;
+
+/* A hook answers OK (handled/allowed), DEFER (next hook), DENY, or, for
+ * AUTH only, PENDING.  Hooks of one event run in priority order, lowest
+ * number first; equal priorities in registration order.  A chain in which
+ * every hook defers ends with the core's default: AUTH allows only when
+ * the core itself needs no auth; permissions allow. */
+typedef modnats_rc (*modnats_hook_fn)(void *ud, modnats_event_hdr *ev);
+
+/* ------------------------------------------------------- permissions */
+
+/* A user's permissions, as nats-server's "permissions" block: subject
+ * lists (wildcards allowed) for publish and subscribe; deny wins over
+ * allow; an empty allow list allows everything not denied.  The core
+ * compiles them and checks them itself on every publish and subscribe, so
+ * a permission costs no module call on the hot path. */
+typedef struct modnats_permissions {
+    size_t        size;
+    const char *const *pub_allow;  size_t n_pub_allow;
+    const char *const *pub_deny;   size_t n_pub_deny;
+    const char *const *sub_allow;  size_t n_sub_allow;
+    const char *const *sub_deny;   size_t n_sub_deny;
+    /* allow_responses: publishing to reply subjects of received requests,
+     * at most max_msgs responses (0: 1) within expires_ms (0: unlimited). */
+    bool          allow_responses;
+    uint32_t      responses_max_msgs;
+    uint64_t      responses_expires_ms;
+    void         *reserved[4];
+} modnats_permissions;
+
+/* ------------------------------------------------------ connections */
+
+/* A module's own kind of connection (routes, gateways, leaf nodes): the
+ * core owns the socket and the event loop, the module owns the protocol.
+ * All callbacks run on the connection's worker. */
+typedef struct modnats_conn_ops {
+    size_t size;
+    /* A new connection (accepted or dialed).  Return OK to keep it. */
+    modnats_rc (*on_open)(void *ud, modnats_conn *conn);
+    /* Bytes arrived; consume them all (the module keeps partial frames).
+     * Return ERR to close the connection. */
+    modnats_rc (*on_data)(void *ud, modnats_conn *conn, const char *buf, size_t len);
+    /* The connection is closed; conn dies when this returns. */
+    void (*on_close)(void *ud, modnats_conn *conn, const char *reason);
+    void *reserved[8];
+} modnats_conn_ops;
+
+/* ---------------------------------------------------------- stats */
+
+typedef struct modnats_stats {
+    size_t   size;
+    uint64_t start_unix_ms;
+    uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
+    uint64_t connections, total_connections, slow_consumers;
+    uint64_t subscriptions;
+    int      io_threads;
+    void    *reserved[8];
+} modnats_stats;
+
+/* What monitoring sees of one client connection (monitor's /connz). */
+typedef struct modnats_conn_info {
+    size_t      size;
+    uint64_t    cid;
+    const char *ip;  int port;
+    const char *name, *lang, *version, *account, *user;
+    uint64_t    start_unix_ms, last_activity_unix_ms;
+    uint64_t    in_msgs, in_bytes, out_msgs, out_bytes;
+    uint64_t    pending_bytes;
+    uint32_t    subscriptions;
+    uint64_t    rtt_us;
+    void       *reserved[8];
+} modnats_conn_info;
+
+/* ------------------------------------------------------- the host API */
+
+/* Log levels, as nats-server's. */
+enum { MODNATS_LOG_ERROR = 1, MODNATS_LOG_WARN, MODNATS_LOG_INFO,
+       MODNATS_LOG_DEBUG, MODNATS_LOG_TRACE };
+
+typedef void (*modnats_timer_fn)(void *ud, modnats_timer *t);
+
+typedef struct modnats_host_api {
+    size_t   size;                  /* sizeof(modnats_host_api) in the core */
+    uint16_t abi_major, abi_minor;  /* the core's */
+    const char *server_version;     /* modnats's own version */
+
+    /* --- logging: one line, prefixed with the module's name */
+    void (*log)(modnats_module *m, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* --- settings of the module's own group (valid during init and the
+     * RELOAD event).  Absent keys leave *out unchanged and return
+     * MODNATS_ENOTFOUND. */
+    modnats_rc (*cfg_bool)(const modnats_config *c, const char *key, bool *out);
+    modnats_rc (*cfg_int)(const modnats_config *c, const char *key, int64_t *out);   /* INT, SIZE, DURATION(ms) */
+    modnats_rc (*cfg_string)(const modnats_config *c, const char *key, const char **out);
+    size_t     (*cfg_list_len)(const modnats_config *c, const char *key);   /* STRING_LIST or GROUP list */
+    const char *(*cfg_list_string)(const modnats_config *c, const char *key, size_t i);
+    /* A nested group: key names a GROUP option; i indexes a list of groups
+     * (0 for a single group).  NULL when absent. */
+    const modnats_config *(*cfg_child)(const modnats_config *c, const char *key, size_t i);
+
+    /* --- events (main thread, during init only) */
+    modnats_rc (*hook)(modnats_module *m, modnats_event ev, int priority,
+                       modnats_hook_fn fn, void *ud);
+
+    /* --- services between modules (registration during init; lookup
+     * from init on: a module loaded later is found once its init ran). */
+    modnats_rc  (*service_register)(modnats_module *m, const char *name, uint32_t version,
+                                    const void *iface);
+    const void *(*service_get)(const char *name, uint32_t version);
+
+    /* --- connections (any thread while the conn is valid) */
+    uint64_t    (*conn_id)(const modnats_conn *c);
+    const char *(*conn_remote_ip)(const modnats_conn *c);
+    int         (*conn_remote_port)(const modnats_conn *c);
+    const char *(*conn_name)(const modnats_conn *c);          /* CONNECT name, or NULL */
+    modnats_account *(*conn_account)(const modnats_conn *c);
+    /* During AUTH (or before auth_complete): bind the client to an account
+     * and give it permissions (copied) and a user name for logs/monitoring. */
+    modnats_rc  (*conn_set_account)(modnats_conn *c, modnats_account *a);
+    modnats_rc  (*conn_set_permissions)(modnats_conn *c, const modnats_permissions *p);
+    modnats_rc  (*conn_set_user)(modnats_conn *c, const char *user);
+    /* Close with -ERR 'err' (NULL: no -ERR).  Any thread. */
+    modnats_rc  (*conn_close)(modnats_conn *c, const char *err);
+    /* Module-owned connections: queue bytes for writing (copied). */
+    modnats_rc  (*conn_write)(modnats_conn *c, const void *buf, size_t len);
+
+    /* --- deferred auth: finish a login that a hook answered PENDING.
+     * result is OK or DENY.  Any thread, exactly once per ticket. */
+    modnats_rc  (*auth_complete)(modnats_auth_ticket *t, modnats_rc result,
+                                 const char *deny_reason);
+
+    /* --- accounts */
+    modnats_account *(*account_get)(const char *name);          /* NULL if none */
+    modnats_account *(*account_get_or_create)(const char *name);
+    modnats_account *(*account_global)(void);                   /* "$G" */
+    const char      *(*account_name)(const modnats_account *a);
+
+    /* --- in-process clients and remote interest */
+    modnats_origin (*new_origin)(modnats_module *m);
+    /* Subscribe in an account.  queue may be NULL.  weight > 1 counts as
+     * that many queue members (remote queue interest).  Messages whose
+     * origin equals `origin` are not delivered to it.  The handle stays
+     * valid until unsubscribe. */
+    modnats_sub *(*subscribe)(modnats_module *m, modnats_account *a, const char *subject,
+                              const char *queue, int weight, modnats_origin origin,
+                              modnats_msg_fn fn, void *ud);
+    modnats_rc   (*unsubscribe)(modnats_sub *s);
+    /* Route a message in an account as if published by `origin` (0: a
+     * local in-process client).  Any thread; the message is copied as
+     * needed before return. */
+    modnats_rc   (*publish)(modnats_module *m, modnats_account *a, const modnats_msg *msg,
+                            modnats_origin origin);
+
+    /* --- timers: fn runs on an I/O worker after `after_ms`, then every
+     * `every_ms` (0: once).  Cancel from any thread; after cancel returns
+     * the callback is not running and will not run. */
+    modnats_timer *(*timer_start)(modnats_module *m, uint64_t after_ms, uint64_t every_ms,
+                                  modnats_timer_fn fn, void *ud);
+    void           (*timer_cancel)(modnats_timer *t);
+
+    /* --- a module's own listener and outbound dials (routes, gateways,
+     * leaf nodes), on the core's event loops. */
+    modnats_listener *(*listen)(modnats_module *m, const char *host, int port,
+                                const modnats_conn_ops *ops, void *ud);
+    modnats_rc (*dial)(modnats_module *m, const char *host, int port,
+                       const modnats_conn_ops *ops, void *ud);
+
+    /* --- read-only stats, for monitoring */
+    modnats_rc (*stats)(modnats_stats *out);
+    /* Visit every client connection (snapshot; fn runs on the caller's
+     * thread; info valid during the call). */
+    modnats_rc (*conns_foreach)(void (*fn)(void *ud, const modnats_conn_info *info), void *ud);
+    /* The INFO/varz-style identity of this server. */
+    const char *(*server_id)(void);
+    const char *(*server_name)(void);
+
+    /* Append new functions here, and only here. */
+} modnats_host_api;
+
+/* Does this core's API table have `field`?  For functions newer than the
+ * ABI minor the module was built against. */
+#define MODNATS_HAS(api, field) \
+    (offsetof(modnats_host_api, field) + sizeof(((modnats_host_api *)0)->field) <= (api)->size && \
+     (api)->field != NULL)
+
+/* ------------------------------------------------------- the module */
+
+typedef struct modnats_module_desc {
+    uint32_t    magic;          /* MODNATS_MODULE_MAGIC */
+    uint32_t    size;           /* sizeof(modnats_module_desc) of the module */
+    uint16_t    abi_major;      /* MODNATS_ABI_MAJOR the module was built with */
+    uint16_t    abi_minor;      /* MODNATS_ABI_MINOR the module was built with */
+    const char *name;           /* unique; also the name of its settings group */
+    const char *version;        /* the module's own version */
+    const char *description;    /* one line */
+    const modnats_option *options;   /* terminated by { NULL }; NULL: none */
+    /* Main thread, once, before the workers start.  Return OK, or ERR
+     * after logging why (the server then refuses to start). */
+    modnats_rc (*init)(modnats_module *self, const modnats_host_api *api,
+                       const modnats_config *cfg);
+    /* Main thread, at shutdown, after the workers stopped; may be NULL. */
+    void       (*fini)(modnats_module *self);
+    void       *reserved[8];
+} modnats_module_desc;
+
+/* The entry point.  A shared-object module defines it with
+ *
+ *     MODNATS_MODULE(my_module) { return &my_desc; }
+ *
+ * which exports `modnats_module_entry`; built into the binary (slim builds,
+ * -DMODNATS_STATIC_MODULE) the same line defines
+ * `modnats_module_entry_my_module` for the core's registry table. */
+#define MODNATS_ENTRY_SYMBOL "modnats_module_entry"
+#ifdef MODNATS_STATIC_MODULE
+#define MODNATS_MODULE(name) \
+    const modnats_module_desc *modnats_module_entry_##name(void); \
+    const modnats_module_desc *modnats_module_entry_##name(void)
+#else
+#define MODNATS_MODULE(name) \
+    __attribute__((visibility("default"))) const modnats_module_desc *modnats_module_entry(void); \
+    __attribute__((visibility("default"))) const modnats_module_desc *modnats_module_entry(void)
+#endif
+
+typedef const modnats_module_desc *(*modnats_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
