@@ -14,10 +14,15 @@ Expectations follow the reference nats-server 2.9.10 (flavour 'nats'); where
 it closes silently on an argument error, modnats (any other flavour) must
 send an -ERR first.  --measure also runs a request/reply client during each
 family of attacks and prints its latency and the server's RSS.
+
+    MN_TEST_SERVER=/usr/sbin/nats-server python3 tests/hostile/hostile.py
+    python3 tests/hostile/hostile.py --measure --server build/bin/modnats
+    python3 tests/hostile/hostile.py --only storm build/bin/modnats
 """
 
 import os
 import random
+import select
 import socket
 import struct
 import sys
@@ -610,10 +615,9 @@ def _storm(server, flavour):
         state = {s: bytearray() for s in socks}
         result = {}
         deadline = time.time() + 20
-        import select as _sel
-        poller = _sel.poll()
+        poller = select.poll()
         for s in socks:
-            poller.register(s, _sel.POLLIN)
+            poller.register(s, select.POLLIN)
         while len(result) < len(socks) and time.time() < deadline:
             for fd, _ in poller.poll(200):
                 s = next(x for x in socks if x.fileno() == fd)
