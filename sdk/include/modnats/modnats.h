@@ -241,25 +241,40 @@ typedef struct modnats_conn_ops {
 
 typedef struct modnats_stats {
     size_t   size;
-    uint64_t start_unix_ms;
+    /* identity and settings (as /varz shows them) */
+    const char *server_id, *server_name, *version, *compat_version;
+    const char *host;  int port;
+    int64_t  max_payload, max_control_line, max_pending;
+    int      max_connections, max_subscriptions;
+    int64_t  ping_interval_ms;  int ping_max;
+    int64_t  auth_timeout_ms, write_deadline_ms;
+    bool     auth_required;
+    uint64_t start_unix_ms, config_load_unix_ms;
+    int      io_threads;
+    /* counters */
     uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
     uint64_t connections, total_connections, slow_consumers;
-    uint64_t subscriptions;
-    int      io_threads;
-    void    *reserved[8];
+    /* routing (global account; /subsz) */
+    uint64_t subscriptions, sublist_cache_entries;
+    uint64_t sublist_inserts, sublist_removes, sublist_matches, sublist_cache_hits;
+    void    *reserved[16];
 } modnats_stats;
 
 /* What monitoring sees of one client connection (monitor's /connz). */
 typedef struct modnats_conn_info {
     size_t      size;
     uint64_t    cid;
+    const char *kind;               /* "Client" (later "Route", "Leafnode", ...) */
     const char *ip;  int port;
     const char *name, *lang, *version, *account, *user;
     uint64_t    start_unix_ms, last_activity_unix_ms;
     uint64_t    in_msgs, in_bytes, out_msgs, out_bytes;
     uint64_t    pending_bytes;
     uint32_t    subscriptions;
-    uint64_t    rtt_us;
+    /* the subscription subjects, when conns_foreach was asked for them */
+    const char *const *subs;        /* subs[i] is "subject" or "subject queue" */
+    uint64_t    rtt_us;             /* 0: not measured */
+    bool        closed;             /* always false for now (no closed-connection ring yet) */
     void       *reserved[8];
 } modnats_conn_info;
 
@@ -361,9 +376,12 @@ typedef struct modnats_host_api {
 
     /* --- read-only stats, for monitoring */
     modnats_rc (*stats)(modnats_stats *out);
-    /* Visit every client connection (snapshot; fn runs on the caller's
-     * thread; info valid during the call). */
-    modnats_rc (*conns_foreach)(void (*fn)(void *ud, const modnats_conn_info *info), void *ud);
+    /* Visit every client connection: a snapshot taken from every worker,
+     * then fn runs on the caller's thread (never an I/O worker: call it
+     * from a module thread), info valid during the call; with_subs fills
+     * info->subs.  Ordered by cid. */
+    modnats_rc (*conns_foreach)(bool with_subs,
+                                void (*fn)(void *ud, const modnats_conn_info *info), void *ud);
     /* The INFO/varz-style identity of this server. */
     const char *(*server_id)(void);
     const char *(*server_name)(void);
