@@ -626,6 +626,10 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
 {
     mn_client *c = ud;
     CHECK_CONNECTED(c);
+    if (MN_UNLIKELY(a->hdr_len > 0 && !c->headers)) {
+        mn_client_close(c, "message headers not supported");
+        return MN_ECLOSED;
+    }
     if (MN_UNLIKELY(c->pedantic) && !mn_subject_valid_literal(a->subject, a->subject_len)) {
         send_err(c, "Invalid Publish Subject");
         return MN_OK;
@@ -750,10 +754,13 @@ static int on_ok(void *ud)
 
 static int on_err(void *ud, const char *msg, size_t len)
 {
+    /* Servers send -ERR; a client that does is confused (nats-server drops
+     * it too). */
     mn_client *c = ud;
     mn_debug("%s:%d - cid:%llu - Client sent -ERR %.*s", c->ip, c->rport,
              (unsigned long long)c->cid, (int)len, msg);
-    return MN_OK;
+    mn_client_close(c, "Unknown Protocol Operation");
+    return MN_ECLOSED;
 }
 
 static int on_info(void *ud, const char *json, size_t len)
