@@ -85,6 +85,7 @@ static int get_int(cfg_ctx *c, const config_setting_t *s, const char *path,
                    int64_t lo, int64_t hi, int64_t *out)
 {
     int64_t v;
+    *out = 0;
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_INT:
     case CONFIG_TYPE_INT64:
@@ -159,6 +160,7 @@ static int parse_size(const char *s, int64_t *out)
 static int get_size(cfg_ctx *c, const config_setting_t *s, const char *path,
                     int64_t lo, int64_t hi, int64_t *out)
 {
+    *out = 0;
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
         return get_int(c, s, path, lo, hi, out);
     int64_t v;
@@ -284,6 +286,7 @@ static int get_bool(cfg_ctx *c, const config_setting_t *s, const char *path, boo
 static int get_str(cfg_ctx *c, const config_setting_t *s, const char *path,
                    const char **out)
 {
+    *out = "";
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
         return fail(c, s, "\"%s\" must be a string", path);
     *out = config_setting_get_string(s);
@@ -302,6 +305,8 @@ static int get_listen(cfg_ctx *c, const config_setting_t *s, const char *path,
                       char **host, int *port)
 {
     int64_t p;
+    *host = NULL;
+    *port = 0;
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
         if (config_setting_type(s) != CONFIG_TYPE_INT &&
             config_setting_type(s) != CONFIG_TYPE_INT64)
@@ -922,12 +927,12 @@ static int list_confd(cfg_ctx *c, const char *dir, const struct stat *main_st,
     return rc;
 }
 
-/* libconfig 1.5 silently wraps an integer literal that does not fit in 32
- * bits unless it carries an L suffix (5000000000 reads as 705032704).  A
- * light lexical pass over the text finds such literals first, skipping
- * strings and comments, so the user gets file:line instead of a wrong
- * limit.  (Files pulled in with @include are not scanned.) */
-static int check_wide_ints(cfg_ctx *c, const char *text)
+/* A light lexical pass run before libconfig, for two faults of libconfig
+ * 1.5: it silently wraps an integer literal that does not fit in 32 bits
+ * unless it carries an L suffix (5000000000 reads as 705032704), and it
+ * leaks memory on a string left open at the end of the file.  Both come back
+ * as file:line here.  (Files pulled in with @include are not scanned.) */
+static int prescan(cfg_ctx *c, const char *text)
 {
     unsigned line = 1;
     const char *p = text;
@@ -936,14 +941,18 @@ static int check_wide_ints(cfg_ctx *c, const char *text)
             line++;
             p++;
         } else if (*p == '"') {
+            unsigned start = line;
             for (p++; *p && *p != '"'; p++) {
                 if (*p == '\\' && p[1])
                     p++;
-                else if (*p == '\n')
+                if (*p == '\n')
                     line++;
             }
-            if (*p)
-                p++;
+            /* libconfig 1.5 also leaks its buffer on this one. */
+            if (!*p)
+                return snprintf(c->err, c->errlen, "%s:%u: unterminated string",
+                                c->path, start), MN_EINVAL;
+            p++;
         } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
             while (*p && *p != '\n')
                 p++;
@@ -1069,7 +1078,7 @@ static int read_one(cfg_ctx *c, const char *path, config_t *cfg)
     fclose(f);
     if (!text)
         return fail(c, NULL, "cannot read the config file: %s", strerror(errno));
-    int rc = check_wide_ints(c, text);
+    int rc = prescan(c, text);
     free(text);
     if (rc != MN_OK)
         return rc;
