@@ -607,7 +607,7 @@ static void scen_fanout(const char *key, const char *label, int nsubs, uint64_t 
 static void scen_queue(void)
 {
 	enum { MEMBERS = 4 };
-	uint64_t n = scaled(3000000);
+	uint64_t n = scaled(4000000);
 	sub_ctx_t subs[MEMBERS];
 	memset(subs, 0, sizeof subs);
 	g_seen_n = n;
@@ -1046,7 +1046,7 @@ int main(int argc, char **argv)
 	else if (strcmp(scen, "pub1k") == 0)
 		scen_pub("pub1k", "pub only, 1 KiB", 1024, 4000000);
 	else if (strcmp(scen, "pubsub") == 0)
-		scen_fanout("pubsub", "1 pub -> 1 sub, 16 B", 1, 3000000);
+		scen_fanout("pubsub", "1 pub -> 1 sub, 16 B", 1, 4000000);
 	else if (strcmp(scen, "fanout8") == 0)
 		scen_fanout("fanout8", "1 pub -> 8 subs, 16 B, deliveries", 8, 1200000);
 	else if (strcmp(scen, "queue4") == 0)
