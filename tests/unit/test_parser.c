@@ -8,7 +8,9 @@
  * after the feed, so AddressSanitizer catches a callback pointer that
  * outlives its feed or a read past the chunk.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* vasprintf */
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
