@@ -1,0 +1,124 @@
+/*
+ * ab.h - internals of the auth_basic module, shared by its files and its
+ * unit tests (never installed, never included by the core).
+ *
+ * The module reads its settings group once, at init, into an ab_conf: the
+ * accepted credentials (a token, one user, or a users list) and each
+ * user's permissions, all validated.  Logins are then decided by
+ * ab_authenticate() against that immutable model, so hooks on any worker
+ * read it without locks.  Password checks are in ab_password.c (constant
+ * time for plain text, libxcrypt's crypt_r for bcrypt hashes).
+ */
+#ifndef AB_H
+#define AB_H
+
+#include <modnats/modnats.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* nats-server's defaults for allow_responses = true. */
+#define AB_RESP_DEFAULT_MAX        1u
+#define AB_RESP_DEFAULT_EXPIRES_MS (2u * 60u * 1000u)
+
+/* A growable list of owned strings. */
+typedef struct ab_strv {
+    char  **v;
+    size_t  n, cap;
+} ab_strv;
+
+/* One user's permissions as configured, before the core compiles them. */
+typedef struct ab_perms {
+    ab_strv  pub_allow, pub_deny, sub_allow, sub_deny;
+    bool     allow_responses;
+    uint32_t resp_max;          /* 0: the core's default (1) */
+    uint64_t resp_expires_ms;   /* 0: unlimited */
+} ab_perms;
+
+typedef struct ab_user {
+    char     *name;
+    char     *password;         /* plain text or a bcrypt hash */
+    bool      bcrypt;
+    ab_perms *perms;            /* own, or the conf's defaults, or NULL */
+    bool      own_perms;        /* perms belongs to this user */
+} ab_user;
+
+typedef enum ab_mode {
+    AB_MODE_NONE = 0,   /* nothing configured: every login is deferred */
+    AB_MODE_TOKEN,
+    AB_MODE_USER,       /* a single user/password */
+    AB_MODE_USERS,      /* the users list */
+} ab_mode;
+
+typedef struct ab_conf {
+    ab_mode   mode;
+    char     *token;    bool token_bcrypt;
+    ab_user   single;   /* AB_MODE_USER */
+    ab_user  *users;    size_t nusers;
+    ab_user  *no_auth;  /* points into users, or NULL */
+    ab_perms *defaults; /* default_permissions, or NULL */
+} ab_conf;
+
+/* ---- ab_config.c: settings -> ab_conf */
+
+/* Logs every problem through api->log and returns MODNATS_ERR if there
+ * was any; on success *out holds the model (free with ab_conf_free). */
+modnats_rc ab_conf_load(const modnats_host_api *api, modnats_module *self,
+                        const modnats_config *cfg, ab_conf *out);
+void       ab_conf_free(ab_conf *c);
+
+/* Is s a valid subject for a permission (wildcards allowed)?  When
+ * allow_queue, "subject queue" is accepted too (subscribe permissions). */
+bool ab_subject_valid(const char *s, bool allow_queue);
+
+/* Parse a Go-style duration ("2m", "1h30m", "500ms", "-1s") into ms.
+ * Returns false on a syntax error. */
+bool ab_duration_ms(const char *s, int64_t *out_ms);
+
+/* Fill a modnats_permissions from p (pointers into p; valid while p is). */
+void ab_perms_export(const ab_perms *p, modnats_permissions *out);
+
+/* ---- ab_password.c */
+
+/* Does s look like a bcrypt hash ("$2a$", "$2b$", "$2x$", "$2y$" + cost)?
+ * This is nats-server's test: such a password is always checked as bcrypt. */
+bool ab_is_bcrypt(const char *s);
+/* Is a bcrypt-looking string a well-formed hash (cost 04-31, 22 + 31
+ * characters of bcrypt's base64)?  Checked at init. */
+bool ab_bcrypt_well_formed(const char *s);
+/* Constant-time (in the stored secret) comparison of two strings. */
+bool ab_ct_equal(const char *stored, const char *given);
+/* Check a password against a bcrypt hash with crypt_r (slow, by design). */
+bool ab_bcrypt_check(const char *hash, const char *given);
+/* stored is plain or bcrypt (bcrypt: as ab_is_bcrypt says). */
+bool ab_password_check(const char *stored, bool bcrypt, const char *given);
+
+/* ---- ab_auth.c: the login decision */
+
+typedef enum ab_verdict {
+    AB_DEFER = 0,   /* not ours: let the next auth hook decide */
+    AB_ALLOW,       /* logged in as d->user (NULL for none) without a check */
+    AB_DENY,        /* refused; d->reason says why (static text) */
+    AB_CHECK,       /* compare d->given against d->stored, then allow as d->user */
+} ab_verdict;
+
+typedef struct ab_login {
+    const char *user, *pass, *token, *nkey, *jwt;   /* from CONNECT, may be NULL */
+} ab_login;
+
+typedef struct ab_decision {
+    ab_verdict     verdict;
+    const ab_user *user;      /* whom the client logs in as (NULL: token login) */
+    const char    *stored;    /* AB_CHECK: the configured secret */
+    bool           bcrypt;    /* AB_CHECK: stored is a bcrypt hash (slow) */
+    const char    *given;     /* AB_CHECK: what the client sent ("" if nothing) */
+    const char    *reason;    /* AB_DENY: why, for the log (static text) */
+} ab_decision;
+
+/* Decide a login as nats-server does, short of running the password
+ * comparison (which for bcrypt is slow and belongs off the I/O thread).
+ * A plain-text comparison a caller runs with ab_password_check. */
+ab_decision ab_authenticate(const ab_conf *c, const ab_login *login);
+
+#endif

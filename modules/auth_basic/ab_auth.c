@@ -1,0 +1,70 @@
+/*
+ * ab_auth.c - the login decision of auth_basic, as nats-server makes it
+ * for the token, single-user and users-list configurations.
+ *
+ * Pure logic over the immutable ab_conf: what a CONNECT's credentials
+ * amount to (defer to another module, refuse, log in without a check as
+ * no_auth_user, or compare a secret).  The comparison itself is left to
+ * the caller because a bcrypt one is slow (tens of ms) and must not run on
+ * an I/O worker.
+ */
+#include "ab.h"
+
+#include <string.h>
+
+static bool given(const char *s) { return s && s[0]; }
+
+static ab_decision deny(const char *why)
+{
+    return (ab_decision){ .verdict = AB_DENY, .reason = why };
+}
+
+static ab_decision check(const ab_user *u, const char *stored, bool bcrypt, const char *what)
+{
+    return (ab_decision){ .verdict = AB_CHECK, .user = u, .stored = stored, .bcrypt = bcrypt,
+                          .given = what ? what : "" };
+}
+
+static const ab_user *find_user(const ab_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->nusers; i++)
+        if (strcmp(c->users[i].name, name) == 0)
+            return &c->users[i];
+    return NULL;
+}
+
+ab_decision ab_authenticate(const ab_conf *c, const ab_login *l)
+{
+    if (c->mode == AB_MODE_NONE)
+        return (ab_decision){ .verdict = AB_DEFER };
+    bool creds = given(l->user) || given(l->pass) || given(l->token);
+    /* nkey and JWT logins belong to other modules. */
+    if (!creds && (given(l->nkey) || given(l->jwt)))
+        return (ab_decision){ .verdict = AB_DEFER };
+
+    switch (c->mode) {
+    case AB_MODE_TOKEN:
+        if (!given(l->token))
+            return deny(creds ? "token required, user/password sent" : "no credentials");
+        return check(NULL, c->token, c->token_bcrypt, l->token);
+    case AB_MODE_USER:
+        if (!given(l->user))
+            return deny(creds ? "no user name" : "no credentials");
+        if (!ab_ct_equal(c->single.name, l->user))
+            return deny("unknown user");
+        return check(&c->single, c->single.password, c->single.bcrypt, l->pass);
+    case AB_MODE_USERS: {
+        if (!creds && c->no_auth)
+            return (ab_decision){ .verdict = AB_ALLOW, .user = c->no_auth };
+        if (!given(l->user))
+            return deny(creds ? "no user name" : "no credentials");
+        const ab_user *u = find_user(c, l->user);
+        if (!u)
+            return deny("unknown user");
+        return check(u, u->password, u->bcrypt, l->pass);
+    }
+    case AB_MODE_NONE:
+        break;
+    }
+    return (ab_decision){ .verdict = AB_DEFER };
+}

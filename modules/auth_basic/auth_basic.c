@@ -1,0 +1,349 @@
+/*
+ * auth_basic.c - the auth_basic module: nats-server's classic
+ * authentication (token, user/password, users list, no_auth_user, plain or
+ * bcrypt secrets) and per-user permissions, as a modnats module.
+ *
+ * init reads the `authorization` settings into an immutable ab_conf
+ * (ab_config.c) and registers an AUTH hook at priority 100.  The hook
+ * decides with ab_authenticate (ab_auth.c); plain secrets are compared on
+ * the spot, bcrypt ones (tens of milliseconds each) on the module's own
+ * threads, the hook answering PENDING and the thread finishing the login
+ * with auth_complete.  A successful login gets its user name and
+ * permissions through conn_set_user / conn_set_permissions; the core
+ * enforces the permissions itself.  On reload the new settings replace the
+ * model atomically; old models are kept until fini, since a pending check
+ * may still point into them.
+ */
+#include "ab.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define AB_PRIORITY       100
+#define AB_MAX_THREADS    8
+#define AB_MAX_QUEUED     1024   /* bcrypt checks waiting: beyond, refuse */
+
+/* A bcrypt check waiting for a thread. */
+typedef struct ab_job {
+    struct ab_job       *next;
+    modnats_auth_ticket *ticket;
+    modnats_conn        *conn;
+    const ab_user       *user;
+    const char          *stored;
+    char                *given;   /* owned copy, wiped before free */
+} ab_job;
+
+/* A replaced model, kept until fini. */
+typedef struct ab_retired {
+    struct ab_retired *next;
+    ab_conf           *conf;
+} ab_retired;
+
+static struct {
+    const modnats_host_api *api;
+    modnats_module         *self;
+    _Atomic(ab_conf *)      conf;
+    ab_retired             *retired;    /* main thread only */
+
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    ab_job         *head, *tail;
+    size_t          queued;
+    bool            stop;
+    pthread_t       threads[AB_MAX_THREADS];
+    int             nthreads;
+} g;
+
+/* ------------------------------------------------------------ logins */
+
+/* Give the logged-in client its user name and permissions.  Fails closed:
+ * if the core cannot take the permissions, the login is refused. */
+static bool grant(modnats_conn *conn, const ab_user *u)
+{
+    if (!u)
+        return true;
+    if (g.api->conn_set_user(conn, u->name) != MODNATS_OK)
+        return false;
+    if (u->perms) {
+        modnats_permissions p;
+        ab_perms_export(u->perms, &p);
+        if (g.api->conn_set_permissions(conn, &p) != MODNATS_OK) {
+            g.api->log(g.self, MODNATS_LOG_ERROR,
+                       "user \"%s\": the core refused the permissions; login refused", u->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+static void *check_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&g.mu);
+        while (!g.head && !g.stop)
+            pthread_cond_wait(&g.cv, &g.mu);
+        if (g.stop) {
+            pthread_mutex_unlock(&g.mu);
+            return NULL;
+        }
+        ab_job *j = g.head;
+        g.head = j->next;
+        if (!g.head)
+            g.tail = NULL;
+        g.queued--;
+        pthread_mutex_unlock(&g.mu);
+
+        bool ok = ab_bcrypt_check(j->stored, j->given);
+        const char *why = NULL;
+        if (!ok)
+            why = j->user ? "wrong password" : "wrong token";
+        else if (!grant(j->conn, j->user)) {
+            ok = false;
+            why = "permissions not accepted by the core";
+        }
+        g.api->auth_complete(j->ticket, ok ? MODNATS_OK : MODNATS_DENY, why);
+        wipe_free(j->given);
+        free(j);
+    }
+}
+
+/* Queue a bcrypt check; false if it cannot be queued. */
+static bool enqueue(modnats_auth_event *ev, const ab_decision *d)
+{
+    ab_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return false;
+    j->ticket = ev->ticket;
+    j->conn = ev->conn;
+    j->user = d->user;
+    j->stored = d->stored;
+    j->given = strdup(d->given);
+    if (!j->given) {
+        free(j);
+        return false;
+    }
+    pthread_mutex_lock(&g.mu);
+    bool room = g.queued < AB_MAX_QUEUED && !g.stop;
+    if (room) {
+        if (g.tail)
+            g.tail->next = j;
+        else
+            g.head = j;
+        g.tail = j;
+        g.queued++;
+        pthread_cond_signal(&g.cv);
+    }
+    pthread_mutex_unlock(&g.mu);
+    if (!room) {
+        wipe_free(j->given);
+        free(j);
+    }
+    return room;
+}
+
+static modnats_rc on_auth(void *ud, modnats_event_hdr *hdr)
+{
+    (void)ud;
+    modnats_auth_event *ev = (modnats_auth_event *)hdr;
+    if (hdr->size < offsetof(modnats_auth_event, deny_reason) + sizeof ev->deny_reason)
+        return MODNATS_DEFER;   /* a core whose event lacks what we need */
+    const ab_conf *c = atomic_load_explicit(&g.conf, memory_order_acquire);
+    ab_login l = { .user = ev->user, .pass = ev->pass, .token = ev->token,
+                   .nkey = ev->nkey, .jwt = ev->jwt };
+    ab_decision d = ab_authenticate(c, &l);
+    switch (d.verdict) {
+    case AB_DEFER:
+        return MODNATS_DEFER;
+    case AB_DENY:
+        ev->deny_reason = d.reason;
+        return MODNATS_DENY;
+    case AB_ALLOW:
+        if (!grant(ev->conn, d.user)) {
+            ev->deny_reason = "permissions not accepted by the core";
+            return MODNATS_DENY;
+        }
+        return MODNATS_OK;
+    case AB_CHECK:
+        break;
+    }
+    if (d.bcrypt && g.nthreads > 0 && ev->ticket) {
+        if (enqueue(ev, &d))
+            return MODNATS_PENDING;
+        ev->deny_reason = "too many logins waiting for a bcrypt check";
+        return MODNATS_DENY;
+    }
+    if (!ab_password_check(d.stored, d.bcrypt, d.given)) {
+        ev->deny_reason = d.user ? "wrong password" : "wrong token";
+        return MODNATS_DENY;
+    }
+    if (!grant(ev->conn, d.user)) {
+        ev->deny_reason = "permissions not accepted by the core";
+        return MODNATS_DENY;
+    }
+    return MODNATS_OK;
+}
+
+/* ------------------------------------------------------------ settings */
+
+static void log_summary(const ab_conf *c)
+{
+    switch (c->mode) {
+    case AB_MODE_NONE:
+        g.api->log(g.self, MODNATS_LOG_DEBUG, "no credentials configured: logins deferred");
+        break;
+    case AB_MODE_TOKEN:
+        g.api->log(g.self, MODNATS_LOG_DEBUG, "token authorization%s",
+                   c->token_bcrypt ? " (bcrypt)" : "");
+        break;
+    case AB_MODE_USER:
+        g.api->log(g.self, MODNATS_LOG_DEBUG, "single user \"%s\"", c->single.name);
+        break;
+    case AB_MODE_USERS:
+        g.api->log(g.self, MODNATS_LOG_DEBUG, "%zu users%s%s%s", c->nusers,
+                   c->no_auth ? ", no_auth_user \"" : "", c->no_auth ? c->no_auth->name : "",
+                   c->no_auth ? "\"" : "");
+        break;
+    }
+}
+
+static modnats_rc on_reload(void *ud, modnats_event_hdr *hdr)
+{
+    (void)ud;
+    modnats_reload_event *ev = (modnats_reload_event *)hdr;
+    ab_conf *nc = calloc(1, sizeof *nc);
+    ab_retired *r = calloc(1, sizeof *r);
+    if (!nc || !r || ab_conf_load(g.api, g.self, ev->cfg, nc) != MODNATS_OK) {
+        g.api->log(g.self, MODNATS_LOG_ERROR, "reload: settings refused, keeping the old ones");
+        free(nc);
+        free(r);
+        return MODNATS_ERR;
+    }
+    r->conf = atomic_exchange_explicit(&g.conf, nc, memory_order_acq_rel);
+    r->next = g.retired;
+    g.retired = r;
+    log_summary(nc);
+    return MODNATS_OK;
+}
+
+static void ab_fini(modnats_module *self);
+
+static modnats_rc ab_init(modnats_module *self, const modnats_host_api *api,
+                          const modnats_config *cfg)
+{
+    g.api = api;
+    g.self = self;
+    ab_conf *c = calloc(1, sizeof *c);
+    if (!c) {
+        api->log(self, MODNATS_LOG_ERROR, "out of memory");
+        return MODNATS_ERR;
+    }
+    if (ab_conf_load(api, self, cfg, c) != MODNATS_OK) {
+        free(c);
+        return MODNATS_ERR;
+    }
+    atomic_store(&g.conf, c);
+    log_summary(c);
+
+    if (api->hook(self, MODNATS_EV_AUTH, AB_PRIORITY, on_auth, NULL) != MODNATS_OK ||
+        api->hook(self, MODNATS_EV_RELOAD, AB_PRIORITY, on_reload, NULL) != MODNATS_OK) {
+        api->log(self, MODNATS_LOG_ERROR, "cannot register the AUTH and RELOAD hooks");
+        ab_fini(self);
+        return MODNATS_ERR;
+    }
+
+    /* bcrypt checks run off the I/O workers when the core can finish a
+     * login later; otherwise inline (slow, but correct). */
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    if (MODNATS_HAS(api, auth_complete)) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int want = cpus > 2 ? (int)(cpus / 2) : 1;
+        if (want > AB_MAX_THREADS)
+            want = AB_MAX_THREADS;
+        for (int i = 0; i < want; i++) {
+            if (pthread_create(&g.threads[g.nthreads], NULL, check_thread, NULL) != 0)
+                break;
+            g.nthreads++;
+        }
+    }
+    if (g.nthreads == 0)
+        api->log(self, MODNATS_LOG_WARN, "bcrypt checks run on the I/O threads");
+    return MODNATS_OK;
+}
+
+static void ab_fini(modnats_module *self)
+{
+    (void)self;
+    if (g.nthreads) {
+        pthread_mutex_lock(&g.mu);
+        g.stop = true;
+        pthread_cond_broadcast(&g.cv);
+        pthread_mutex_unlock(&g.mu);
+        for (int i = 0; i < g.nthreads; i++)
+            pthread_join(g.threads[i], NULL);
+        g.nthreads = 0;
+        /* the workers are stopped: logins still queued die with them */
+        while (g.head) {
+            ab_job *j = g.head;
+            g.head = j->next;
+            wipe_free(j->given);
+            free(j);
+        }
+        g.tail = NULL;
+    }
+    ab_conf *c = atomic_exchange(&g.conf, NULL);
+    if (c) {
+        ab_conf_free(c);
+        free(c);
+    }
+    while (g.retired) {
+        ab_retired *r = g.retired;
+        g.retired = r->next;
+        ab_conf_free(r->conf);
+        free(r->conf);
+        free(r);
+    }
+}
+
+/* ------------------------------------------------------------ descriptor */
+
+static const modnats_option ab_options[] = {
+    { "user",                MODNATS_OPT_STRING,   false, "single user name (or use users)" },
+    { "username",            MODNATS_OPT_STRING,   false, "alias of user" },
+    { "password",            MODNATS_OPT_STRING,   false, "password of the single user, plain or bcrypt" },
+    { "pass",                MODNATS_OPT_STRING,   false, "alias of password" },
+    { "token",               MODNATS_OPT_STRING,   false, "token clients send as auth_token, plain or bcrypt" },
+    { "timeout",             MODNATS_OPT_DURATION, false, "authentication timeout (read by the core)" },
+    { "users",               MODNATS_OPT_GROUP,    false, "list of { user; password; permissions; }" },
+    { "no_auth_user",        MODNATS_OPT_STRING,   false, "user of the list that clients without credentials log in as" },
+    { "default_permissions", MODNATS_OPT_GROUP,    false, "permissions of list users without their own" },
+    { "permissions",         MODNATS_OPT_GROUP,    false, "alias of default_permissions" },
+    { NULL, 0, false, NULL },
+};
+
+static const modnats_module_desc ab_desc = {
+    .magic = MODNATS_MODULE_MAGIC,
+    .size = sizeof(modnats_module_desc),
+    .abi_major = MODNATS_ABI_MAJOR,
+    .abi_minor = MODNATS_ABI_MINOR,
+    .name = "auth_basic",
+    .version = "1.0.0",
+    .description = "token, user/password and users-list authentication with permissions",
+    .options = ab_options,
+    .init = ab_init,
+    .fini = ab_fini,
+};
+
+MODNATS_MODULE(auth_basic) { return &ab_desc; }
