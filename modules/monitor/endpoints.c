@@ -519,7 +519,7 @@ void mon_connz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
         return;
     }
     /* the closed-connection ring does not exist yet: "closed" is empty */
-    size_t n = 0;
+    size_t n = 0, total = 0;
     conn **sel = calloc(snap.n ? snap.n : 1, sizeof(*sel));
     if (!sel) {
         snap_free(&snap);
@@ -529,9 +529,10 @@ void mon_connz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     if (state != ST_CLOSED) {
         for (size_t i = 0; i < snap.n; i++) {
             conn *c = &snap.v[i];
-            if (cid && c->cid != cid)
-                continue;
             if (acc && strcmp(acc, c->account ? c->account : GLOBAL_ACCOUNT) != 0)
+                continue;
+            total++;   /* nats-server counts before the cid and user filters */
+            if (cid && c->cid != cid)
                 continue;
             if (user && (!c->user || strcmp(user, c->user) != 0))
                 continue;
@@ -552,7 +553,7 @@ void mon_connz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_obj_begin(&j, NULL);
     server_header(st, &j, &s, now);
     mon_json_u64(&j, "num_connections", hi - lo);
-    mon_json_u64(&j, "total", n);
+    mon_json_u64(&j, "total", total);
     mon_json_i64(&j, "offset", offset);
     mon_json_i64(&j, "limit", limit);
     mon_json_arr_begin(&j, "connections");

@@ -226,8 +226,8 @@ static modnats_rc mon_init(modnats_module *self, const modnats_host_api *api,
     }
     st->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG,
                                   0, NULL, NULL, on_request, st,
-                                  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, st,
+                                  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
                                   MHD_OPTION_END);
