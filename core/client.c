@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "qsbr.h"
+#include "module.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +31,16 @@
 #define SIDS_MIN_BUCKETS 8
 
 static const mn_parser_cb client_cb;
+
+/* A reply subject the client may publish to (allow_responses). */
+struct mn_resp {
+    struct mn_resp *next;
+    uint32_t        left;
+    uint64_t        expires_ms;   /* 0: never */
+    uint32_t        len;
+    char            subj[];
+};
+
 
 /* ---------------------------------------------------------------- output */
 
@@ -95,7 +106,8 @@ static void send_err(mn_client *c, const char *err)
 
 static void arm_out(mn_client *c, bool on)
 {
-    struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c };
+    struct epoll_event ev = { .events = (c->paused ? 0 : EPOLLIN) | (on ? EPOLLOUT : 0),
+                              .data.ptr = c };
     if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
         c->want_out = on;
 }
@@ -168,6 +180,15 @@ static void client_free(void *p)
     free(c->name);
     free(c->lang);
     free(c->version);
+    free(c->user);
+    free(c->stash);
+    mn_perms_free(c->perms);
+    struct mn_resp *r = c->resp;
+    while (r) {
+        struct mn_resp *nx = r->next;
+        free(r);
+        r = nx;
+    }
     free(c);
 }
 
@@ -317,6 +338,7 @@ static bool csub_unroute(mn_csub *cs)
     if (!atomic_compare_exchange_strong(&cs->removed, &expect, 1))
         return false;
     mn_sublist_remove(cs->c->acc->sl, &cs->sub);
+    mn_interest_changed(cs->c->acc, &cs->sub, false, 0);
     return true;
 }
 
@@ -361,8 +383,14 @@ void mn_client_close(mn_client *c, const char *err)
 {
     if (c->state == MN_CS_CLOSED)
         return;
+    bool was_connected = c->state == MN_CS_CONNECTED;
     c->state = MN_CS_CLOSED;
     mn_worker *w = c->w;
+    if (was_connected && mn_hooks_any(MODNATS_EV_DISCONNECT)) {
+        modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_DISCONNECT },
+                                  .conn = (modnats_conn *)c, .reason = err };
+        mn_hooks_run(MODNATS_EV_DISCONNECT, &ev.hdr);
+    }
     mn_server *s = c->srv;
 
     pthread_mutex_lock(&c->lock);
@@ -430,6 +458,53 @@ void mn_client_close(mn_client *c, const char *err)
 }
 
 /* --------------------------------------------------------------- delivery */
+
+#define MAX_RESP 4096
+
+/* c->lock held. */
+static void resp_record(mn_client *c, const char *reply, size_t rlen)
+{
+    uint32_t max;
+    uint64_t exp;
+    if (c->nresp >= MAX_RESP || !mn_perms_allow_responses(c->perms, &max, &exp))
+        return;
+    struct mn_resp *r = malloc(sizeof(*r) + rlen);
+    if (!r)
+        return;
+    r->left = max;
+    r->expires_ms = exp ? mn_now_ms() + exp : 0;
+    r->len = (uint32_t)rlen;
+    memcpy(r->subj, reply, rlen);
+    r->next = c->resp;
+    c->resp = r;
+    c->nresp++;
+}
+
+/* May c publish this response?  Consumes one use.  Owner thread. */
+static bool resp_take(mn_client *c, const char *subj, size_t len)
+{
+    bool ok = false;
+    uint64_t now = mn_now_ms();
+    pthread_mutex_lock(&c->lock);
+    struct mn_resp **pp = &c->resp;
+    while (*pp) {
+        struct mn_resp *r = *pp;
+        bool expired = r->expires_ms && now > r->expires_ms;
+        if (!expired && !ok && r->len == len && memcmp(r->subj, subj, len) == 0) {
+            ok = true;
+            r->left--;
+        }
+        if (expired || r->left == 0) {
+            *pp = r->next;
+            c->nresp--;
+            free(r);
+            continue;
+        }
+        pp = &r->next;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
 
 /* Append one message for subscription cs.  Runs on worker w, any worker.
  * Returns true when the message was queued. */
@@ -512,6 +587,8 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
     c->olen = (size_t)(p - c->obuf);
     c->out_msgs++;
     c->out_bytes += blen;
+    if (MN_UNLIKELY(rlen && c->perms))
+        resp_record(c, reply, rlen);
 
     bool reached = false;
     if (cs->max) {
@@ -561,31 +638,69 @@ static mn_csub *own_sub_for(mn_worker *w, mn_client *c, const char *reply, size_
     if (!r)
         return NULL;
     for (size_t i = 0; i < r->npsubs; i++)
-        if (((mn_csub *)r->psubs[i])->c == c)
+        if (r->psubs[i]->kind == MN_SUBK_CLIENT && ((mn_csub *)r->psubs[i])->c == c)
             return (mn_csub *)r->psubs[i];
     for (size_t g = 0; g < r->nqgroups; g++)
         for (size_t i = 0; i < r->qgroups[g].n; i++)
-            if (((mn_csub *)r->qgroups[g].subs[i])->c == c)
+            if (r->qgroups[g].subs[i]->kind == MN_SUBK_CLIENT &&
+                ((mn_csub *)r->qgroups[g].subs[i])->c == c)
                 return (mn_csub *)r->qgroups[g].subs[i];
     return NULL;
 }
 
-/* Route one message published by client pub (any worker: the one running). */
-static void route_msg(mn_client *pub, const char *subj, size_t slen,
-                      const char *reply, size_t rlen,
-                      const char *data, size_t hlen, size_t total)
+/* Hand a message to a module's in-process subscription. */
+static bool deliver_isub(mn_isub *is, modnats_origin origin,
+                         const char *subj, size_t slen, const char *reply, size_t rlen,
+                         const char *data, size_t hlen, size_t total)
 {
-    mn_worker *w = pub->w;
-    const mn_result *r = mn_match_cache_get(mn_worker_cache(w, pub->acc), subj, slen);
+    if ((is->origin && is->origin == origin) || atomic_load_explicit(&is->removed, memory_order_relaxed))
+        return false;
+    modnats_msg m = {
+        .size = sizeof(modnats_msg),
+        .subject = subj, .subject_len = slen,
+        .reply = rlen ? reply : NULL, .reply_len = rlen,
+        .hdr = hlen ? data : NULL, .hdr_len = hlen,
+        .data = data + hlen, .data_len = total - hlen,
+    };
+    is->fn(is->ud, (modnats_sub *)is, &m, origin);
+    return true;
+}
+
+static inline bool deliver_any(mn_worker *w, mn_client *pub, modnats_origin origin, mn_sub *sub,
+                               const char *subj, size_t slen, const char *reply, size_t rlen,
+                               const char *data, size_t hlen, size_t total)
+{
+    if (MN_UNLIKELY(sub->kind == MN_SUBK_MODULE))
+        return deliver_isub((mn_isub *)sub, origin, subj, slen, reply, rlen, data, hlen, total);
+    return deliver_one(w, pub, (mn_csub *)sub, subj, slen, reply, rlen, data, hlen, total);
+}
+
+/* Module callbacks may publish from inside a delivery; bound the depth so
+ * a loop of modules cannot recurse without end. */
+static _Thread_local int t_route_depth;
+#define MAX_ROUTE_DEPTH 16
+
+void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
+              const char *subj, size_t slen, const char *reply, size_t rlen,
+              const char *data, size_t hlen, size_t total)
+{
+    if (MN_UNLIKELY(t_route_depth >= MAX_ROUTE_DEPTH)) {
+        mn_warn("dropping a message on \"%.*s\": modules republish it in a loop", (int)slen, subj);
+        return;
+    }
+    const mn_result *r = mn_match_cache_get(mn_worker_cache(w, acc), subj, slen);
     w->in_msgs++;
     w->in_bytes += total;
-    pub->in_msgs++;
-    pub->in_bytes += total;
+    if (pub) {
+        pub->in_msgs++;
+        pub->in_bytes += total;
+    }
     if (MN_UNLIKELY(!r))
         return;
+    t_route_depth++;
     size_t delivered = 0;
     for (size_t i = 0; i < r->npsubs; i++)
-        delivered += deliver_one(w, pub, (mn_csub *)r->psubs[i], subj, slen, reply, rlen,
+        delivered += deliver_any(w, pub, origin, r->psubs[i], subj, slen, reply, rlen,
                                  data, hlen, total);
     for (size_t g = 0; g < r->nqgroups; g++) {
         const mn_qgroup *qg = &r->qgroups[g];
@@ -595,15 +710,16 @@ static void route_msg(mn_client *pub, const char *subj, size_t slen,
          * members that cannot take it (closing, slow, echo). */
         size_t start = xorshift(w) % qg->n;
         for (size_t k = 0; k < qg->n; k++) {
-            mn_csub *cs = (mn_csub *)qg->subs[(start + k) % qg->n];
-            if (deliver_one(w, pub, cs, subj, slen, reply, rlen, data, hlen, total)) {
+            if (deliver_any(w, pub, origin, qg->subs[(start + k) % qg->n], subj, slen, reply,
+                            rlen, data, hlen, total)) {
                 delivered++;
                 break;
             }
         }
     }
+    t_route_depth--;
     w->out_msgs += delivered;
-    if (r->npsubs == 0 && r->nqgroups == 0 && rlen && pub->no_responders && pub->headers) {
+    if (r->npsubs == 0 && r->nqgroups == 0 && rlen && pub && pub->no_responders && pub->headers) {
         mn_csub *own = own_sub_for(w, pub, reply, rlen);
         if (own) {
             static const char hdr[] = "NATS/1.0 503\r\n\r\n";
@@ -634,8 +750,17 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
         send_err(c, "Invalid Publish Subject");
         return MN_OK;
     }
-    route_msg(c, a->subject, a->subject_len, a->reply, a->reply_len,
-              payload, a->hdr_len, a->total_len);
+    if (MN_UNLIKELY(c->perms != NULL) &&
+        !mn_perms_pub_allowed(c->perms, a->subject, a->subject_len) &&
+        !(c->nresp && resp_take(c, a->subject, a->subject_len))) {
+        char buf[300];
+        snprintf(buf, sizeof(buf), "Permissions Violation for Publish to \"%.*s\"",
+                 (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);
+        send_err(c, buf);
+        return MN_OK;
+    }
+    mn_route(c->w, c->acc, c, 0, a->subject, a->subject_len, a->reply, a->reply_len,
+             payload, a->hdr_len, a->total_len);
     if (MN_UNLIKELY(c->verbose))
         SEND_LIT(c, "+OK\r\n");
     return MN_OK;
@@ -654,6 +779,20 @@ static int on_sub(void *ud, const mn_sub_args *a)
         /* nats-server ignores a SUB that reuses a live sid. */
         if (c->verbose)
             SEND_LIT(c, "+OK\r\n");
+        return MN_OK;
+    }
+    if (c->perms && !mn_perms_sub_allowed(c->perms, a->subject, a->subject_len,
+                                          a->queue, a->queue_len)) {
+        char buf[400];
+        if (a->queue_len)
+            snprintf(buf, sizeof(buf),
+                     "Permissions Violation for Subscription to \"%.*s\" using queue \"%.*s\"",
+                     (int)(a->subject_len > 150 ? 150 : a->subject_len), a->subject,
+                     (int)(a->queue_len > 100 ? 100 : a->queue_len), a->queue);
+        else
+            snprintf(buf, sizeof(buf), "Permissions Violation for Subscription to \"%.*s\"",
+                     (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);
+        send_err(c, buf);
         return MN_OK;
     }
     int max_subs = atomic_load(&c->srv->max_subs);
@@ -693,6 +832,7 @@ static int on_sub(void *ud, const mn_sub_args *a)
         send_err(c, "Invalid Subject");
         return MN_OK;
     }
+    mn_interest_changed(c->acc, &cs->sub, true, 0);
     if (sid_insert(c, cs) != MN_OK) {
         csub_unroute(cs);
         mn_qsbr_retire(cs, csub_free);
@@ -782,9 +922,40 @@ static char *json_strdup(const mn_json *j, const char *key)
     return strndup(v, n);
 }
 
+struct modnats_auth_ticket {
+    mn_client  *c;            /* holds a reference */
+    _Atomic int used;
+    modnats_rc  result;
+    char       *reason;
+};
+
+static void finish_login(mn_client *c)
+{
+    c->state = MN_CS_CONNECTED;
+    if (c->verbose)
+        SEND_LIT(c, "+OK\r\n");
+    if (mn_hooks_any(MODNATS_EV_CONNECT)) {
+        modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_CONNECT },
+                                  .conn = (modnats_conn *)c };
+        if (mn_hooks_run(MODNATS_EV_CONNECT, &ev.hdr) == MODNATS_DENY)
+            mn_client_close(c, "Authorization Violation");
+    }
+}
+
+static void deny_login(mn_client *c, const char *reason)
+{
+    mn_notice("%s:%d - cid:%llu - authentication error%s%s", c->ip, c->rport,
+              (unsigned long long)c->cid, reason ? ": " : "", reason ? reason : "");
+    mn_client_close(c, "Authorization Violation");
+}
+
 static int on_connect(void *ud, const char *json, size_t len)
 {
     mn_client *c = ud;
+    if (c->state != MN_CS_NEW) {
+        /* A second CONNECT: nats-server accepts it; options may change
+         * but the login stands. */
+    }
     mn_json doc;
     if (mn_json_parse(&doc, json, len) != MN_OK) {
         mn_client_close(c, "Invalid CONNECT Arguments");
@@ -819,21 +990,10 @@ static int on_connect(void *ud, const char *json, size_t len)
         mn_client_close(c, "invalid client protocol");
         return MN_ECLOSED;
     }
-    if (c->srv->auth_required) {
-        char *user = json_strdup(&doc, "user");
-        char *pass = json_strdup(&doc, "pass");
-        char *token = json_strdup(&doc, "auth_token");
-        bool ok = mn_server_check_auth(c->srv, user, pass, token);
-        free(user);
-        free(pass);
-        free(token);
-        if (!ok) {
-            mn_json_free(&doc);
-            mn_notice("%s:%d - cid:%llu - authentication error", c->ip, c->rport,
-                      (unsigned long long)c->cid);
-            mn_client_close(c, "Authorization Violation");
-            return MN_ECLOSED;
-        }
+    if (nr && !headers) {
+        mn_json_free(&doc);
+        mn_client_close(c, "no responders requires headers support");
+        return MN_ECLOSED;
     }
     free(c->name);
     free(c->lang);
@@ -841,8 +1001,6 @@ static int on_connect(void *ud, const char *json, size_t len)
     c->name = json_strdup(&doc, "name");
     c->lang = json_strdup(&doc, "lang");
     c->version = json_strdup(&doc, "version");
-    mn_json_free(&doc);
-
     c->verbose = verbose;
     c->pedantic = pedantic;
     c->no_responders = nr;
@@ -851,14 +1009,75 @@ static int on_connect(void *ud, const char *json, size_t len)
     c->echo = echo;
     c->headers = headers;
     pthread_mutex_unlock(&c->lock);
-    if (nr && !headers) {
-        mn_client_close(c, "no responders requires headers support");
+
+    if (c->state != MN_CS_NEW) {
+        mn_json_free(&doc);
+        if (verbose)
+            SEND_LIT(c, "+OK\r\n");
+        return MN_OK;
+    }
+
+    char *user = json_strdup(&doc, "user");
+    char *pass = json_strdup(&doc, "pass");
+    char *token = json_strdup(&doc, "auth_token");
+    char *nkey = json_strdup(&doc, "nkey");
+    char *jwt = json_strdup(&doc, "jwt");
+    char *sig = json_strdup(&doc, "sig");
+    mn_json_free(&doc);
+
+    modnats_rc rc = MODNATS_DEFER;
+    const char *reason = NULL;
+    modnats_auth_ticket *t = NULL;
+    if (mn_hooks_any(MODNATS_EV_AUTH)) {
+        t = calloc(1, sizeof(*t));
+        if (t) {
+            t->c = c;
+            mn_client_ref(c);
+        }
+        modnats_auth_event ev = {
+            .hdr = { sizeof(ev), MODNATS_EV_AUTH },
+            .conn = (modnats_conn *)c,
+            .user = user, .pass = pass, .token = token, .nkey = nkey, .jwt = jwt, .sig = sig,
+            .name = c->name, .remote_ip = c->ip, .remote_port = c->rport,
+            .ticket = t,
+        };
+        rc = mn_hooks_run(MODNATS_EV_AUTH, &ev.hdr);
+        reason = ev.deny_reason;
+        if (rc == MODNATS_DEFER) {
+            /* Nobody vouched for it: with auth modules present, that is a
+             * refusal, unless the core's own credentials accept it. */
+            rc = mn_server_check_auth(c->srv, user, pass, token) ? MODNATS_OK : MODNATS_DENY;
+        }
+    } else if (c->srv->auth_required) {
+        rc = mn_server_check_auth(c->srv, user, pass, token) ? MODNATS_OK : MODNATS_DENY;
+    } else {
+        rc = MODNATS_OK;
+    }
+    char *reason_copy = reason ? strdup(reason) : NULL;
+    free(user);
+    free(pass);
+    free(token);
+    free(nkey);
+    free(jwt);
+    free(sig);
+
+    if (rc == MODNATS_PENDING && t) {
+        c->ticket = t;
+        free(reason_copy);
+        return MN_EAGAIN;   /* pause input until auth_complete */
+    }
+    if (t) {
+        mn_client_unref(c);
+        free(t);
+    }
+    if (rc != MODNATS_OK) {
+        deny_login(c, reason_copy);
+        free(reason_copy);
         return MN_ECLOSED;
     }
-    c->state = MN_CS_CONNECTED;
-    if (verbose)
-        SEND_LIT(c, "+OK\r\n");
-    return MN_OK;
+    free(reason_copy);
+    finish_login(c);
+    return c->state == MN_CS_CLOSED ? MN_ECLOSED : MN_OK;
 }
 
 static const mn_parser_cb client_cb = {
@@ -875,10 +1094,48 @@ static const mn_parser_cb client_cb = {
 
 /* ---------------------------------------------------------------- input */
 
+static void set_paused(mn_client *c, bool paused)
+{
+    pthread_mutex_lock(&c->lock);
+    c->paused = paused;
+    if (!c->closed) {
+        struct epoll_event ev = { .events = (paused ? 0 : EPOLLIN) | (c->want_out ? EPOLLOUT : 0),
+                                  .data.ptr = c };
+        epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Feed input to the parser; keep what follows a paused operation. */
+static void process_input(mn_client *c, const char *buf, size_t n)
+{
+    c->parser.max_payload = (size_t)atomic_load_explicit(&c->srv->max_payload, memory_order_relaxed);
+    int rc = mn_parser_feed(&c->parser, buf, n, &client_cb, c);
+    if (rc == MN_EAGAIN) {
+        size_t rest = n - c->parser.consumed;
+        if (rest > 0) {
+            char *st = malloc(rest);
+            if (!st) {
+                mn_client_close(c, "Out of Memory");
+                return;
+            }
+            memcpy(st, buf + c->parser.consumed, rest);
+            free(c->stash);
+            c->stash = st;
+            c->stashlen = rest;
+        }
+        set_paused(c, true);
+    } else if (rc == MN_EINVAL) {
+        mn_debug("%s:%d - cid:%llu - protocol error: %s", c->ip, c->rport,
+                 (unsigned long long)c->cid, c->parser.err ? c->parser.err : "?");
+        mn_client_close(c, c->parser.err ? c->parser.err : "Unknown Protocol Operation");
+    }
+}
+
 void mn_client_on_readable(mn_client *c)
 {
     mn_worker *w = c->w;
-    if (c->state == MN_CS_CLOSED)
+    if (c->state == MN_CS_CLOSED || c->ticket)
         return;
     ssize_t n = recv(c->fd, w->rbuf, w->rbuf_size, MSG_DONTWAIT);
     if (n == 0) {
@@ -893,13 +1150,51 @@ void mn_client_on_readable(mn_client *c)
     }
     c->saw_input = true;
     c->last_in_ms = w->now_ms;
-    c->parser.max_payload = (size_t)atomic_load_explicit(&c->srv->max_payload, memory_order_relaxed);
-    int rc = mn_parser_feed(&c->parser, w->rbuf, (size_t)n, &client_cb, c);
-    if (rc == MN_EINVAL) {
-        mn_debug("%s:%d - cid:%llu - protocol error: %s", c->ip, c->rport,
-                 (unsigned long long)c->cid, c->parser.err ? c->parser.err : "?");
-        mn_client_close(c, c->parser.err ? c->parser.err : "Unknown Protocol Operation");
+    process_input(c, w->rbuf, (size_t)n);
+}
+
+void mn_client_auth_done(mn_client *c, modnats_rc result, const char *reason)
+{
+    if (c->state == MN_CS_CLOSED)
+        return;
+    c->ticket = NULL;
+    if (result != MODNATS_OK) {
+        deny_login(c, reason);
+        return;
     }
+    finish_login(c);
+    if (c->state == MN_CS_CLOSED)
+        return;
+    set_paused(c, false);
+    char *st = c->stash;
+    size_t n = c->stashlen;
+    c->stash = NULL;
+    c->stashlen = 0;
+    if (st) {
+        process_input(c, st, n);
+        free(st);
+    }
+}
+
+static void task_auth_done(mn_worker *w, void *arg)
+{
+    modnats_auth_ticket *t = arg;
+    MN_UNUSED(w);
+    mn_client_auth_done(t->c, t->result, t->reason);
+    mn_client_unref(t->c);
+    free(t->reason);
+    free(t);
+}
+
+modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason)
+{
+    int expect = 0;
+    if (!t || !atomic_compare_exchange_strong(&t->used, &expect, 1))
+        return MODNATS_ERR;
+    t->result = result == MODNATS_OK ? MODNATS_OK : MODNATS_DENY;
+    t->reason = reason ? strdup(reason) : NULL;
+    mn_worker_post(t->c->w, task_auth_done, t);
+    return MODNATS_OK;
 }
 
 void mn_client_send_ldm_info(mn_client *c)
@@ -956,4 +1251,71 @@ void mn_client_tick(mn_client *c)
         return;
     }
     drain_dead(c);
+}
+
+/* ---------------------------------------------------------- monitoring */
+
+static char *dupn(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void mn_client_info(mn_client *c, modnats_conn_info *info, bool with_subs)
+{
+    size_t size = info->size;
+    memset(info, 0, size);
+    info->size = size;
+    info->cid = c->cid;
+    info->kind = "Client";
+    info->ip = dupn(c->ip);
+    info->port = c->rport;
+    info->name = dupn(c->name);
+    info->lang = dupn(c->lang);
+    info->version = dupn(c->version);
+    info->account = dupn(c->acc ? c->acc->name : NULL);
+    info->user = dupn(c->user);
+    uint64_t now_mono = mn_now_ms(), now_unix = mn_unix_ms();
+    info->start_unix_ms = now_unix - (now_mono - c->start_ms);
+    info->last_activity_unix_ms = now_unix - (now_mono - c->last_in_ms);
+    info->in_msgs = c->in_msgs;
+    info->in_bytes = c->in_bytes;
+    pthread_mutex_lock(&c->lock);
+    info->out_msgs = c->out_msgs;
+    info->out_bytes = c->out_bytes;
+    info->pending_bytes = c->olen - c->ooff;
+    pthread_mutex_unlock(&c->lock);
+    info->subscriptions = c->nsubs;
+    if (with_subs && c->nsubs > 0) {
+        const char **subs = calloc(c->nsubs + 1, sizeof(*subs));
+        size_t k = 0;
+        for (uint32_t b = 0; subs && b < c->nsids_buckets; b++) {
+            for (mn_csub *cs = c->sids[b]; cs && k < c->nsubs; cs = cs->hnext) {
+                size_t n = cs->sub.subject_len + 1 + cs->sub.queue_len + 1;
+                char *e = malloc(n);
+                if (!e)
+                    continue;
+                if (cs->sub.queue_len)
+                    snprintf(e, n, "%s %s", cs->sub.subject, cs->sub.queue);
+                else
+                    snprintf(e, n, "%s", cs->sub.subject);
+                subs[k++] = e;
+            }
+        }
+        info->subs = subs;
+    }
+}
+
+void mn_conn_info_free(modnats_conn_info *info)
+{
+    free((char *)info->ip);
+    free((char *)info->name);
+    free((char *)info->lang);
+    free((char *)info->version);
+    free((char *)info->account);
+    free((char *)info->user);
+    if (info->subs) {
+        for (size_t i = 0; info->subs[i]; i++)
+            free((char *)info->subs[i]);
+        free((void *)info->subs);
+    }
 }

@@ -15,6 +15,7 @@
  * their own small functions.
  */
 #include "opts.h"
+#include "cfgtree.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -226,6 +227,20 @@ static int parse_duration_ns(const char *s, int64_t *out)
 }
 
 /* A duration: a number of seconds, or a Go duration string. */
+int mn_parse_size(const char *str, int64_t *out)
+{
+    return str ? parse_size(str, out) : MN_EINVAL;
+}
+
+int mn_parse_duration_ms(const char *str, int64_t *out)
+{
+    int64_t ns;
+    if (!str || parse_duration_ns(str, &ns) != MN_OK)
+        return MN_EINVAL;
+    *out = ns / 1000000;
+    return MN_OK;
+}
+
 static int get_duration_ms(cfg_ctx *c, const config_setting_t *s, const char *path,
                            int64_t min_ms, int64_t *out)
 {
@@ -715,6 +730,7 @@ static const keydef keys[] = {
     {"syslog",                 V_BOOL, F(syslog), MN_OPT_SYSLOG, 0, 0, NULL},
     {"remote_syslog",          V_STR,  F(remote_syslog), MN_OPT_RSYSLOG, 0, 0, NULL},
     {"pid_file",               V_STR,  F(pid_file), MN_OPT_PIDFILE, 0, 0, NULL},
+    {"module_path",            V_STR,  F(module_path), MN_OPT_MODPATH, 0, 0, NULL},
     {"pidfile",                V_STR,  F(pid_file), MN_OPT_PIDFILE, 0, 0, NULL},
     {"ports_file_dir",         V_STR,  F(ports_file_dir), MN_OPT_PORTSDIR, 0, 0, NULL},
     {"http",                   V_FN,   0, MN_OPT_HTTP, 0, 0, k_http},
@@ -775,6 +791,72 @@ static bool is_module(const mn_opts *o, const char *name)
     return false;
 }
 
+/* A libconfig setting as a cfgtree node (recursively); NULL when out of
+ * memory. */
+static mn_cfg *to_tree(const config_setting_t *s, const char *file)
+{
+    int t = config_setting_type(s);
+    mn_cfg_type ct = t == CONFIG_TYPE_BOOL ? MN_CFG_BOOL
+                   : (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? MN_CFG_INT
+                   : t == CONFIG_TYPE_FLOAT ? MN_CFG_FLOAT
+                   : t == CONFIG_TYPE_STRING ? MN_CFG_STRING
+                   : t == CONFIG_TYPE_GROUP ? MN_CFG_GROUP : MN_CFG_LIST;
+    const char *sf = config_setting_source_file(s);
+    mn_cfg *n = mn_cfg_new(config_setting_name(s), ct, sf ? sf : file,
+                           (int)config_setting_source_line(s));
+    if (!n)
+        return NULL;
+    switch (ct) {
+    case MN_CFG_BOOL: n->b = config_setting_get_bool(s); break;
+    case MN_CFG_INT: n->i = config_setting_get_int64(s); break;
+    case MN_CFG_FLOAT: n->d = config_setting_get_float(s); break;
+    case MN_CFG_STRING:
+        if (!(n->s = strdup(config_setting_get_string(s)))) {
+            mn_cfg_free(n);
+            return NULL;
+        }
+        break;
+    case MN_CFG_GROUP:
+    case MN_CFG_LIST:
+        for (int i = 0; i < config_setting_length(s); i++) {
+            mn_cfg *kid = to_tree(config_setting_get_elem(s, (unsigned)i), file);
+            if (!kid || mn_cfg_add(n, kid) != MN_OK) {
+                mn_cfg_free(kid);
+                mn_cfg_free(n);
+                return NULL;
+            }
+        }
+        break;
+    }
+    return n;
+}
+
+/* Merge a module's group into o->module_cfg: a later file's settings
+ * replace the same keys of an earlier one. */
+static int add_module_group(cfg_ctx *c, const config_setting_t *s)
+{
+    mn_cfg *g = to_tree(s, c->path);
+    if (!g)
+        return fail(c, s, "out of memory");
+    if (!c->o->module_cfg && !(c->o->module_cfg = mn_cfg_new(NULL, MN_CFG_GROUP, NULL, 0))) {
+        mn_cfg_free(g);
+        return fail(c, s, "out of memory");
+    }
+    mn_cfg *old = mn_cfg_get(c->o->module_cfg, g->name);
+    if (!old)
+        return mn_cfg_add(c->o->module_cfg, g) == MN_OK ? MN_OK : fail(c, s, "out of memory");
+    for (size_t i = 0; i < g->nkids; i++) {
+        if (mn_cfg_add(old, g->kids[i]) != MN_OK) {
+            mn_cfg_free(g);
+            return fail(c, s, "out of memory");
+        }
+        g->kids[i] = NULL;
+    }
+    g->nkids = 0;
+    mn_cfg_free(g);
+    return MN_OK;
+}
+
 static int apply_file(cfg_ctx *c, config_t *cfg)
 {
     config_setting_t *root = config_root_setting(cfg);
@@ -789,11 +871,11 @@ static int apply_file(cfg_ctx *c, config_t *cfg)
         if (k) {
             rc = apply_key(c, k, s);
         } else if (is_module(c->o, name)) {
-            /* TODO(module loader): hand this group to the module, which
-             * declares its typed options; the loader validates them and
-             * reports file:line.  It will need the parsed config kept alive
-             * (today every config_t is destroyed at the end of the load). */
+            /* The module's own group: kept as a tree for the loader, which
+             * checks it against the options the module declares. */
             rc = get_group(c, s, name);
+            if (rc == MN_OK)
+                rc = add_module_group(c, s);
         } else {
             rc = fail(c, s, "unknown option \"%s\"", name);
         }

@@ -62,9 +62,10 @@ void mn_json_free(mn_json *j);
  * a struct, names match ASCII case-insensitively and the last one wins. */
 const mn_json_member *mn_json_find(const mn_json *j, const char *key);
 
-/* Typed lookups.  MN_OK and *val set; MN_ENOTFOUND when the member is
- * absent or null (Go leaves such a field untouched); MN_EINVAL when it has
- * another type (or, for int, is not an integer within int64). */
+/* Typed lookups.  MN_OK and *val set (and *len, unless len is NULL);
+ * MN_ENOTFOUND when the member is absent or null (Go leaves such a field
+ * untouched); MN_EINVAL when it has another type (or, for int, is not an
+ * integer within int64).  Strings stay valid until mn_json_free. */
 int mn_json_get_str(const mn_json *j, const char *key,
                     const char **val, size_t *len);
 int mn_json_get_bool(const mn_json *j, const char *key, bool *val);

@@ -7,6 +7,8 @@
  * the server could not start (e.g. the port is taken).
  */
 #include "log.h"
+#include "module.h"
+#include "timer.h"
 #include "opts.h"
 #include "server.h"
 
@@ -163,9 +165,26 @@ int main(int argc, char **argv)
         mn_log_close();
         return 2;
     }
+    if (srv.opts.list_modules) {
+        int lrc = mn_modules_list(&srv, err, sizeof(err));
+        if (lrc != MN_OK)
+            fprintf(stderr, "%s\n", err);
+        mn_server_free(&srv);
+        mn_log_close();
+        return lrc == MN_OK ? 0 : 1;
+    }
+    if (mn_modules_load(&srv, err, sizeof(err)) != MN_OK) {
+        mn_fatal("%s", err);
+        mn_server_free(&srv);
+        mn_log_close();
+        return 1;
+    }
+    mn_server_modules_ready(&srv);
     mn_notice("  ID:       %s", srv.server_id);
     mn_notice("  I/O threads: %d", srv.nworkers);
     int rc = mn_server_run(&srv);
+    mn_modules_fini();
+    mn_timers_drop(NULL);
     mn_server_free(&srv);
     mn_log_close();
     return rc == MN_OK ? 0 : 2;

@@ -12,6 +12,7 @@
  * Config files are read by config.c; this file only knows the flags.
  */
 #include "opts.h"
+#include "cfgtree.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -78,6 +79,8 @@ void mn_opts_free(mn_opts *o)
     free(o->tls_cacert);
     free(o->config_file);
     free(o->confd_dir);
+    free(o->module_path);
+    mn_cfg_free(o->module_cfg);
     free(o->remote_syslog);
     free(o->cluster_advertise);
     free_strv(o->modules, o->nmodules);
@@ -95,7 +98,7 @@ typedef enum {
     F_SIGNAL, F_PID, F_PORTSDIR, F_LOG, F_LOGSIZE, F_SYSLOG, F_RSYSLOG,
     F_PROFILE, F_ROUTES, F_CLUSTER, F_CLUSTER_ADV, F_NO_ADV, F_RETRIES,
     F_CLUSTER_NAME, F_HELP_TLS, F_TLS, F_TLSVERIFY, F_TLSCERT, F_TLSKEY,
-    F_TLSCACERT, F_TRACELEN, F_JS, F_SD, F_THREADS,
+    F_TLSCACERT, F_TRACELEN, F_JS, F_SD, F_THREADS, F_LIST_MODULES, F_MODULE_PATH,
 } flag_id;
 
 typedef enum { K_BOOL, K_INT, K_STR } flag_kind;
@@ -153,6 +156,8 @@ static const flag_def flags[] = {
     {"js", F_JS, K_BOOL},             {"jetstream", F_JS, K_BOOL},
     {"sd", F_SD, K_STR},              {"store_dir", F_SD, K_STR},
     {"io_threads", F_THREADS, K_INT},
+    {"list-modules", F_LIST_MODULES, K_BOOL}, {"list_modules", F_LIST_MODULES, K_BOOL},
+    {"module_path", F_MODULE_PATH, K_STR},
 };
 
 static const flag_def *find_flag(const char *name, size_t len)
@@ -301,6 +306,8 @@ static int apply_flag(mn_opts *o, cli_state *st, const flag_def *f,
         break;
     case F_CONFIG: set_str(&o->config_file, sval); break;
     case F_CONFD:  set_str(&o->confd_dir, sval); break;
+    case F_LIST_MODULES: o->list_modules = bval; break;
+    case F_MODULE_PATH: set_str(&o->module_path, sval); o->cli_set |= MN_OPT_MODPATH; break;
     case F_TEST:   o->check_config = bval; break;
     case F_SIGNAL: {
         const char *eq = strchr(sval, '=');
@@ -612,6 +619,8 @@ const char *mn_opts_usage(void)
 "  -sl, --signal CMD[=PID]       send stop|quit|term|reopen|reload|ldm to a\n"
 "                                running server (PID or a pid file)\n"
 "      --io_threads N            I/O threads (default 0 = one per core)\n"
+"      --module_path DIR         look for modules (NAME.so) in DIR first\n"
+"      --list-modules            load the configured modules, list them, exit\n"
 "\n"
 "Logging:\n"
 "  -l, --log FILE                log to FILE (appending) instead of stderr\n"

@@ -97,6 +97,11 @@ typedef struct mn_opts {
     /* modules = [...] from the config files (union over all files, in order
      * of first appearance), for the module loader. */
     char   **modules;   int nmodules;
+    /* Each module's settings group, by module name: a MN_CFG_GROUP whose
+     * members are groups (owned; see cfgtree.h).  NULL: none. */
+    struct mn_cfg *module_cfg;
+    char    *module_path;       /* module_path = "dir" / --module_path */
+    bool     list_modules;      /* --list-modules */
     /* The files mn_config_load() read, in the order read (for the log, -t). */
     char   **config_files;  int nconfig_files;
     /* A private copy of the argv given to mn_opts_parse_args(), so that
@@ -120,6 +125,7 @@ enum {
     MN_OPT_RSYSLOG = 1u << 24, MN_OPT_PROFILE = 1u << 25,
     MN_OPT_LOGTIMEUTC = 1u << 26, MN_OPT_LOGSIZE = 1u << 27,
     MN_OPT_TRACELEN = 1u << 28,
+    MN_OPT_MODPATH = 1u << 29,
 };
 
 /* What the command line asked for besides running the server. */
@@ -150,6 +156,11 @@ int mn_config_load(mn_opts *o, char *errbuf, size_t errlen);
 /* Sanity checks across options (e.g. module-provided features not built
  * yet).  MN_EINVAL with a message in errbuf. */
 int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen);
+
+/* Sizes ("1MB", "64KB", or digits) and durations ("2s", "500ms", "1m") as
+ * config files write them: MN_OK, or MN_EINVAL when malformed. */
+int mn_parse_size(const char *s, int64_t *out);
+int mn_parse_duration_ms(const char *s, int64_t *out);
 
 /* The text for -h/--help (static storage; the caller prints it). */
 const char *mn_opts_usage(void);

@@ -12,6 +12,10 @@
  * may differ.  Both buffers are freed as soon as the operation they hold is
  * done, so an idle connection holds no memory here.
  *
+ * Every callback runs with the parser already past its operation, which is
+ * what lets a callback return MN_EAGAIN to pause: the caller resumes by
+ * feeding the unconsumed rest (p->consumed says where it starts).
+ *
  * Limits follow nats-server: max_control_line bounds the arguments (the text
  * after the verb and its separating blanks, without CRLF); max_payload bounds
  * the total size of PUB / HPUB.
@@ -405,6 +409,7 @@ void mn_parser_free(mn_parser *p)
 int mn_parser_feed(mn_parser *p, const char *buf, size_t len,
                    const mn_parser_cb *cb, void *ud)
 {
+    p->consumed = 0;
     if (p->state == ST_DEAD)
         return p->err ? MN_EINVAL : MN_ECLOSED;
 
@@ -452,7 +457,8 @@ int mn_parser_feed(mn_parser *p, const char *buf, size_t len,
         }
         pos += used;
     }
-    if (rc != MN_OK)
+    p->consumed = pos;
+    if (rc != MN_OK && rc != MN_EAGAIN)
         p->state = ST_DEAD;
     return rc;
 }

@@ -62,6 +62,8 @@ typedef struct mn_parser {
     /* set when feed returns MN_EINVAL: the exact text for -ERR, e.g.
      * "Unknown Protocol Operation" (static string, not owned) */
     const char *err;
+    /* bytes of the last fed buffer consumed when feed returned */
+    size_t   consumed;
 } mn_parser;
 
 /* A limit of 0 means the default (4096, 1 MiB). */
@@ -70,7 +72,10 @@ void mn_parser_free(mn_parser *p);
 
 /* Feed len bytes.  Returns MN_OK when all bytes were consumed, MN_EINVAL on
  * a protocol error (p->err says which), or the first non-MN_OK value a
- * callback returned.  After an error the parser must not be fed again. */
+ * callback returned.  After an error the parser must not be fed again,
+ * except after MN_EAGAIN: a callback returning it pauses the parser after
+ * that operation; p->consumed says how much of buf was used, and the
+ * caller feeds the rest later. */
 int  mn_parser_feed(mn_parser *p, const char *buf, size_t len,
                     const mn_parser_cb *cb, void *ud);
 

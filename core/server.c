@@ -10,6 +10,9 @@
 #include "server.h"
 #include "log.h"
 #include "qsbr.h"
+#include "account.h"
+#include "module.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,7 +103,13 @@ static void apply_tunables(mn_server *s, const mn_opts *o)
 
 static bool opts_need_auth(const mn_opts *o)
 {
-    return (o->username && *o->username) || (o->auth_token && *o->auth_token) || o->nusers > 0;
+    return (o->username && *o->username) || (o->auth_token && *o->auth_token) || o->nusers > 0 ||
+           mn_hooks_any(MODNATS_EV_AUTH);
+}
+
+void mn_server_modules_ready(mn_server *s)
+{
+    s->auth_required = opts_need_auth(&s->opts);
 }
 
 int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
@@ -115,8 +124,10 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
     s->auth_required = opts_need_auth(o);
     pthread_mutex_init(&s->auth_lock, NULL);
 
-    s->gacc = calloc(1, sizeof(*s->gacc));
-    if (!s->gacc || !(s->gacc->name = strdup("$G")) || !(s->gacc->sl = mn_sublist_new())) {
+    mn_g_server = s;
+    s->start_unix_ms = s->config_load_unix_ms = mn_unix_ms();
+    s->gacc = mn_account_get_or_create("$G");
+    if (!s->gacc) {
         snprintf(err, errlen, "out of memory");
         return MN_ENOMEM;
     }
@@ -299,7 +310,13 @@ static void server_reload(mn_server *s)
         mn_warn("Reload: host cannot change at run time (restart needed)");
     if (fresh.io_threads != s->opts.io_threads)
         mn_warn("Reload: io_threads cannot change at run time (restart needed)");
+    if (mn_modules_reload(&fresh, err, sizeof(err)) != MN_OK) {
+        mn_error("Reload failed, keeping the running configuration: %s", err);
+        mn_opts_free(&fresh);
+        return;
+    }
     apply_tunables(s, &fresh);
+    s->config_load_unix_ms = mn_unix_ms();
     mn_log_init(fresh.log_file, fresh.debug, fresh.trace, fresh.logtime);
 
     /* Swap the credentials under the lock; keep the rest of the old
@@ -356,6 +373,7 @@ int mn_server_run(mn_server *s)
             return MN_ERR;
         }
     }
+    mn_timers_set_worker(&s->workers[0]);
     write_pid_file(s);
     write_ports_file(s);
     mn_notice("Listening for client connections on %s:%d",
@@ -406,8 +424,12 @@ int mn_server_run(mn_server *s)
             break;
     }
 
-    atomic_store(&s->shutting_down, true);
     mn_notice("Initiating Shutdown...");
+    if (mn_hooks_any(MODNATS_EV_SHUTDOWN)) {
+        modnats_event_hdr ev = { sizeof(ev), MODNATS_EV_SHUTDOWN };
+        mn_hooks_run(MODNATS_EV_SHUTDOWN, &ev);
+    }
+    atomic_store(&s->shutting_down, true);
     post_all(s, task_stop);
     for (int i = 0; i < s->nworkers; i++)
         if (s->workers[i].started)
@@ -451,11 +473,8 @@ void mn_server_free(mn_server *s)
     }
     free(s->workers);
     mn_qsbr_drain_all();
-    if (s->gacc) {
-        mn_sublist_free(s->gacc->sl);
-        free(s->gacc->name);
-        free(s->gacc);
-    }
+    mn_accounts_free();
+    s->gacc = NULL;
     free(s->server_name);
     pthread_mutex_destroy(&s->auth_lock);
     mn_opts_free(&s->opts);

@@ -22,6 +22,8 @@
 #include "opts.h"
 #include "parser.h"
 #include "sublist.h"
+#include "perms.h"
+#include <modnats/modnats.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,6 +37,20 @@ typedef struct mn_account {
     mn_sublist *sl;
     uint32_t    idx;            /* index into each worker's cache array */
 } mn_account;
+
+/* What kind of receiver a sublist entry (mn_sub.kind) belongs to. */
+enum { MN_SUBK_CLIENT = 0, MN_SUBK_MODULE = 1 };
+
+/* A module's in-process subscription (modnats_sub). */
+typedef struct mn_isub {
+    mn_sub           sub;        /* first; sub.kind == MN_SUBK_MODULE */
+    modnats_module  *m;
+    modnats_msg_fn   fn;
+    void            *ud;
+    modnats_origin   origin;
+    mn_account      *acc;
+    _Atomic int      removed;
+} mn_isub;
 
 /* A client's subscription: the routing entry plus what MSG needs. */
 typedef struct mn_csub {
@@ -80,8 +96,18 @@ struct mn_client {
 
     _Atomic int  refs;
 
+    /* allow_responses: reply subjects this client may answer (under lock) */
+    struct mn_resp *resp;
+    uint32_t     nresp;
+    mn_perms    *perms;            /* set at login, then read-only */
+    bool         paused;           /* input stopped (deferred auth); under lock */
+
     /* owner worker only */
     int          state;
+    char        *user;
+    char        *stash;            /* input that arrived while auth was pending */
+    size_t       stashlen;
+    modnats_auth_ticket *ticket;   /* pending deferred auth */
     mn_parser    parser;
     bool         verbose, pedantic, no_responders, saw_input;
     int          proto;
@@ -156,6 +182,7 @@ struct mn_server {
     _Atomic bool shutting_down;
     uint64_t     ldm_start_ms;  /* when lame-duck mode began */
     uint64_t     start_ms;
+    uint64_t     start_unix_ms, config_load_unix_ms;
     bool         auth_required;
     /* run-time tunables that SIGHUP may change; read racily by workers */
     _Atomic int64_t max_payload;
@@ -171,10 +198,24 @@ struct mn_server {
 
 uint64_t mn_now_ms(void);
 
+/* The worker running on this thread, or NULL (main or module thread). */
+extern _Thread_local mn_worker *mn_current_worker;
+
+/* Route one message in account acc on worker w.  pub is the publishing
+ * client (NULL for a module); origin 0 for local messages.  data holds
+ * hlen header bytes then the body, total bytes in all. */
+void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
+              const char *subj, size_t slen, const char *reply, size_t rlen,
+              const char *data, size_t hlen, size_t total);
+/* Fire the INTEREST chain for a change of interest (if anyone listens). */
+void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats_origin origin);
+
 /* server.c */
 int  mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen);
 int  mn_server_run(mn_server *s);      /* blocks until shutdown */
 void mn_server_free(mn_server *s);
+/* After the modules' init: recompute what depends on their hooks. */
+void mn_server_modules_ready(mn_server *s);
 /* Build the INFO line for a client into buf (NUL-terminated); returns its
  * length, or 0 if it did not fit. */
 size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t cap);
@@ -201,6 +242,15 @@ void mn_client_close(mn_client *c, const char *err);
 void mn_client_ref(mn_client *c);
 void mn_client_unref(mn_client *c);
 void mn_client_send_ldm_info(mn_client *c);
+/* Deferred auth finished (posted to the owner by the host API). */
+void mn_client_auth_done(mn_client *c, modnats_rc result, const char *reason);
+/* Snapshot for monitoring (owner thread); strings are heap copies that
+ * mn_conn_info_free releases.  subs: filled when with_subs. */
+void mn_client_info(mn_client *c, modnats_conn_info *info, bool with_subs);
+void mn_conn_info_free(modnats_conn_info *info);
+modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason);
+uint64_t mn_unix_ms(void);
+extern mn_server *mn_g_server;
 bool mn_client_is_closed(mn_client *c);
 
 #endif

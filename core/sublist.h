@@ -36,6 +36,7 @@ typedef struct mn_sub {
     int32_t     weight;        /* queue weight (remote queue subs); 1 locally */
     void       *owner;         /* opaque to the sublist: who receives */
     void       *ctx;           /* opaque to the sublist: owner's extra data */
+    int         kind;          /* opaque to the sublist: which owner type */
 } mn_sub;
 
 /* One queue group in a result: n members, each eligible for a message. */

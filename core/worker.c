@@ -10,6 +10,7 @@
 #include "server.h"
 #include "log.h"
 #include "qsbr.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #define MAX_EVENTS   256
 #define TICK_MS      250
 #define CACHE_ENTRIES 4096
+
+_Thread_local mn_worker *mn_current_worker;
 
 uint64_t mn_now_ms(void)
 {
@@ -178,10 +181,13 @@ static void *worker_main(void *arg)
     mn_worker *w = arg;
     struct epoll_event evs[MAX_EVENTS];
     mn_qsbr_register();
+    mn_current_worker = w;
     w->now_ms = mn_now_ms();
     w->next_tick_ms = w->now_ms + TICK_MS;
     while (!w->stop) {
         int timeout = (int)(w->next_tick_ms > w->now_ms ? w->next_tick_ms - w->now_ms : 0);
+        if (w->idx == 0)
+            timeout = mn_timers_timeout(w->now_ms, timeout);
         mn_qsbr_offline();
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
         mn_qsbr_online();
@@ -203,6 +209,9 @@ static void *worker_main(void *arg)
                 if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                     mn_client_on_readable(c);
             }
+        }
+        if (w->idx == 0) {
+            mn_timers_run(w->now_ms);
         }
         flush_all(w);
         if (w->now_ms >= w->next_tick_ms) {

@@ -13,7 +13,9 @@
  * comparison table. Every wait is bounded (socket timeouts plus a global
  * alarm), so a hung or crashed server makes mnbench fail, never hang.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

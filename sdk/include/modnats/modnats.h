@@ -360,9 +360,12 @@ typedef struct modnats_host_api {
     modnats_rc   (*publish)(modnats_module *m, modnats_account *a, const modnats_msg *msg,
                             modnats_origin origin);
 
-    /* --- timers: fn runs on an I/O worker after `after_ms`, then every
-     * `every_ms` (0: once).  Cancel from any thread; after cancel returns
-     * the callback is not running and will not run. */
+    /* --- timers: fn runs on I/O worker 0 after `after_ms`, then every
+     * `every_ms` (0: once).  Cancel from any thread, or from inside the
+     * callback; after cancel returns the callback is not running and will
+     * not run.  A one-shot timer's handle is invalid once its callback
+     * has returned (do not cancel it then).  Timers a module leaves behind
+     * are dropped after its fini. */
     modnats_timer *(*timer_start)(modnats_module *m, uint64_t after_ms, uint64_t every_ms,
                                   modnats_timer_fn fn, void *ud);
     void           (*timer_cancel)(modnats_timer *t);

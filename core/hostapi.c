@@ -1,0 +1,592 @@
+/*
+ * hostapi.c - the host API table handed to modules (modnats_host_api).
+ *
+ * Each function here is a thin, checked bridge from the ABI's opaque
+ * handles to the core's objects: a modnats_conn is an mn_client, a
+ * modnats_account an mn_account, a modnats_sub an mn_isub, a
+ * modnats_config an mn_cfg node.  Thread rules are the header's; where a
+ * call arrives on a thread that may not touch the object, it is posted to
+ * the owning worker.
+ */
+#include "account.h"
+#include "cfgtree.h"
+#include "log.h"
+#include "module.h"
+#include "qsbr.h"
+#include "server.h"
+#include "timer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+mn_server *mn_g_server;   /* set by mn_server_init */
+
+modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason);
+
+static uint64_t unix_ms_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
+}
+
+/* ------------------------------------------------------------ logging */
+
+static void api_log(modnats_module *m, int level, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    mn_log_level l = level <= MODNATS_LOG_ERROR ? MN_LOG_ERROR
+                   : level == MODNATS_LOG_WARN  ? MN_LOG_WARN
+                   : level == MODNATS_LOG_INFO  ? MN_LOG_NOTICE
+                   : level == MODNATS_LOG_DEBUG ? MN_LOG_DEBUG : MN_LOG_TRACE;
+    if ((l == MN_LOG_DEBUG && !mn_log_debug_enabled()) ||
+        (l == MN_LOG_TRACE && !mn_log_trace_enabled()))
+        return;
+    mn_log(l, "[%s] %s", m && m->name ? m->name : "module", buf);
+}
+
+/* ----------------------------------------------------------- settings */
+
+static const mn_cfg *node(const modnats_config *c, const char *key)
+{
+    return mn_cfg_get((const mn_cfg *)c, key);
+}
+
+static modnats_rc api_cfg_bool(const modnats_config *c, const char *key, bool *out)
+{
+    const mn_cfg *n = node(c, key);
+    if (!n)
+        return MODNATS_ENOTFOUND;
+    if (n->type != MN_CFG_BOOL)
+        return MODNATS_ERR;
+    *out = n->b;
+    return MODNATS_OK;
+}
+
+static modnats_rc api_cfg_int(const modnats_config *c, const char *key, int64_t *out)
+{
+    const mn_cfg *n = node(c, key);
+    if (!n)
+        return MODNATS_ENOTFOUND;
+    if (n->type != MN_CFG_INT)
+        return MODNATS_ERR;
+    *out = n->i;
+    return MODNATS_OK;
+}
+
+static modnats_rc api_cfg_string(const modnats_config *c, const char *key, const char **out)
+{
+    const mn_cfg *n = node(c, key);
+    if (!n)
+        return MODNATS_ENOTFOUND;
+    if (n->type != MN_CFG_STRING)
+        return MODNATS_ERR;
+    *out = n->s;
+    return MODNATS_OK;
+}
+
+static size_t api_cfg_list_len(const modnats_config *c, const char *key)
+{
+    const mn_cfg *n = node(c, key);
+    if (!n)
+        return 0;
+    if (n->type == MN_CFG_LIST)
+        return n->nkids;
+    return 1;   /* a single value (or group) reads as a list of one */
+}
+
+static const char *api_cfg_list_string(const modnats_config *c, const char *key, size_t i)
+{
+    const mn_cfg *n = node(c, key);
+    if (!n)
+        return NULL;
+    if (n->type == MN_CFG_STRING)
+        return i == 0 ? n->s : NULL;
+    if (n->type != MN_CFG_LIST || i >= n->nkids || n->kids[i]->type != MN_CFG_STRING)
+        return NULL;
+    return n->kids[i]->s;
+}
+
+static const modnats_config *api_cfg_child(const modnats_config *c, const char *key, size_t i)
+{
+    const mn_cfg *n = node(c, key);
+    if (!n)
+        return NULL;
+    if (n->type == MN_CFG_GROUP)
+        return i == 0 ? (const modnats_config *)n : NULL;
+    if (n->type == MN_CFG_LIST && i < n->nkids && n->kids[i]->type == MN_CFG_GROUP)
+        return (const modnats_config *)n->kids[i];
+    return NULL;
+}
+
+/* -------------------------------------------------------- connections */
+
+#define CONN(x) ((mn_client *)(x))
+
+static uint64_t api_conn_id(const modnats_conn *c) { return CONN(c)->cid; }
+static const char *api_conn_remote_ip(const modnats_conn *c) { return CONN(c)->ip; }
+static int api_conn_remote_port(const modnats_conn *c) { return CONN(c)->rport; }
+static const char *api_conn_name(const modnats_conn *c) { return CONN(c)->name; }
+static modnats_account *api_conn_account(const modnats_conn *c)
+{
+    return (modnats_account *)CONN(c)->acc;
+}
+
+static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
+{
+    mn_client *c = CONN(conn);
+    if (!a || c->state != MN_CS_NEW || c->nsubs > 0)
+        return MODNATS_ERR;
+    c->acc = (mn_account *)a;
+    return MODNATS_OK;
+}
+
+static modnats_rc api_conn_set_permissions(modnats_conn *conn, const modnats_permissions *p)
+{
+    mn_client *c = CONN(conn);
+    if (c->state != MN_CS_NEW)
+        return MODNATS_ERR;
+    mn_perms *np = NULL;
+    if (p && !(np = mn_perms_compile(p)))
+        return MODNATS_ERR;
+    mn_perms_free(c->perms);
+    c->perms = np;
+    return MODNATS_OK;
+}
+
+static modnats_rc api_conn_set_user(modnats_conn *conn, const char *user)
+{
+    mn_client *c = CONN(conn);
+    if (c->state != MN_CS_NEW)
+        return MODNATS_ERR;
+    char *u = user ? strdup(user) : NULL;
+    if (user && !u)
+        return MODNATS_ERR;
+    free(c->user);
+    c->user = u;
+    return MODNATS_OK;
+}
+
+typedef struct close_task {
+    mn_client *c;
+    char      *err;
+} close_task;
+
+static void task_close(mn_worker *w, void *arg)
+{
+    close_task *t = arg;
+    MN_UNUSED(w);
+    mn_client_close(t->c, t->err);
+    mn_client_unref(t->c);
+    free(t->err);
+    free(t);
+}
+
+static modnats_rc api_conn_close(modnats_conn *conn, const char *err)
+{
+    mn_client *c = CONN(conn);
+    if (mn_current_worker == c->w) {
+        mn_client_close(c, err);
+        return MODNATS_OK;
+    }
+    close_task *t = calloc(1, sizeof(*t));
+    if (!t)
+        return MODNATS_ERR;
+    t->c = c;
+    t->err = err ? strdup(err) : NULL;
+    mn_client_ref(c);
+    mn_worker_post(c->w, task_close, t);
+    return MODNATS_OK;
+}
+
+static modnats_rc api_conn_write(modnats_conn *conn, const void *buf, size_t len)
+{
+    /* Client connections speak the NATS protocol only through the core. */
+    MN_UNUSED(conn);
+    MN_UNUSED(buf);
+    MN_UNUSED(len);
+    return MODNATS_ENOTSUP;
+}
+
+/* ----------------------------------------------------------- accounts */
+
+static modnats_account *api_account_get(const char *name)
+{
+    return name ? (modnats_account *)mn_account_get(name) : NULL;
+}
+
+static modnats_account *api_account_get_or_create(const char *name)
+{
+    return name && *name ? (modnats_account *)mn_account_get_or_create(name) : NULL;
+}
+
+static modnats_account *api_account_global(void)
+{
+    return (modnats_account *)mn_g_server->gacc;
+}
+
+static const char *api_account_name(const modnats_account *a)
+{
+    return a ? ((const mn_account *)a)->name : NULL;
+}
+
+/* ------------------------------------------- in-process subscriptions */
+
+static _Atomic uint32_t g_next_origin = 1;
+
+static modnats_origin api_new_origin(modnats_module *m)
+{
+    MN_UNUSED(m);
+    return atomic_fetch_add(&g_next_origin, 1);
+}
+
+void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats_origin origin)
+{
+    if (!mn_hooks_any(MODNATS_EV_INTEREST))
+        return;
+    modnats_interest_event ev = {
+        .hdr = { sizeof(ev), MODNATS_EV_INTEREST },
+        .account = (modnats_account *)acc,
+        .subject = sub->subject, .subject_len = sub->subject_len,
+        .queue = sub->queue, .queue_len = sub->queue_len,
+        .added = added, .origin = origin,
+    };
+    mn_hooks_run(MODNATS_EV_INTEREST, &ev.hdr);
+}
+
+static modnats_sub *api_subscribe(modnats_module *m, modnats_account *a, const char *subject,
+                                  const char *queue, int weight, modnats_origin origin,
+                                  modnats_msg_fn fn, void *ud)
+{
+    if (!a || !subject || !fn)
+        return NULL;
+    size_t sl = strlen(subject), ql = queue ? strlen(queue) : 0;
+    if (!mn_subject_valid_sub(subject, sl) || (ql && !mn_subject_valid_literal(queue, ql)))
+        return NULL;
+    mn_isub *is = calloc(1, sizeof(*is) + sl + 1 + ql + 1);
+    if (!is)
+        return NULL;
+    char *p = (char *)(is + 1);
+    memcpy(p, subject, sl + 1);
+    is->sub.subject = p;
+    is->sub.subject_len = (uint32_t)sl;
+    if (ql) {
+        memcpy(p + sl + 1, queue, ql + 1);
+        is->sub.queue = p + sl + 1;
+        is->sub.queue_len = (uint32_t)ql;
+    }
+    is->sub.weight = weight > 0 ? weight : 1;
+    is->sub.kind = MN_SUBK_MODULE;
+    is->sub.owner = is;
+    is->sub.ctx = is;
+    is->m = m;
+    is->fn = fn;
+    is->ud = ud;
+    is->origin = origin;
+    is->acc = (mn_account *)a;
+    if (mn_sublist_insert(is->acc->sl, &is->sub) != MN_OK) {
+        free(is);
+        return NULL;
+    }
+    mn_interest_changed(is->acc, &is->sub, true, origin);
+    return (modnats_sub *)is;
+}
+
+static modnats_rc api_unsubscribe(modnats_sub *s)
+{
+    mn_isub *is = (mn_isub *)s;
+    int expect = 0;
+    if (!is || !atomic_compare_exchange_strong(&is->removed, &expect, 1))
+        return MODNATS_ERR;
+    mn_sublist_remove(is->acc->sl, &is->sub);
+    mn_interest_changed(is->acc, &is->sub, false, is->origin);
+    mn_qsbr_retire(is, free);
+    return MODNATS_OK;
+}
+
+/* A message published from a thread that is not a worker: copied, then
+ * routed by a worker. */
+typedef struct pub_task {
+    mn_account    *acc;
+    modnats_origin origin;
+    size_t slen, rlen, hlen, total;
+    char  *subj, *reply, *data;
+} pub_task;
+
+static void task_publish(mn_worker *w, void *arg)
+{
+    pub_task *t = arg;
+    if (!w->stop)
+        mn_route(w, t->acc, NULL, t->origin, t->subj, t->slen, t->reply, t->rlen, t->data,
+                 t->hlen, t->total);
+    free(t);
+}
+
+static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modnats_msg *msg,
+                              modnats_origin origin)
+{
+    MN_UNUSED(m);
+    if (!a || !msg || !msg->subject || msg->subject_len == 0 ||
+        !mn_subject_valid_literal(msg->subject, msg->subject_len))
+        return MODNATS_ERR;
+    mn_account *acc = (mn_account *)a;
+    size_t hlen = msg->hdr ? msg->hdr_len : 0;
+    size_t total = hlen + msg->data_len;
+    mn_worker *w = mn_current_worker;
+    if (w) {
+        if (hlen == 0) {
+            mn_route(w, acc, NULL, origin, msg->subject, msg->subject_len, msg->reply,
+                     msg->reply ? msg->reply_len : 0, msg->data, 0, total);
+            return MODNATS_OK;
+        }
+        /* Headers and body must be contiguous for delivery. */
+        char *buf = malloc(total ? total : 1);
+        if (!buf)
+            return MODNATS_ERR;
+        memcpy(buf, msg->hdr, hlen);
+        if (msg->data_len)
+            memcpy(buf + hlen, msg->data, msg->data_len);
+        mn_route(w, acc, NULL, origin, msg->subject, msg->subject_len, msg->reply,
+                 msg->reply ? msg->reply_len : 0, buf, hlen, total);
+        free(buf);
+        return MODNATS_OK;
+    }
+    size_t rlen = msg->reply ? msg->reply_len : 0;
+    pub_task *t = malloc(sizeof(*t) + msg->subject_len + rlen + total + 3);
+    if (!t)
+        return MODNATS_ERR;
+    t->acc = acc;
+    t->origin = origin;
+    t->slen = msg->subject_len;
+    t->rlen = rlen;
+    t->hlen = hlen;
+    t->total = total;
+    t->subj = (char *)(t + 1);
+    memcpy(t->subj, msg->subject, t->slen);
+    t->reply = t->subj + t->slen + 1;
+    if (rlen)
+        memcpy(t->reply, msg->reply, rlen);
+    t->data = t->reply + rlen + 1;
+    if (hlen)
+        memcpy(t->data, msg->hdr, hlen);
+    if (msg->data_len)
+        memcpy(t->data + hlen, msg->data, msg->data_len);
+    mn_server *s = mn_g_server;
+    unsigned i = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nworkers;
+    mn_worker_post(&s->workers[i], task_publish, t);
+    return MODNATS_OK;
+}
+
+/* ---------------------------------------------------------- listeners */
+
+static modnats_listener *api_listen(modnats_module *m, const char *host, int port,
+                                    const modnats_conn_ops *ops, void *ud)
+{
+    api_log(m, MODNATS_LOG_ERROR, "listen(%s:%d): module-owned connections are not "
+            "implemented in this core yet", host ? host : "", port);
+    MN_UNUSED(ops);
+    MN_UNUSED(ud);
+    return NULL;
+}
+
+static modnats_rc api_dial(modnats_module *m, const char *host, int port,
+                           const modnats_conn_ops *ops, void *ud)
+{
+    MN_UNUSED(m);
+    MN_UNUSED(host);
+    MN_UNUSED(port);
+    MN_UNUSED(ops);
+    MN_UNUSED(ud);
+    return MODNATS_ENOTSUP;
+}
+
+/* -------------------------------------------------------------- stats */
+
+static modnats_rc api_stats(modnats_stats *out)
+{
+    if (!out || out->size < offsetof(modnats_stats, reserved))
+        return MODNATS_ERR;
+    size_t size = out->size;
+    mn_server *s = mn_g_server;
+    memset(out, 0, size);
+    out->size = size;
+    out->server_id = s->server_id;
+    out->server_name = s->server_name;
+    out->version = MN_VERSION;
+    out->compat_version = MN_NATS_COMPAT_VERSION;
+    out->host = s->opts.host && *s->opts.host ? s->opts.host : "0.0.0.0";
+    out->port = s->port;
+    out->max_payload = atomic_load(&s->max_payload);
+    out->max_control_line = s->opts.max_control_line;
+    out->max_pending = atomic_load(&s->max_pending);
+    out->max_connections = atomic_load(&s->max_connections);
+    out->max_subscriptions = atomic_load(&s->max_subs);
+    out->ping_interval_ms = atomic_load(&s->ping_interval_ms);
+    out->ping_max = atomic_load(&s->ping_max);
+    out->auth_timeout_ms = atomic_load(&s->auth_timeout_ms);
+    out->write_deadline_ms = atomic_load(&s->write_deadline_ms);
+    out->auth_required = s->auth_required;
+    out->start_unix_ms = s->start_unix_ms;
+    out->config_load_unix_ms = s->config_load_unix_ms;
+    out->io_threads = s->nworkers;
+    for (int i = 0; i < s->nworkers; i++) {
+        /* Racy reads of plain counters: monitoring tolerates a stale value. */
+        mn_worker *w = &s->workers[i];
+        out->in_msgs += __atomic_load_n(&w->in_msgs, __ATOMIC_RELAXED);
+        out->in_bytes += __atomic_load_n(&w->in_bytes, __ATOMIC_RELAXED);
+        out->out_msgs += __atomic_load_n(&w->out_msgs, __ATOMIC_RELAXED);
+        out->out_bytes += __atomic_load_n(&w->out_bytes, __ATOMIC_RELAXED);
+    }
+    out->connections = (uint64_t)atomic_load(&s->nclients);
+    out->total_connections = atomic_load(&s->total_connections);
+    out->slow_consumers = atomic_load(&s->slow_consumers);
+    out->subscriptions = mn_sublist_count(s->gacc->sl);
+    return MODNATS_OK;
+}
+
+/* A snapshot of every client, gathered by each worker on its own thread. */
+typedef struct snap {
+    pthread_mutex_t lock;
+    pthread_cond_t  cond;
+    int             pending;
+    bool            with_subs;
+    modnats_conn_info *infos;
+    size_t          n, cap;
+} snap;
+
+static void task_snapshot(mn_worker *w, void *arg)
+{
+    snap *sn = arg;
+    size_t n = 0;
+    for (mn_client *c = w->clients; c; c = c->next)
+        n++;
+    modnats_conn_info *local = calloc(n ? n : 1, sizeof(*local));
+    size_t k = 0;
+    for (mn_client *c = w->clients; c && local; c = c->next) {
+        if (c->state == MN_CS_CLOSED)
+            continue;
+        local[k].size = sizeof(local[k]);
+        mn_client_info(c, &local[k], sn->with_subs);
+        k++;
+    }
+    pthread_mutex_lock(&sn->lock);
+    if (local && k > 0) {
+        if (sn->n + k > sn->cap) {
+            size_t cap = (sn->n + k) * 2;
+            modnats_conn_info *v = realloc(sn->infos, cap * sizeof(*v));
+            if (v) {
+                sn->infos = v;
+                sn->cap = cap;
+            }
+        }
+        if (sn->n + k <= sn->cap) {
+            memcpy(sn->infos + sn->n, local, k * sizeof(*local));
+            sn->n += k;
+            k = 0;   /* ownership of the strings moved */
+        }
+    }
+    sn->pending--;
+    pthread_cond_signal(&sn->cond);
+    pthread_mutex_unlock(&sn->lock);
+    /* Not moved (out of memory): free them here. */
+    for (size_t i = 0; local && i < k; i++)
+        mn_conn_info_free(&local[i]);
+    free(local);
+}
+
+static int cmp_cid(const void *a, const void *b)
+{
+    const modnats_conn_info *x = a, *y = b;
+    return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+static modnats_rc api_conns_foreach(bool with_subs,
+                                    void (*fn)(void *ud, const modnats_conn_info *info), void *ud)
+{
+    mn_server *s = mn_g_server;
+    if (!fn || mn_current_worker || atomic_load(&s->shutting_down))
+        return MODNATS_ERR;
+    snap sn = { .pending = s->nworkers, .with_subs = with_subs };
+    pthread_mutex_init(&sn.lock, NULL);
+    pthread_cond_init(&sn.cond, NULL);
+    for (int i = 0; i < s->nworkers; i++)
+        mn_worker_post(&s->workers[i], task_snapshot, &sn);
+    pthread_mutex_lock(&sn.lock);
+    while (sn.pending > 0)
+        pthread_cond_wait(&sn.cond, &sn.lock);
+    pthread_mutex_unlock(&sn.lock);
+    qsort(sn.infos, sn.n, sizeof(*sn.infos), cmp_cid);
+    for (size_t i = 0; i < sn.n; i++)
+        fn(ud, &sn.infos[i]);
+    for (size_t i = 0; i < sn.n; i++)
+        mn_conn_info_free(&sn.infos[i]);
+    free(sn.infos);
+    pthread_mutex_destroy(&sn.lock);
+    pthread_cond_destroy(&sn.cond);
+    return MODNATS_OK;
+}
+
+static const char *api_server_id(void) { return mn_g_server->server_id; }
+static const char *api_server_name(void) { return mn_g_server->server_name; }
+
+static modnats_timer *api_timer_start(modnats_module *m, uint64_t after_ms, uint64_t every_ms,
+                                      modnats_timer_fn fn, void *ud)
+{
+    return mn_timer_start(m, after_ms, every_ms, fn, ud);
+}
+
+const modnats_host_api mn_host_api = {
+    .size = sizeof(modnats_host_api),
+    .abi_major = MODNATS_ABI_MAJOR,
+    .abi_minor = MODNATS_ABI_MINOR,
+    .server_version = MN_VERSION,
+    .log = api_log,
+    .cfg_bool = api_cfg_bool,
+    .cfg_int = api_cfg_int,
+    .cfg_string = api_cfg_string,
+    .cfg_list_len = api_cfg_list_len,
+    .cfg_list_string = api_cfg_list_string,
+    .cfg_child = api_cfg_child,
+    .hook = mn_module_hook,
+    .service_register = mn_service_register,
+    .service_get = mn_service_get,
+    .conn_id = api_conn_id,
+    .conn_remote_ip = api_conn_remote_ip,
+    .conn_remote_port = api_conn_remote_port,
+    .conn_name = api_conn_name,
+    .conn_account = api_conn_account,
+    .conn_set_account = api_conn_set_account,
+    .conn_set_permissions = api_conn_set_permissions,
+    .conn_set_user = api_conn_set_user,
+    .conn_close = api_conn_close,
+    .conn_write = api_conn_write,
+    .auth_complete = mn_auth_complete,
+    .account_get = api_account_get,
+    .account_get_or_create = api_account_get_or_create,
+    .account_global = api_account_global,
+    .account_name = api_account_name,
+    .new_origin = api_new_origin,
+    .subscribe = api_subscribe,
+    .unsubscribe = api_unsubscribe,
+    .publish = api_publish,
+    .timer_start = api_timer_start,
+    .timer_cancel = mn_timer_cancel,
+    .listen = api_listen,
+    .dial = api_dial,
+    .stats = api_stats,
+    .conns_foreach = api_conns_foreach,
+    .server_id = api_server_id,
+    .server_name = api_server_name,
+};
+
+uint64_t mn_unix_ms(void)
+{
+    return unix_ms_now();
+}
