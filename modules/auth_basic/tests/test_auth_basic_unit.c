@@ -1,7 +1,8 @@
 /*
  * test_auth_basic_unit.c - unit tests of auth_basic's logic without a
  * server: settings read through a fake host API whose modnats_config is a
- * libconfig setting (the same syntax as the server's files), validation
+ * libconfig setting read with the core's conventions (same syntax as
+ * the server's files; a single value reads as a list of one), validation
  * errors and their log lines, subjects, durations, plain and bcrypt
  * password checks, and the login decision for every mode.
  */
@@ -74,18 +75,25 @@ static modnats_rc fake_string(const modnats_config *c, const char *key, const ch
     return MODNATS_OK;
 }
 
+/* As the core: a single value (or group) reads as a list of one. */
 static size_t fake_list_len(const modnats_config *c, const char *key)
 {
     config_setting_t *s = member(c, key);
-    if (!s || (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST))
+    if (!s)
         return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return 1;
     return (size_t)config_setting_length(s);
 }
 
 static const char *fake_list_string(const modnats_config *c, const char *key, size_t i)
 {
     config_setting_t *s = member(c, key);
-    if (!s || (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST))
+    if (!s)
+        return NULL;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        return i == 0 ? config_setting_get_string(s) : NULL;
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
         return NULL;
     config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
     return e && config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
