@@ -1045,11 +1045,9 @@ static int on_connect(void *ud, const char *json, size_t len)
         reason = ev.deny_reason;
         if (rc == MODNATS_DEFER) {
             /* Nobody vouched for it: with auth modules present, that is a
-             * refusal, unless the core's own credentials accept it. */
-            rc = mn_server_check_auth(c->srv, user, pass, token) ? MODNATS_OK : MODNATS_DENY;
+             * refusal. */
+            rc = MODNATS_DENY;
         }
-    } else if (c->srv->auth_required) {
-        rc = mn_server_check_auth(c->srv, user, pass, token) ? MODNATS_OK : MODNATS_DENY;
     } else {
         rc = MODNATS_OK;
     }

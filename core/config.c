@@ -440,106 +440,124 @@ static void subpath(char *buf, size_t len, const char *parent, const config_sett
         snprintf(buf, len, "%s[%d]", parent, config_setting_index(s));
 }
 
-static int parse_users(cfg_ctx *c, config_setting_t *list, const char *path)
+/* A libconfig setting as a cfgtree node (recursively); NULL when out of
+ * memory. */
+static mn_cfg *to_tree(const config_setting_t *s, const char *file)
 {
-    int t = config_setting_type(list);
-    if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && config_setting_length(list) == 0))
-        return fail(c, list, "\"%s\" must be a list of groups: "
-                    "( { user = \"a\"; password = \"b\"; }, ... )", path);
-    int n = config_setting_length(list);
-    mn_user *users = calloc(n ? (size_t)n : 1, sizeof *users);
-    if (!users)
-        return fail(c, list, "out of memory");
-    int rc = MN_OK;
-    for (int i = 0; i < n && rc == MN_OK; i++) {
-        config_setting_t *u = config_setting_get_elem(list, (unsigned)i);
-        char upath[256];
-        subpath(upath, sizeof upath, path, u);
-        if (config_setting_type(u) != CONFIG_TYPE_GROUP) {
-            rc = fail(c, u, "\"%s\" must be a group: { user = \"a\"; password = \"b\"; }",
-                      upath);
-            break;
+    int t = config_setting_type(s);
+    mn_cfg_type ct = t == CONFIG_TYPE_BOOL ? MN_CFG_BOOL
+                   : (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? MN_CFG_INT
+                   : t == CONFIG_TYPE_FLOAT ? MN_CFG_FLOAT
+                   : t == CONFIG_TYPE_STRING ? MN_CFG_STRING
+                   : t == CONFIG_TYPE_GROUP ? MN_CFG_GROUP : MN_CFG_LIST;
+    const char *sf = config_setting_source_file(s);
+    mn_cfg *n = mn_cfg_new(config_setting_name(s), ct, sf ? sf : file,
+                           (int)config_setting_source_line(s));
+    if (!n)
+        return NULL;
+    switch (ct) {
+    case MN_CFG_BOOL: n->b = config_setting_get_bool(s); break;
+    case MN_CFG_INT: n->i = config_setting_get_int64(s); break;
+    case MN_CFG_FLOAT: n->d = config_setting_get_float(s); break;
+    case MN_CFG_STRING:
+        if (!(n->s = strdup(config_setting_get_string(s)))) {
+            mn_cfg_free(n);
+            return NULL;
         }
-        for (int j = 0; j < config_setting_length(u) && rc == MN_OK; j++) {
-            config_setting_t *f = config_setting_get_elem(u, (unsigned)j);
-            const char *name = config_setting_name(f), *v;
-            char fpath[320];
-            subpath(fpath, sizeof fpath, upath, f);
-            if (!strcasecmp(name, "user") || !strcasecmp(name, "username")) {
-                if ((rc = get_str(c, f, fpath, &v)) == MN_OK)
-                    set_str(&users[i].user, v);
-            } else if (!strcasecmp(name, "password") || !strcasecmp(name, "pass")) {
-                if ((rc = get_str(c, f, fpath, &v)) == MN_OK)
-                    set_str(&users[i].password, v);
-            } else if (!strcasecmp(name, "permissions") || !strcasecmp(name, "permission")) {
-                rc = fail(c, f, "\"%s\": per-user permissions are not supported yet", fpath);
-            } else {
-                rc = fail(c, f, "unknown option \"%s\"", fpath);
+        break;
+    case MN_CFG_GROUP:
+    case MN_CFG_LIST:
+        for (int i = 0; i < config_setting_length(s); i++) {
+            mn_cfg *kid = to_tree(config_setting_get_elem(s, (unsigned)i), file);
+            if (!kid || mn_cfg_add(n, kid) != MN_OK) {
+                mn_cfg_free(kid);
+                mn_cfg_free(n);
+                return NULL;
             }
         }
-        if (rc == MN_OK && (!users[i].user || !users[i].password))
-            rc = fail(c, u, "\"%s\" needs both \"user\" and \"password\"", upath);
-        for (int j = 0; j < i && rc == MN_OK; j++)
-            if (strcmp(users[j].user, users[i].user) == 0)
-                rc = fail(c, u, "\"%s\": user \"%s\" is listed twice", upath, users[i].user);
+        break;
     }
-    if (rc != MN_OK) {
-        for (int i = 0; i < n; i++) {
-            free(users[i].user);
-            free(users[i].password);
+    return n;
+}
+
+/* Merge group g (owned) into o->module_cfg: a later file's settings replace
+ * the same keys of an earlier one. */
+static int merge_module_group(cfg_ctx *c, const config_setting_t *s, mn_cfg *g)
+{
+    if (!c->o->module_cfg && !(c->o->module_cfg = mn_cfg_new(NULL, MN_CFG_GROUP, NULL, 0))) {
+        mn_cfg_free(g);
+        return fail(c, s, "out of memory");
+    }
+    mn_cfg *old = mn_cfg_get(c->o->module_cfg, g->name);
+    if (!old)
+        return mn_cfg_add(c->o->module_cfg, g) == MN_OK ? MN_OK : fail(c, s, "out of memory");
+    for (size_t i = 0; i < g->nkids; i++) {
+        if (mn_cfg_add(old, g->kids[i]) != MN_OK) {
+            mn_cfg_free(g);
+            return fail(c, s, "out of memory");
         }
-        free(users);
-        return rc;
+        g->kids[i] = NULL;
     }
-    mn_opts *o = c->o;
-    for (int i = 0; i < o->nusers; i++) {
-        free(o->users[i].user);
-        free(o->users[i].password);
-    }
-    free(o->users);
-    o->users = users;
-    o->nusers = n;
+    g->nkids = 0;
+    mn_cfg_free(g);
     return MN_OK;
 }
 
+/* A module's settings group, stored under the module's name. */
+static int add_module_group_as(cfg_ctx *c, const config_setting_t *s, const char *module)
+{
+    mn_cfg *g = to_tree(s, c->path);
+    if (!g)
+        return fail(c, s, "out of memory");
+    free(g->name);
+    if (!(g->name = strdup(module))) {
+        mn_cfg_free(g);
+        return fail(c, s, "out of memory");
+    }
+    return merge_module_group(c, s, g);
+}
+
+static int add_module_group(cfg_ctx *c, const config_setting_t *s)
+{
+    return add_module_group_as(c, s, config_setting_name(s));
+}
+
+/* authorization = { ... }: the auth_basic module's settings (users,
+ * permissions, ...), which it validates itself.  The core keeps only the
+ * authentication timeout. */
 static int k_authorization(cfg_ctx *c, const keydef *k, config_setting_t *g)
 {
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK)
         return rc;
-    const config_setting_t *single = NULL, *list = NULL, *token = NULL;
     for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
         config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(s), *v;
         char path[128];
         subpath(path, sizeof path, k->name, s);
-        if (!strcasecmp(name, "user") || !strcasecmp(name, "username")) {
-            single = s;
-            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_USER))
-                set_str(&c->o->username, v);
-        } else if (!strcasecmp(name, "password") || !strcasecmp(name, "pass")) {
-            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_PASS))
-                set_str(&c->o->password, v);
-        } else if (!strcasecmp(name, "token")) {
-            token = s;
-            if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_AUTH))
-                set_str(&c->o->auth_token, v);
-        } else if (!strcasecmp(name, "timeout")) {
+        if (!strcasecmp(config_setting_name(s), "timeout"))
             rc = get_duration_ms(c, s, path, 1, &c->o->auth_timeout_ms);
-        } else if (!strcasecmp(name, "users")) {
-            list = s;
-            rc = parse_users(c, s, path);
-        } else {
-            rc = fail(c, s, "unknown option \"%s\"", path);
-        }
     }
-    if (rc == MN_OK && list && (single || token))
-        rc = fail(c, single ? single : token,
-                  "\"%s\": a single %s cannot be combined with a users list",
-                  k->name, single ? "user" : "token");
-    if (rc == MN_OK && single && token)
-        rc = fail(c, token, "\"%s\": a user and a token cannot be combined", k->name);
+    if (rc == MN_OK)
+        rc = add_module_group_as(c, g, "auth_basic");
     return rc;
+}
+
+/* no_auth_user = "name" (top level, as nats-server has it) belongs to the
+ * auth_basic module too. */
+static int k_no_auth_user(cfg_ctx *c, const keydef *k, config_setting_t *s)
+{
+    const char *v;
+    int rc = get_str(c, s, k->name, &v);
+    if (rc != MN_OK)
+        return rc;
+    mn_cfg *g = mn_cfg_new("auth_basic", MN_CFG_GROUP, c->path, (int)config_setting_source_line(s));
+    mn_cfg *n = mn_cfg_new("no_auth_user", MN_CFG_STRING, c->path, (int)config_setting_source_line(s));
+    if (!g || !n || !(n->s = strdup(v)) || mn_cfg_add(g, n) != MN_OK) {
+        mn_cfg_free(g);
+        mn_cfg_free(n);
+        return fail(c, s, "out of memory");
+    }
+    return merge_module_group(c, s, g);
 }
 
 /* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream
@@ -740,7 +758,7 @@ static const keydef keys[] = {
     {"https_port",             V_INT,  F(https_port), MN_OPT_HTTPS, -1, 65535, NULL},
     {"prof_port",              V_INT,  F(prof_port), MN_OPT_PROFILE, 0, 65535, NULL},
     {"authorization",          V_FN,   0, 0, 0, 0, k_authorization},
-    {"no_auth_user",           V_STR,  F(no_auth_user), 0, 0, 0, NULL},
+    {"no_auth_user",           V_FN,   0, 0, 0, 0, k_no_auth_user},
     {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
     {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
@@ -789,72 +807,6 @@ static bool is_module(const mn_opts *o, const char *name)
         if (strcmp(o->modules[i], name) == 0)
             return true;
     return false;
-}
-
-/* A libconfig setting as a cfgtree node (recursively); NULL when out of
- * memory. */
-static mn_cfg *to_tree(const config_setting_t *s, const char *file)
-{
-    int t = config_setting_type(s);
-    mn_cfg_type ct = t == CONFIG_TYPE_BOOL ? MN_CFG_BOOL
-                   : (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? MN_CFG_INT
-                   : t == CONFIG_TYPE_FLOAT ? MN_CFG_FLOAT
-                   : t == CONFIG_TYPE_STRING ? MN_CFG_STRING
-                   : t == CONFIG_TYPE_GROUP ? MN_CFG_GROUP : MN_CFG_LIST;
-    const char *sf = config_setting_source_file(s);
-    mn_cfg *n = mn_cfg_new(config_setting_name(s), ct, sf ? sf : file,
-                           (int)config_setting_source_line(s));
-    if (!n)
-        return NULL;
-    switch (ct) {
-    case MN_CFG_BOOL: n->b = config_setting_get_bool(s); break;
-    case MN_CFG_INT: n->i = config_setting_get_int64(s); break;
-    case MN_CFG_FLOAT: n->d = config_setting_get_float(s); break;
-    case MN_CFG_STRING:
-        if (!(n->s = strdup(config_setting_get_string(s)))) {
-            mn_cfg_free(n);
-            return NULL;
-        }
-        break;
-    case MN_CFG_GROUP:
-    case MN_CFG_LIST:
-        for (int i = 0; i < config_setting_length(s); i++) {
-            mn_cfg *kid = to_tree(config_setting_get_elem(s, (unsigned)i), file);
-            if (!kid || mn_cfg_add(n, kid) != MN_OK) {
-                mn_cfg_free(kid);
-                mn_cfg_free(n);
-                return NULL;
-            }
-        }
-        break;
-    }
-    return n;
-}
-
-/* Merge a module's group into o->module_cfg: a later file's settings
- * replace the same keys of an earlier one. */
-static int add_module_group(cfg_ctx *c, const config_setting_t *s)
-{
-    mn_cfg *g = to_tree(s, c->path);
-    if (!g)
-        return fail(c, s, "out of memory");
-    if (!c->o->module_cfg && !(c->o->module_cfg = mn_cfg_new(NULL, MN_CFG_GROUP, NULL, 0))) {
-        mn_cfg_free(g);
-        return fail(c, s, "out of memory");
-    }
-    mn_cfg *old = mn_cfg_get(c->o->module_cfg, g->name);
-    if (!old)
-        return mn_cfg_add(c->o->module_cfg, g) == MN_OK ? MN_OK : fail(c, s, "out of memory");
-    for (size_t i = 0; i < g->nkids; i++) {
-        if (mn_cfg_add(old, g->kids[i]) != MN_OK) {
-            mn_cfg_free(g);
-            return fail(c, s, "out of memory");
-        }
-        g->kids[i] = NULL;
-    }
-    g->nkids = 0;
-    mn_cfg_free(g);
-    return MN_OK;
 }
 
 static int apply_file(cfg_ctx *c, config_t *cfg)
@@ -1282,4 +1234,58 @@ int mn_config_reload(const mn_opts *current, mn_opts *fresh, char *errbuf, size_
     if (rc != MN_OK)
         mn_opts_free(fresh);
     return rc;
+}
+
+/* Add name to o->modules unless there. */
+static int want_module(mn_opts *o, const char *name)
+{
+    if (is_module(o, name))
+        return MN_OK;
+    char **v = realloc(o->modules, ((size_t)o->nmodules + 1) * sizeof *v);
+    if (!v)
+        return MN_ENOMEM;
+    o->modules = v;
+    if (!(v[o->nmodules] = strdup(name)))
+        return MN_ENOMEM;
+    o->nmodules++;
+    return MN_OK;
+}
+
+static mn_cfg *module_group(mn_opts *o, const char *name)
+{
+    if (!o->module_cfg && !(o->module_cfg = mn_cfg_new(NULL, MN_CFG_GROUP, NULL, 0)))
+        return NULL;
+    mn_cfg *g = mn_cfg_get(o->module_cfg, name);
+    if (!g) {
+        g = mn_cfg_new(name, MN_CFG_GROUP, "command line", 0);
+        if (g && mn_cfg_add(o->module_cfg, g) != MN_OK) {
+            mn_cfg_free(g);
+            g = NULL;
+        }
+    }
+    return g;
+}
+
+int mn_opts_imply_modules(mn_opts *o)
+{
+    /* --user/--pass/--auth and authorization { }: auth_basic. */
+    if (o->username || o->password || o->auth_token) {
+        mn_cfg *g = module_group(o, "auth_basic");
+        if (!g ||
+            (o->username && mn_cfg_set_str(g, "user", o->username) != MN_OK) ||
+            (o->password && mn_cfg_set_str(g, "password", o->password) != MN_OK) ||
+            (o->auth_token && mn_cfg_set_str(g, "token", o->auth_token) != MN_OK))
+            return MN_ENOMEM;
+    }
+    if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
+        return MN_ENOMEM;
+    /* -m PORT, http_port, http: "host:port": monitor. */
+    if (o->http_port != 0) {
+        mn_cfg *g = module_group(o, "monitor");
+        if (!g || mn_cfg_set_int(g, "port", o->http_port) != MN_OK ||
+            (o->http_host && mn_cfg_set_str(g, "host", o->http_host) != MN_OK) ||
+            want_module(o, "monitor") != MN_OK)
+            return MN_ENOMEM;
+    }
+    return MN_OK;
 }

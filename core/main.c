@@ -137,6 +137,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (mn_config_load(&o, err, sizeof(err)) != MN_OK ||
+        mn_opts_imply_modules(&o) != MN_OK ||
         mn_opts_validate(&o, err, sizeof(err)) != MN_OK) {
         fprintf(stderr, "%s\n", err);
         mn_opts_free(&o);

@@ -522,7 +522,6 @@ static bool want_tls(const mn_opts *o)
 {
     return o->tls || o->tls_verify || o->tls_cert || o->tls_key || o->tls_cacert;
 }
-static bool want_http(const mn_opts *o) { return o->http_port != 0; }
 static bool want_https(const mn_opts *o) { return o->https_port != 0; }
 static bool want_profile(const mn_opts *o) { return o->prof_port != 0; }
 static bool want_rsyslog(const mn_opts *o) { return o->remote_syslog != NULL; }
@@ -539,7 +538,6 @@ static const struct {
     {"jetstream (-js, jetstream)", "jetstream", want_jetstream},
     {"clustering (--cluster, --routes, cluster)", "cluster", want_cluster},
     {"TLS (--tls*, tls)", "tls", want_tls},
-    {"monitoring (-m, http_port)", "monitoring", want_http},
     {"HTTPS monitoring (-ms, https_port)", "monitoring", want_https},
     {"profiling (--profile, prof_port)", NULL, want_profile},
     {"remote syslog (-r, remote_syslog)", NULL, want_rsyslog},
@@ -574,27 +572,6 @@ int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen)
                     (long long)o->lame_duck_duration_ms);
     if (o->password && !o->username)
         return errf(errbuf, errlen, "a password (--pass) needs a user (--user)");
-    if (o->nusers > 0 && (o->username || o->password))
-        return errf(errbuf, errlen,
-                    "a single user (--user/--pass, authorization.user) cannot be "
-                    "combined with an authorization.users list");
-    if (o->nusers > 0 && o->auth_token)
-        return errf(errbuf, errlen,
-                    "a token (--auth, authorization.token) cannot be combined "
-                    "with an authorization.users list");
-    if (o->username && o->auth_token)
-        return errf(errbuf, errlen,
-                    "a user (--user, authorization.user) cannot be combined with "
-                    "a token (--auth, authorization.token)");
-    if (o->no_auth_user) {
-        bool found = false;
-        for (int i = 0; i < o->nusers && !found; i++)
-            found = strcmp(o->users[i].user, o->no_auth_user) == 0;
-        if (!found)
-            return errf(errbuf, errlen,
-                        "no_auth_user \"%s\" is not in the authorization.users list",
-                        o->no_auth_user);
-    }
     return MN_OK;
 }
 

@@ -157,6 +157,12 @@ int mn_config_load(mn_opts *o, char *errbuf, size_t errlen);
  * yet).  MN_EINVAL with a message in errbuf. */
 int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen);
 
+/* Features served by modules, asked for by flags or nats-server keys:
+ * add the module to o->modules with its settings group (--user/--pass/
+ * --auth and authorization: auth_basic; -m/http_port: monitor).  Call
+ * after mn_config_load (and on a reloaded copy).  MN_OK or MN_ENOMEM. */
+int mn_opts_imply_modules(mn_opts *o);
+
 /* Sizes ("1MB", "64KB", or digits) and durations ("2s", "500ms", "1m") as
  * config files write them: MN_OK, or MN_EINVAL when malformed. */
 int mn_parse_size(const char *s, int64_t *out);

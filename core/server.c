@@ -101,10 +101,12 @@ static void apply_tunables(mn_server *s, const mn_opts *o)
     atomic_store(&s->auth_timeout_ms, o->auth_timeout_ms);
 }
 
+/* Authentication is the auth modules' business: the core asks for
+ * credentials (INFO auth_required) exactly when one is loaded. */
 static bool opts_need_auth(const mn_opts *o)
 {
-    return (o->username && *o->username) || (o->auth_token && *o->auth_token) || o->nusers > 0 ||
-           mn_hooks_any(MODNATS_EV_AUTH);
+    MN_UNUSED(o);
+    return mn_hooks_any(MODNATS_EV_AUTH);
 }
 
 void mn_server_modules_ready(mn_server *s)
@@ -168,35 +170,6 @@ size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t ca
     if (n < 0 || (size_t)n >= cap)
         return 0;
     return (size_t)n;
-}
-
-/* Constant-time string equality, so response timing leaks nothing. */
-static bool secure_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return false;
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char d = (unsigned char)(la != lb);
-    size_t n = la < lb ? la : lb;
-    for (size_t i = 0; i < n; i++)
-        d |= (unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
-bool mn_server_check_auth(mn_server *s, const char *user, const char *pass, const char *token)
-{
-    bool ok = false;
-    pthread_mutex_lock(&s->auth_lock);
-    const mn_opts *o = &s->opts;
-    if (o->auth_token && *o->auth_token)
-        ok = secure_eq(token, o->auth_token);
-    else if (o->username && *o->username)
-        ok = secure_eq(user, o->username) && secure_eq(pass, o->password ? o->password : "");
-    for (int i = 0; !ok && i < o->nusers; i++)
-        ok = secure_eq(user, o->users[i].user) &&
-             secure_eq(pass, o->users[i].password ? o->users[i].password : "");
-    pthread_mutex_unlock(&s->auth_lock);
-    return ok;
 }
 
 /* ------------------------------------------------------- worker tasks */
@@ -301,6 +274,11 @@ static void server_reload(mn_server *s)
     char err[1024] = "";
     if (mn_config_reload(&s->opts, &fresh, err, sizeof(err)) != MN_OK) {
         mn_error("Reload failed, keeping the running configuration: %s", err);
+        return;
+    }
+    if (mn_opts_imply_modules(&fresh) != MN_OK || mn_opts_validate(&fresh, err, sizeof(err)) != MN_OK) {
+        mn_error("Reload failed, keeping the running configuration: %s", err[0] ? err : "out of memory");
+        mn_opts_free(&fresh);
         return;
     }
     if (fresh.port != s->opts.port && !(s->opts.port < 0))

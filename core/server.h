@@ -219,8 +219,6 @@ void mn_server_modules_ready(mn_server *s);
 /* Build the INFO line for a client into buf (NUL-terminated); returns its
  * length, or 0 if it did not fit. */
 size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t cap);
-/* Check CONNECT credentials: true when allowed. */
-bool mn_server_check_auth(mn_server *s, const char *user, const char *pass, const char *token);
 
 /* worker.c */
 /* Every worker is initialised before any starts: a worker may post to
