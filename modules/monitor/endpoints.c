@@ -741,9 +741,7 @@ void mon_gatewayz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_init(&j);
     mon_json_obj_begin(&j, NULL);
     server_header(st, &j, &s, mon_now_ns());
-    mon_json_str(&j, "name", "");
-    mon_json_str(&j, "host", "");
-    mon_json_i64(&j, "port", 0);
+    /* name, host and port are omitted when empty, as nats-server does */
     mon_json_obj_begin(&j, "outbound_gateways");
     mon_json_obj_end(&j);
     mon_json_obj_begin(&j, "inbound_gateways");
@@ -764,8 +762,7 @@ void mon_leafz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_obj_begin(&j, NULL);
     server_header(st, &j, &s, mon_now_ns());
     mon_json_i64(&j, "leafnodes", 0);
-    mon_json_arr_begin(&j, "leafs");
-    mon_json_arr_end(&j);
+    mon_json_null(&j, "leafs");   /* nats-server prints its nil slice as null */
     mon_json_obj_end(&j);
     mon_reply_json(r, &j);
 }

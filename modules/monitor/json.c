@@ -259,6 +259,12 @@ void mon_json_bool(mon_json *j, const char *key, bool v)
     put(j, v ? "true" : "false");
 }
 
+void mon_json_null(mon_json *j, const char *key)
+{
+    member(j, key);
+    put(j, "null");
+}
+
 void mon_json_double(mon_json *j, const char *key, double v)
 {
     char b[64];

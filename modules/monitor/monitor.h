@@ -48,6 +48,7 @@ void mon_json_u64(mon_json *j, const char *key, uint64_t v);
 void mon_json_i64(mon_json *j, const char *key, int64_t v);
 void mon_json_bool(mon_json *j, const char *key, bool v);
 void mon_json_double(mon_json *j, const char *key, double v);
+void mon_json_null(mon_json *j, const char *key);
 /* A time as RFC 3339 with nanoseconds, trailing zeros cut (Go's
  * time.Time in JSON), in UTC. */
 void mon_json_time(mon_json *j, const char *key, int64_t unix_ns);
