@@ -209,6 +209,7 @@ mn_client *mn_client_new(mn_worker *w, int fd)
     mn_client *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
+    c->ep_kind = MN_EP_CLIENT;
     c->w = w;
     c->srv = s;
     c->acc = s->gacc;

@@ -15,6 +15,7 @@
 #include "qsbr.h"
 #include "server.h"
 #include "timer.h"
+#include "mconn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,17 +131,31 @@ static const modnats_config *api_cfg_child(const modnats_config *c, const char *
 
 #define CONN(x) ((mn_client *)(x))
 
-static uint64_t api_conn_id(const modnats_conn *c) { return CONN(c)->cid; }
-static const char *api_conn_remote_ip(const modnats_conn *c) { return CONN(c)->ip; }
-static int api_conn_remote_port(const modnats_conn *c) { return CONN(c)->rport; }
-static const char *api_conn_name(const modnats_conn *c) { return CONN(c)->name; }
+static uint64_t api_conn_id(const modnats_conn *c)
+{
+    return mn_mconn_is(c) ? mn_mconn_id(c) : CONN(c)->cid;
+}
+static const char *api_conn_remote_ip(const modnats_conn *c)
+{
+    return mn_mconn_is(c) ? mn_mconn_ip(c) : CONN(c)->ip;
+}
+static int api_conn_remote_port(const modnats_conn *c)
+{
+    return mn_mconn_is(c) ? mn_mconn_port(c) : CONN(c)->rport;
+}
+static const char *api_conn_name(const modnats_conn *c)
+{
+    return mn_mconn_is(c) ? NULL : CONN(c)->name;
+}
 static modnats_account *api_conn_account(const modnats_conn *c)
 {
-    return (modnats_account *)CONN(c)->acc;
+    return mn_mconn_is(c) ? NULL : (modnats_account *)CONN(c)->acc;
 }
 
 static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
 {
+    if (mn_mconn_is(conn))
+        return MODNATS_ERR;
     mn_client *c = CONN(conn);
     if (!a || c->state != MN_CS_NEW || c->nsubs > 0)
         return MODNATS_ERR;
@@ -150,6 +165,8 @@ static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
 
 static modnats_rc api_conn_set_permissions(modnats_conn *conn, const modnats_permissions *p)
 {
+    if (mn_mconn_is(conn))
+        return MODNATS_ERR;
     mn_client *c = CONN(conn);
     if (c->state != MN_CS_NEW)
         return MODNATS_ERR;
@@ -163,6 +180,8 @@ static modnats_rc api_conn_set_permissions(modnats_conn *conn, const modnats_per
 
 static modnats_rc api_conn_set_user(modnats_conn *conn, const char *user)
 {
+    if (mn_mconn_is(conn))
+        return MODNATS_ERR;
     mn_client *c = CONN(conn);
     if (c->state != MN_CS_NEW)
         return MODNATS_ERR;
@@ -191,6 +210,8 @@ static void task_close(mn_worker *w, void *arg)
 
 static modnats_rc api_conn_close(modnats_conn *conn, const char *err)
 {
+    if (mn_mconn_is(conn))
+        return mn_mconn_close(conn, err);
     mn_client *c = CONN(conn);
     if (mn_current_worker == c->w) {
         mn_client_close(c, err);
@@ -208,8 +229,9 @@ static modnats_rc api_conn_close(modnats_conn *conn, const char *err)
 
 static modnats_rc api_conn_write(modnats_conn *conn, const void *buf, size_t len)
 {
+    if (mn_mconn_is(conn))
+        return mn_mconn_write(conn, buf, len);
     /* Client connections speak the NATS protocol only through the core. */
-    MN_UNUSED(conn);
     MN_UNUSED(buf);
     MN_UNUSED(len);
     return MODNATS_ENOTSUP;
@@ -386,27 +408,6 @@ static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modna
 
 /* ---------------------------------------------------------- listeners */
 
-static modnats_listener *api_listen(modnats_module *m, const char *host, int port,
-                                    const modnats_conn_ops *ops, void *ud)
-{
-    api_log(m, MODNATS_LOG_ERROR, "listen(%s:%d): module-owned connections are not "
-            "implemented in this core yet", host ? host : "", port);
-    MN_UNUSED(ops);
-    MN_UNUSED(ud);
-    return NULL;
-}
-
-static modnats_rc api_dial(modnats_module *m, const char *host, int port,
-                           const modnats_conn_ops *ops, void *ud)
-{
-    MN_UNUSED(m);
-    MN_UNUSED(host);
-    MN_UNUSED(port);
-    MN_UNUSED(ops);
-    MN_UNUSED(ud);
-    return MODNATS_ENOTSUP;
-}
-
 /* -------------------------------------------------------------- stats */
 
 static modnats_rc api_stats(modnats_stats *out)
@@ -578,8 +579,8 @@ const modnats_host_api mn_host_api = {
     .publish = api_publish,
     .timer_start = api_timer_start,
     .timer_cancel = mn_timer_cancel,
-    .listen = api_listen,
-    .dial = api_dial,
+    .listen = mn_mconn_listen,
+    .dial = mn_mconn_dial,
     .stats = api_stats,
     .conns_foreach = api_conns_foreach,
     .server_id = api_server_id,

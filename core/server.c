@@ -13,6 +13,7 @@
 #include "account.h"
 #include "module.h"
 #include "timer.h"
+#include "mconn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +150,14 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
         s->workers[i].idx = i;
         s->workers[i].srv = s;
         s->workers[i].epfd = s->workers[i].evfd = -1;
+    }
+    /* Set up every worker's epoll now, so modules can add listeners in
+     * their init; the threads start in mn_server_run. */
+    for (int i = 0; i < s->nworkers; i++) {
+        if (mn_worker_init(&s->workers[i]) != MN_OK) {
+            snprintf(err, errlen, "cannot set up I/O worker %d: %s", i, strerror(errno));
+            return MN_ERR;
+        }
     }
     return MN_OK;
 }
@@ -336,12 +345,6 @@ int mn_server_run(mn_server *s)
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < s->nworkers; i++) {
-        if (mn_worker_init(&s->workers[i]) != MN_OK) {
-            mn_fatal("cannot set up I/O worker %d: %s", i, strerror(errno));
-            return MN_ERR;
-        }
-    }
-    for (int i = 0; i < s->nworkers; i++) {
         if (mn_worker_start(&s->workers[i]) != MN_OK) {
             mn_fatal("cannot start I/O worker %d: %s", i, strerror(errno));
             for (int j = 0; j < i; j++) {
@@ -416,6 +419,7 @@ int mn_server_run(mn_server *s)
         close(s->listen_fd);
         s->listen_fd = -1;
     }
+    mn_mlisteners_free();
     remove_files(s);
     mn_notice("Server Exiting..");
     return MN_OK;
@@ -450,6 +454,7 @@ void mn_server_free(mn_server *s)
         pthread_mutex_destroy(&w->inbox_lock);
     }
     free(s->workers);
+    mn_mlisteners_free();
     mn_qsbr_drain_all();
     mn_accounts_free();
     s->gacc = NULL;

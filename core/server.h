@@ -69,7 +69,11 @@ typedef struct mn_csub {
 enum { MN_CS_NEW = 0, MN_CS_CONNECTED, MN_CS_CLOSED };
 
 /* A client connection.  Fields are grouped by who may touch them. */
+/* What an epoll entry's data.ptr points to starts with one of these. */
+enum { MN_EP_CLIENT = 1, MN_EP_MCONN, MN_EP_MLISTENER };
+
 struct mn_client {
+    int          ep_kind;          /* MN_EP_CLIENT; first, see above */
     /* immutable after creation */
     uint64_t     cid;
     mn_worker   *w;                /* owner */
@@ -148,6 +152,7 @@ struct mn_worker {
     /* clients owned by this worker */
     mn_client   *clients;
     size_t       nclients;
+    struct mn_mconn *mconns;       /* module-owned connections (mconn.c) */
 
     mn_match_cache **caches;    /* per account, indexed by account idx */
     size_t       ncaches;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "qsbr.h"
 #include "timer.h"
+#include "mconn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -203,7 +204,12 @@ static void *worker_main(void *arg)
             } else if (tag == TAG_LISTENER) {
                 accept_clients(w);
             } else {
-                mn_client *c = evs[i].data.ptr;
+                void *ptr = evs[i].data.ptr;
+                if (MN_UNLIKELY(*(int *)ptr != MN_EP_CLIENT)) {
+                    mn_mconn_event(w, ptr, evs[i].events);
+                    continue;
+                }
+                mn_client *c = ptr;
                 if (evs[i].events & (EPOLLOUT))
                     mn_client_on_writable(c);
                 if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -224,6 +230,7 @@ static void *worker_main(void *arg)
     /* Shutdown: close what is left, then flush the last -ERRs. */
     while (w->clients)
         mn_client_close(w->clients, NULL);
+    mn_mconn_close_all(w);
     flush_all(w);
     mn_qsbr_quiescent();
     mn_qsbr_unregister();

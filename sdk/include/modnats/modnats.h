@@ -227,12 +227,15 @@ typedef struct modnats_permissions {
  * All callbacks run on the connection's worker. */
 typedef struct modnats_conn_ops {
     size_t size;
-    /* A new connection (accepted or dialed).  Return OK to keep it. */
+    /* A new connection: accepted, or dialed and now connected.  Return
+     * OK to keep it (anything else closes it, with on_close). */
     modnats_rc (*on_open)(void *ud, modnats_conn *conn);
     /* Bytes arrived; consume them all (the module keeps partial frames).
      * Return ERR to close the connection. */
     modnats_rc (*on_data)(void *ud, modnats_conn *conn, const char *buf, size_t len);
-    /* The connection is closed; conn dies when this returns. */
+    /* The connection is closed; conn dies when this returns.  A dial
+     * that never connected calls it too, with conn NULL when no
+     * connection object was ever made. */
     void (*on_close)(void *ud, modnats_conn *conn, const char *reason);
     void *reserved[8];
 } modnats_conn_ops;
@@ -371,7 +374,13 @@ typedef struct modnats_host_api {
     void           (*timer_cancel)(modnats_timer *t);
 
     /* --- a module's own listener and outbound dials (routes, gateways,
-     * leaf nodes), on the core's event loops. */
+     * leaf nodes), on the core's event loops.  listen: any time from init
+     * on; NULL (and a log line) when the address cannot be bound; closed at
+     * shutdown.  dial: non-blocking; the outcome arrives as on_open or
+     * on_close on the connection's worker.  Connections are spread over
+     * the workers; conn_write queues bytes (any thread), conn_close closes
+     * (any thread).  host: a numeric address or a name resolvable without
+     * delay (resolution happens on the calling thread). */
     modnats_listener *(*listen)(modnats_module *m, const char *host, int port,
                                 const modnats_conn_ops *ops, void *ud);
     modnats_rc (*dial)(modnats_module *m, const char *host, int port,

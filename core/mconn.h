@@ -1,0 +1,36 @@
+/*
+ * mconn.h - module-owned connections: listeners and dials whose protocol a
+ * module speaks (routes, gateways, leaf nodes), on the core's workers.
+ *
+ * The core owns the socket, the epoll registration, buffering and closing;
+ * the module gets bytes (modnats_conn_ops.on_data) and writes bytes
+ * (conn_write).  Every ops callback runs on the connection's worker.  A
+ * connection is reference counted and freed through qsbr after on_close.
+ */
+#ifndef MN_MCONN_H
+#define MN_MCONN_H
+
+#include "server.h"
+
+typedef struct mn_mconn mn_mconn;
+typedef struct mn_mlistener mn_mlistener;
+
+modnats_listener *mn_mconn_listen(modnats_module *m, const char *host, int port,
+                                  const modnats_conn_ops *ops, void *ud);
+modnats_rc mn_mconn_dial(modnats_module *m, const char *host, int port,
+                         const modnats_conn_ops *ops, void *ud);
+/* Worker side: an epoll event for a module connection or listener. */
+void mn_mconn_event(mn_worker *w, void *ptr, uint32_t events);
+/* Host API on a modnats_conn that is a module connection. */
+bool       mn_mconn_is(const void *conn);
+modnats_rc mn_mconn_write(modnats_conn *c, const void *buf, size_t len);
+modnats_rc mn_mconn_close(modnats_conn *c, const char *reason);
+uint64_t   mn_mconn_id(const modnats_conn *c);
+const char *mn_mconn_ip(const modnats_conn *c);
+int        mn_mconn_port(const modnats_conn *c);
+/* Worker shutdown: close every module connection of w. */
+void mn_mconn_close_all(mn_worker *w);
+/* Main thread, after the workers stopped: close the listeners. */
+void mn_mlisteners_free(void);
+
+#endif
