@@ -34,8 +34,9 @@ cmake --build build-tsan -j"$JOBS" --target test_sublist
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   step "fuzz targets, ${FUZZ_SECONDS}s each"
   CC=clang cmake -S . -B build-fuzz -DMODNATS_FUZZ=ON -DMODNATS_BENCH=OFF \
-      -DMN_FUZZ_SECONDS="$FUZZ_SECONDS" >/dev/null
-  cmake --build build-fuzz -j"$JOBS"
+      -DMN_FUZZ_TIME="$FUZZ_SECONDS" >/dev/null
+  targets=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+  cmake --build build-fuzz -j"$JOBS" --target $targets
   (cd build-fuzz && ctest -L fuzz --timeout 600)
 fi
 echo
