@@ -223,7 +223,21 @@ def setup(args, tmp):
     c.nats = Nats()
     p1, m1, p2, m2 = free_port(), free_port(), free_port(), free_port()
     c.mine = start_modnats(args, p1, m1, tmp)
-    c.ref = start_ref(args, p2, m2)
+    try:
+        c.ref = start_ref(args, p2, m2)
+    except Exception:
+        c.mine.stop()
+        raise
+    try:
+        return setup_clients(c)
+    except Exception:
+        print("--- modnats output ---\n" + c.mine.output())
+        c.mine.stop()
+        c.ref.stop()
+        raise
+
+
+def setup_clients(c):
     c.base_subs = {}
     for name, srv in (("mine", c.mine), ("ref", c.ref)):
         c.base_subs[name] = srv.json("/varz")["subscriptions"]   # nats-server's $SYS subs
@@ -521,8 +535,6 @@ def main():
             traceback.print_exc(file=sys.stdout)
             failed += 1
             print("FAIL setup")
-            if c is None:
-                pass
         if c is not None:
             try:
                 for name, fn in (("varz", t_varz), ("connz", t_connz), ("connz_options", t_connz_options),
