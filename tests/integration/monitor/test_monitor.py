@@ -505,7 +505,8 @@ def t_dash_m(args, tmp):
     s = Server(argv, port, mport, modnats_env(args.module_dir))
     try:
         v = s.json("/varz")
-        assert v["http_port"] == mport and v["connections"] == 0
+        # connections: wait_port's probe may not be reaped yet
+        assert v["http_port"] == mport and v["connections"] in (0, 1), v
     finally:
         s.stop()
 
