@@ -588,6 +588,7 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
     c->olen = (size_t)(p - c->obuf);
     c->out_msgs++;
     c->out_bytes += blen;
+    w->out_bytes += blen;
     if (MN_UNLIKELY(rlen && c->perms))
         resp_record(c, reply, rlen);
 

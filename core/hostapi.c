@@ -448,7 +448,30 @@ static modnats_rc api_stats(modnats_stats *out)
     out->connections = (uint64_t)atomic_load(&s->nclients);
     out->total_connections = atomic_load(&s->total_connections);
     out->slow_consumers = atomic_load(&s->slow_consumers);
-    out->subscriptions = mn_sublist_count(s->gacc->sl);
+    mn_sublist_stats st;
+    mn_sublist_get_stats(s->gacc->sl, &st);
+    out->subscriptions = st.count;
+    out->sublist_inserts = st.inserts;
+    out->sublist_removes = st.removes;
+    uint64_t hits = 0;
+    size_t entries = 0;
+    for (int i = 0; i < s->nworkers; i++) {
+        mn_worker *w = &s->workers[i];
+        /* The cache array only grows, and only its owner writes it. */
+        mn_match_cache **caches = __atomic_load_n(&w->caches, __ATOMIC_ACQUIRE);
+        size_t n = __atomic_load_n(&w->ncaches, __ATOMIC_ACQUIRE);
+        if (caches && s->gacc->idx < n && caches[s->gacc->idx]) {
+            uint64_t h;
+            size_t e;
+            mn_match_cache_stats(caches[s->gacc->idx], &h, &e);
+            hits += h;
+            entries += e;
+        }
+    }
+    /* As nats-server counts: every lookup is a match, hits among them. */
+    out->sublist_matches = st.matches + hits;
+    out->sublist_cache_hits = hits;
+    out->sublist_cache_entries = entries;
     return MODNATS_OK;
 }
 

@@ -270,6 +270,7 @@ struct mn_sublist {
     sl_level          root;
     _Atomic uint64_t  genid;
     _Atomic size_t    count;
+    _Atomic uint64_t  inserts, removes, matches;   /* for monitoring */
 };
 
 static uint32_t node_hashof(const void *e) { return ((const sl_node *)e)->hash; }
@@ -707,6 +708,7 @@ int mn_sublist_insert(mn_sublist *sl, mn_sub *sub)
     rc = node_add_sub(n, sub);
     if (rc == MN_OK) {
         atomic_fetch_add_explicit(&sl->count, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sl->inserts, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&sl->genid, 1, memory_order_release);
     } else {
         sl_prune(sl, n);
@@ -753,6 +755,7 @@ int mn_sublist_remove(mn_sublist *sl, mn_sub *sub)
     rc = n ? node_del_sub(n, sub) : MN_ENOTFOUND;
     if (rc == MN_OK) {
         atomic_fetch_sub_explicit(&sl->count, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sl->removes, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&sl->genid, 1, memory_order_release);
         sl_prune(sl, n);
     }
@@ -954,6 +957,7 @@ static mn_result *empty_result(void)
 /* Match under the read lock; *genid gets the generation the result reflects. */
 static mn_result *sl_match(mn_sublist *sl, const char *subject, size_t len, uint64_t *genid)
 {
+    atomic_fetch_add_explicit(&sl->matches, 1, memory_order_relaxed);
     sl_toks tk;
     int rc = len ? toks_split(&tk, subject, len) : MN_EINVAL;
     if (rc != MN_OK) {
@@ -1051,6 +1055,7 @@ struct mn_match_cache {
     uint32_t    max;
     uint32_t    rng;       /* victim choice on eviction */
     sl_vec      ents;      /* sl_centry *, always indexed */
+    uint64_t    hits;      /* read racily by monitoring */
 };
 
 static uint32_t centry_hashof(const void *e) { return ((const sl_centry *)e)->hash; }
@@ -1127,8 +1132,10 @@ const mn_result *mn_match_cache_get(mn_match_cache *c, const char *subject, size
             if (a->ix.s[i].hash != h)
                 continue;
             const sl_centry *e = a->v[a->ix.s[i].pos - 1];
-            if (e->len == len && memcmp(e->subj, subject, len) == 0)
+            if (e->len == len && memcmp(e->subj, subject, len) == 0) {
+                __atomic_store_n(&c->hits, c->hits + 1, __ATOMIC_RELAXED);
                 return e->r;
+            }
         }
     }
 
@@ -1157,4 +1164,19 @@ const mn_result *mn_match_cache_get(mn_match_cache *c, const char *subject, size
         mn_qsbr_retire(r, result_free_fn);
     }
     return r;
+}
+
+void mn_sublist_get_stats(const mn_sublist *sl, mn_sublist_stats *st)
+{
+    mn_sublist *m = (mn_sublist *)sl;
+    st->count = atomic_load_explicit(&m->count, memory_order_relaxed);
+    st->inserts = atomic_load_explicit(&m->inserts, memory_order_relaxed);
+    st->removes = atomic_load_explicit(&m->removes, memory_order_relaxed);
+    st->matches = atomic_load_explicit(&m->matches, memory_order_relaxed);
+}
+
+void mn_match_cache_stats(const mn_match_cache *c, uint64_t *hits, size_t *entries)
+{
+    *hits = __atomic_load_n(&c->hits, __ATOMIC_RELAXED);
+    *entries = __atomic_load_n(&c->ents.n, __ATOMIC_RELAXED);
 }

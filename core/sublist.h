@@ -89,6 +89,16 @@ void             mn_match_cache_free(mn_match_cache *c);
  * next quiescent point; NULL only when out of memory. */
 const mn_result *mn_match_cache_get(mn_match_cache *c, const char *subject, size_t len);
 
+/* Counters for monitoring (read without locks; approximate). matches
+ * counts the lookups that walked the trie (cache misses and uncached). */
+typedef struct mn_sublist_stats {
+    size_t   count;
+    uint64_t inserts, removes, matches;
+} mn_sublist_stats;
+void mn_sublist_get_stats(const mn_sublist *sl, mn_sublist_stats *st);
+/* Hits and current entries of one cache; racy reads from another thread. */
+void mn_match_cache_stats(const mn_match_cache *c, uint64_t *hits, size_t *entries);
+
 /* Subject syntax. */
 /* A valid publish subject: non-empty tokens, no wildcards, no whitespace. */
 bool mn_subject_valid_literal(const char *s, size_t len);

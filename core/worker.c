@@ -254,6 +254,12 @@ int mn_worker_init(mn_worker *w)
         if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &lev) != 0)
             return MN_ERR;
     }
+    /* Room for 64 accounts up front: the array is read (racily) by
+     * monitoring, so it should rarely move. */
+    w->caches = calloc(64, sizeof(*w->caches));
+    if (!w->caches)
+        return MN_ENOMEM;
+    w->ncaches = 64;
     w->rbuf_size = 64 * 1024;
     w->rbuf = malloc(w->rbuf_size);
     if (!w->rbuf)
