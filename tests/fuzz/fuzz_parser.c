@@ -3,13 +3,15 @@
  *
  * The first four input bytes choose the limits and seed the split points;
  * the rest is the protocol stream.  It is fed whole, then in random chunks,
- * then byte by byte, and every run must produce the same callback trace,
+ * then byte by byte, then paused (MN_EAGAIN) from some callbacks and
+ * resumed, and every run must produce the same callback trace,
  * return code and error text: where a read() happens to split the stream
  * must never change what the server sees.  A last run stops from a random
  * callback and must yield a prefix of the trace.  Each chunk is an
  * exact-size heap copy freed right after its feed, so AddressSanitizer
  * catches pointers that outlive a callback.  CONNECT and INFO arguments
- * also go through the JSON reader (core/json.c), as they do in the server.
+ * also go through the JSON reader (core/json.c), as they do in the server;
+ * an input starting with 0xFF is one JSON text, to reach it directly.
  * Any disagreement aborts.
  */
 #include <stdint.h>
@@ -33,6 +35,7 @@ typedef struct trace {
     uint8_t *buf;
     size_t   len, cap;
     int      calls, stop_after;
+    int      pause_every;      /* MN_EAGAIN from every n-th call; 0 never */
     size_t   max_payload;
 } trace;
 
@@ -61,7 +64,11 @@ static void field(trace *t, char tag, const char *p, size_t n)
 static int done(trace *t)
 {
     t->calls++;
-    return t->stop_after && t->calls == t->stop_after ? MN_ECLOSED : MN_OK;
+    if (t->stop_after && t->calls == t->stop_after)
+        return MN_ECLOSED;
+    if (t->pause_every && t->calls % t->pause_every == 0)
+        return MN_EAGAIN;
+    return MN_OK;
 }
 
 static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
@@ -235,12 +242,22 @@ static result run(const uint8_t *d, size_t n, size_t mcl, size_t maxpay,
         } else if (mode == 2) {
             chunk = n - pos ? 1 : 0;
         }
-        uint8_t *c = malloc(chunk ? chunk : 1);
-        CHECK(c != NULL);
-        memcpy(c, d + pos, chunk);
-        r.rc = mn_parser_feed(&p, (const char *)c, chunk, &CB, t);
-        free(c);
-        pos += chunk;
+        /* a pause is resumed with the rest of the chunk, in a new copy */
+        size_t left = chunk;
+        do {
+            uint8_t *c = malloc(left ? left : 1);
+            CHECK(c != NULL);
+            memcpy(c, d + pos, left);
+            r.rc = mn_parser_feed(&p, (const char *)c, left, &CB, t);
+            free(c);
+            CHECK(p.consumed <= left);
+            CHECK(r.rc != MN_OK || p.consumed == left);
+            CHECK(r.rc != MN_EAGAIN || (t->pause_every && p.consumed > 0));
+            pos += p.consumed;
+            left -= p.consumed;
+        } while (r.rc == MN_EAGAIN && left > 0);
+        if (r.rc == MN_EAGAIN)
+            r.rc = MN_OK;
     } while (r.rc == MN_OK && pos < n);
 
     CHECK(r.rc == MN_OK || r.rc == MN_EINVAL || r.rc == MN_ECLOSED);
@@ -274,6 +291,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
         return 0;
+    if (data[0] == 0xFF) {   /* the rest is a JSON text on its own */
+        trace t = { 0 };
+        check_json(&t, (const char *)data + 1, size - 1, 0);
+        free(t.buf);
+        return 0;
+    }
     /* 0 selects the defaults; small limits make the edges reachable */
     size_t   mcl = data[0] == 0 ? 0 : data[0] % 64 + 1;
     size_t   maxpay = data[1] == 0 ? 0 : (size_t)data[1] * 2;
@@ -287,6 +310,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     same(&r0, &t0, &r1, &t1);
     result r2 = run(data, size, mcl, maxpay, 2, seed, &t2);
     same(&r0, &t0, &r2, &t2);
+    trace  t4 = { .pause_every = 1 + (int)(seed % 3) };
+    result r4 = run(data, size, mcl, maxpay, (int)(seed >> 2) % 3, seed, &t4);
+    same(&r0, &t0, &r4, &t4);
+    free(t4.buf);
 
     if (t0.calls > 0) {
         trace  t3 = { .stop_after = 1 + (int)(rnd(&seed) % (uint32_t)t0.calls) };

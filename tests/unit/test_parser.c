@@ -29,6 +29,7 @@ typedef struct rec {
     size_t      len, cap;
     int         calls;
     int         stop_after;    /* return MN_ECLOSED from this call; 0 never */
+    bool        pause;         /* return MN_EAGAIN from every call */
     const char *chunk;         /* the chunk being fed */
     size_t      chunk_len;
     int         in_chunk;      /* PUBs whose subject and payload were in it */
@@ -61,7 +62,9 @@ static void rec_add(rec *r, const char *fmt, ...)
 static int rec_done(rec *r)
 {
     r->calls++;
-    return r->stop_after && r->calls == r->stop_after ? MN_ECLOSED : MN_OK;
+    if (r->stop_after && r->calls == r->stop_after)
+        return MN_ECLOSED;
+    return r->pause ? MN_EAGAIN : MN_OK;
 }
 
 static bool in_chunk(const rec *r, const char *p, size_t n)
@@ -160,7 +163,9 @@ static int feed_str(mn_parser *p, rec *r, const char *s)
 }
 
 /* Feed s[0..n) cut at the ascending positions cuts[0..ncuts); stops at the
- * first non-OK return like a server would.  Returns that code. */
+ * first non-OK return like a server would.  Returns that code.  A pause
+ * (MN_EAGAIN) is resumed at once with the rest, in a fresh copy, as a
+ * server does once whatever it waited for is done. */
 static int run_cuts(const char *s, size_t n, limits lim, const size_t *cuts,
                     size_t ncuts, rec *r, const char **err)
 {
@@ -171,7 +176,19 @@ static int run_cuts(const char *s, size_t n, limits lim, const size_t *cuts,
     mn_parser_init(&p, lim.mcl, lim.maxpay);
     for (size_t k = 0; k <= ncuts && rc == MN_OK; k++) {
         size_t end = k < ncuts ? cuts[k] : n;
-        rc = feed_copy(&p, r, s + start, end - start);
+        for (;;) {
+            rc = feed_copy(&p, r, s + start, end - start);
+            if (rc == MN_OK)
+                assert_int_equal(p.consumed, end - start);
+            if (rc != MN_EAGAIN)
+                break;
+            assert_true(r->pause);
+            assert_true(p.consumed > 0 && p.consumed <= end - start);
+            start += p.consumed;
+            rc = MN_OK;
+            if (start == end)
+                break;
+        }
         start = end;
     }
     *err = p.err;
@@ -200,51 +217,55 @@ static void check_run(const char *what, size_t a, size_t b, const rec *r,
     }
 }
 
+/* Whole, at every single split point and byte by byte; with pause, every
+ * callback also pauses the parser. */
+static void expect_paused(const char *s, size_t n, limits lim, bool pause,
+                          const char *exp_trace, int exp_rc,
+                          const char *exp_err)
+{
+    const char *err;
+    const char *what = pause ? "paused, split at" : "split at";
+    size_t      cut;
+    int         rc;
+
+    for (size_t i = 0; i <= n; i++) {   /* i == n: whole */
+        rec r = { .pause = pause };
+        cut = i;
+        rc = run_cuts(s, n, lim, &cut, i < n, &r, &err);
+        check_run(what, i, 0, &r, rc, err, exp_trace, exp_rc, exp_err);
+        free(r.buf);
+    }
+    size_t *all = malloc((n ? n : 1) * sizeof(size_t));
+    assert_non_null(all);
+    for (size_t i = 0; i + 1 < n; i++)
+        all[i] = i + 1;
+    rec r = { .pause = pause };
+    rc = run_cuts(s, n, lim, all, n ? n - 1 : 0, &r, &err);
+    check_run(pause ? "paused, byte by byte" : "byte by byte", 0, 0, &r, rc,
+              err, exp_trace, exp_rc, exp_err);
+    free(r.buf);
+    free(all);
+}
+
 /* The core check: s[0..n) must produce exp_trace and end with exp_rc (and
- * p->err == exp_err) however it is split. */
+ * p->err == exp_err) however it is split, paused or not. */
 static void expect_lim(const char *s, size_t n, limits lim,
                        const char *exp_trace, int exp_rc, const char *exp_err)
 {
-    const char *err;
-    int         rc;
-    size_t      cuts[2];
-
-    {   /* whole */
-        rec r = { 0 };
-        rc = run_cuts(s, n, lim, NULL, 0, &r, &err);
-        check_run("whole", 0, 0, &r, rc, err, exp_trace, exp_rc, exp_err);
-        free(r.buf);
-    }
-    for (size_t i = 0; i <= n; i++) {   /* two pieces, empty ones included */
-        rec r = { 0 };
-        cuts[0] = i;
-        rc = run_cuts(s, n, lim, cuts, 1, &r, &err);
-        check_run("split at", i, 0, &r, rc, err, exp_trace, exp_rc, exp_err);
-        free(r.buf);
-    }
-    if (n <= 80) {   /* three pieces */
-        for (size_t i = 1; i < n; i++)
-            for (size_t j = i + 1; j < n; j++) {
-                rec r = { 0 };
-                cuts[0] = i;
-                cuts[1] = j;
-                rc = run_cuts(s, n, lim, cuts, 2, &r, &err);
-                check_run("split at", i, j, &r, rc, err, exp_trace, exp_rc,
-                          exp_err);
-                free(r.buf);
-            }
-    }
-    {   /* byte by byte */
-        size_t *all = malloc((n ? n : 1) * sizeof(size_t));
-        assert_non_null(all);
-        for (size_t i = 0; i + 1 < n; i++)
-            all[i] = i + 1;
-        rec r = { 0 };
-        rc = run_cuts(s, n, lim, all, n ? n - 1 : 0, &r, &err);
-        check_run("byte by byte", 0, 0, &r, rc, err, exp_trace, exp_rc, exp_err);
-        free(r.buf);
-        free(all);
-    }
+    for (int pause = 0; pause <= 1; pause++)
+        expect_paused(s, n, lim, pause, exp_trace, exp_rc, exp_err);
+    if (n > 80)
+        return;
+    for (size_t i = 1; i < n; i++)   /* three pieces */
+        for (size_t j = i + 1; j < n; j++) {
+            const char *err;
+            size_t      cuts[2] = { i, j };
+            rec         r = { 0 };
+            int         rc = run_cuts(s, n, lim, cuts, 2, &r, &err);
+            check_run("split at", i, j, &r, rc, err, exp_trace, exp_rc,
+                      exp_err);
+            free(r.buf);
+        }
 }
 
 #define EXPECT(s, trace) \
@@ -760,6 +781,34 @@ static void test_callback_stops(void **state)
     }
 }
 
+/* A callback returning MN_EAGAIN pauses right after its operation. */
+static void test_pause_points(void **state)
+{
+    (void)state;
+    static const char s[] = "PING\r\nPUB a 1\r\nx\r\nSUB b 1\r\nPONG\r\n";
+    static const size_t after[] = { 6, 18, 27, 33 };
+    mn_parser p;
+    rec       r = { .pause = true };
+    size_t    off = 0;
+    mn_parser_init(&p, 0, 0);
+    for (int k = 0; k < 4; k++) {
+        int rc = feed_copy(&p, &r, s + off, sizeof(s) - 1 - off);
+        assert_int_equal(rc, MN_EAGAIN);
+        assert_null(p.err);
+        off += p.consumed;
+        assert_int_equal(off, after[k]);
+        assert_int_equal(r.calls, k + 1);
+    }
+    assert_int_equal(off, sizeof(s) - 1);
+    assert_string_equal(r.buf, "PING|PUB a - 0 1 <x>|SUB b - 1|PONG|");
+    /* a paused parser is not dead */
+    r.pause = false;
+    assert_int_equal(feed_str(&p, &r, "PING\r\n"), MN_OK);
+    assert_int_equal(p.consumed, 6);
+    mn_parser_free(&p);
+    free(r.buf);
+}
+
 static void test_dead_after_error(void **state)
 {
     (void)state;
@@ -827,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_zero_copy),
         cmocka_unit_test(test_idle_holds_nothing),
         cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_pause_points),
         cmocka_unit_test(test_dead_after_error),
         cmocka_unit_test(test_null_callbacks),
         cmocka_unit_test(test_init_defaults),
