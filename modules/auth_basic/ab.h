@@ -7,7 +7,7 @@
  * user's permissions, all validated.  Logins are then decided by
  * ab_authenticate() against that immutable model, so hooks on any worker
  * read it without locks.  Password checks are in ab_password.c (constant
- * time for plain text, libxcrypt's crypt_r for bcrypt hashes).
+ * time for plain text, libxcrypt's crypt_rn for bcrypt hashes).
  */
 #ifndef AB_H
 #define AB_H
@@ -89,7 +89,7 @@ bool ab_is_bcrypt(const char *s);
 bool ab_bcrypt_well_formed(const char *s);
 /* Constant-time (in the stored secret) comparison of two strings. */
 bool ab_ct_equal(const char *stored, const char *given);
-/* Check a password against a bcrypt hash with crypt_r (slow, by design). */
+/* Check a password against a bcrypt hash with crypt_rn (slow, by design). */
 bool ab_bcrypt_check(const char *hash, const char *given);
 /* stored is plain or bcrypt (bcrypt: as ab_is_bcrypt says). */
 bool ab_password_check(const char *stored, bool bcrypt, const char *given);

@@ -3,7 +3,7 @@
  *
  * A configured secret is either plain text, compared in time that does not
  * depend on where it differs from what the client sent, or a bcrypt hash
- * ("$2a$10$..."), checked with libxcrypt's crypt_r.  Which one is decided
+ * ("$2a$10$..."), checked with libxcrypt's crypt_rn.  Which one is decided
  * exactly as nats-server decides it: a secret that starts like a bcrypt
  * hash is one.
  */
@@ -59,8 +59,10 @@ bool ab_bcrypt_check(const char *hash, const char *given)
     struct crypt_data *cd = calloc(1, sizeof *cd);
     if (!cd)
         return false;
-    const char *out = crypt_r(given, hash, cd);
-    /* crypt_r answers a string starting with '*' on failure. */
+    /* crypt_rn is crypt_r with the size given and NULL on failure.  It
+     * also avoids AddressSanitizer's crypt_r interceptor, which stays NULL
+     * when libcrypt arrives with a dlopen'd module and crashes. */
+    const char *out = crypt_rn(given, hash, cd, (int)sizeof *cd);
     bool ok = out && out[0] != '*' && ab_ct_equal(hash, out);
     explicit_bzero(cd, sizeof *cd);
     free(cd);

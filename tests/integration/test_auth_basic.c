@@ -342,8 +342,12 @@ static void test_subscribe_permissions(void **state)
     expect(c, "MSG ok.x 3 2\r\ny1\r\n", 5000);
     expect(c, "MSG solo 4 2\r\ny2\r\n", 5000);
     still_open(c);
-    if (it_raw_count(c, "n1") || it_raw_count(c, "n2"))
-        fail_msg("a message on a denied subject was delivered");
+    if (it_raw_count(c, "n1"))
+        fail_msg("a message on \"nope\" was delivered though its SUB was refused");
+    /* nats-server keeps ok.> but filters out what its deny list covers */
+    if (it_raw_count(c, "n2"))
+        fail_msg("a message on the denied \"ok.secret\" was delivered to the \"ok.>\" "
+                 "subscription (deliveries to a wildcard subscription must skip denied subjects)");
     it_raw_close(w);
     it_raw_close(c);
 
