@@ -517,6 +517,9 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
     mn_client *c = cs->c;
     if (c == pub && !pub->echo)
         return false;
+    if (MN_UNLIKELY(c->perms != NULL) && mn_perms_has_sub_deny(c->perms) &&
+        mn_perms_deliver_denied(c->perms, subj, slen, cs->sub.queue, cs->sub.queue_len))
+        return false;
 
     pthread_mutex_lock(&c->lock);
     if (MN_UNLIKELY(c->closed || c->slow ||
@@ -929,6 +932,11 @@ struct modnats_auth_ticket {
     _Atomic int used;
     modnats_rc  result;
     char       *reason;
+    /* identity to apply on the owner (auth_complete_login) */
+    bool        set_identity;
+    char       *user;
+    mn_perms   *perms;
+    mn_account *acc;
 };
 
 static void finish_login(mn_client *c)
@@ -1180,10 +1188,50 @@ static void task_auth_done(mn_worker *w, void *arg)
 {
     modnats_auth_ticket *t = arg;
     MN_UNUSED(w);
-    mn_client_auth_done(t->c, t->result, t->reason);
-    mn_client_unref(t->c);
+    mn_client *c = t->c;
+    if (t->set_identity && c->state == MN_CS_NEW && t->result == MODNATS_OK) {
+        free(c->user);
+        c->user = t->user;
+        t->user = NULL;
+        mn_perms_free(c->perms);
+        c->perms = t->perms;
+        t->perms = NULL;
+        if (t->acc && c->nsubs == 0)
+            c->acc = t->acc;
+    }
+    mn_client_auth_done(c, t->result, t->reason);
+    mn_client_unref(c);
     free(t->reason);
+    free(t->user);
+    mn_perms_free(t->perms);
     free(t);
+}
+
+modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, const char *reason,
+                                  const char *user, const modnats_permissions *perms,
+                                  modnats_account *account)
+{
+    if (!t || atomic_load(&t->used))
+        return MODNATS_ERR;
+    mn_perms *cp = NULL;
+    char *u = NULL;
+    if (result == MODNATS_OK) {
+        if (perms && !(cp = mn_perms_compile(perms)))
+            return MODNATS_ERR;
+        if (user && !(u = strdup(user))) {
+            mn_perms_free(cp);
+            return MODNATS_ERR;
+        }
+    }
+    t->set_identity = true;
+    t->user = u;
+    t->perms = cp;
+    t->acc = (mn_account *)account;
+    if (mn_auth_complete(t, result, reason) != MODNATS_OK) {
+        /* Lost a race with another completion: give back what we made. */
+        return MODNATS_ERR;
+    }
+    return MODNATS_OK;
 }
 
 modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason)

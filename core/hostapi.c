@@ -157,6 +157,8 @@ static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
     if (mn_mconn_is(conn))
         return MODNATS_ERR;
     mn_client *c = CONN(conn);
+    if (mn_current_worker != c->w)
+        return MODNATS_ERR;
     if (!a || c->state != MN_CS_NEW || c->nsubs > 0)
         return MODNATS_ERR;
     c->acc = (mn_account *)a;
@@ -168,6 +170,8 @@ static modnats_rc api_conn_set_permissions(modnats_conn *conn, const modnats_per
     if (mn_mconn_is(conn))
         return MODNATS_ERR;
     mn_client *c = CONN(conn);
+    if (mn_current_worker != c->w)
+        return MODNATS_ERR;
     if (c->state != MN_CS_NEW)
         return MODNATS_ERR;
     mn_perms *np = NULL;
@@ -183,6 +187,8 @@ static modnats_rc api_conn_set_user(modnats_conn *conn, const char *user)
     if (mn_mconn_is(conn))
         return MODNATS_ERR;
     mn_client *c = CONN(conn);
+    if (mn_current_worker != c->w)
+        return MODNATS_ERR;
     if (c->state != MN_CS_NEW)
         return MODNATS_ERR;
     char *u = user ? strdup(user) : NULL;
@@ -557,6 +563,28 @@ static modnats_rc api_conns_foreach(bool with_subs,
     return MODNATS_OK;
 }
 
+static const char *api_cfg_key(const modnats_config *c, size_t i)
+{
+    const mn_cfg *g = (const mn_cfg *)c;
+    if (!g || g->type != MN_CFG_GROUP || i >= g->nkids)
+        return NULL;
+    return g->kids[i]->name;
+}
+
+static const char *api_cfg_where(const modnats_config *c, const char *key, char *buf, size_t len)
+{
+    const mn_cfg *n = key ? node(c, key) : (const mn_cfg *)c;
+    if (!buf || len == 0)
+        return NULL;
+    if (!n)
+        snprintf(buf, len, "?");
+    else if (n->file)
+        snprintf(buf, len, "%s:%d", n->file, n->line);
+    else
+        snprintf(buf, len, "configuration");
+    return buf;
+}
+
 static const char *api_server_id(void) { return mn_g_server->server_id; }
 static const char *api_server_name(void) { return mn_g_server->server_name; }
 
@@ -608,6 +636,9 @@ const modnats_host_api mn_host_api = {
     .conns_foreach = api_conns_foreach,
     .server_id = api_server_id,
     .server_name = api_server_name,
+    .cfg_key = api_cfg_key,
+    .cfg_where = api_cfg_where,
+    .auth_complete_login = mn_auth_complete_login,
 };
 
 uint64_t mn_unix_ms(void)

@@ -497,7 +497,9 @@ int mn_modules_reload(const mn_opts *fresh, char *err, size_t errlen)
     for (size_t i = 0; i < ch->n; i++) {
         modnats_reload_event ev = { .hdr = { sizeof(ev), MODNATS_EV_RELOAD },
                                     .cfg = (const modnats_config *)ch->hooks[i].m->cfg };
-        ch->hooks[i].fn(ch->hooks[i].ud, &ev.hdr);
+        if (ch->hooks[i].fn(ch->hooks[i].ud, &ev.hdr) == MODNATS_ERR)
+            mn_error("module %s refused its new settings and keeps its old ones",
+                     ch->hooks[i].m->name);
     }
     return MN_OK;
 }

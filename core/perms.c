@@ -14,9 +14,14 @@
 
 #define PUB_CACHE 32
 
+/* Subject patterns; for subscribe lists an entry may name a queue too
+ * ("subject queue"), which then limits it to queue subscriptions whose
+ * queue name matches. */
 typedef struct plist {
     char  **pats;
     size_t *lens;
+    char  **queues;    /* per entry, NULL: any (or no) queue */
+    size_t *qlens;
     size_t  n;
 } plist;
 
@@ -36,29 +41,47 @@ struct mn_perms {
     pcache_entry cache[PUB_CACHE];
 };
 
-static int plist_fill(plist *l, const char *const *src, size_t n)
+static int plist_fill(plist *l, const char *const *src, size_t n, bool queues)
 {
     if (n == 0)
         return MN_OK;
     l->pats = calloc(n, sizeof(*l->pats));
     l->lens = calloc(n, sizeof(*l->lens));
-    if (!l->pats || !l->lens)
+    l->queues = calloc(n, sizeof(*l->queues));
+    l->qlens = calloc(n, sizeof(*l->qlens));
+    if (!l->pats || !l->lens || !l->queues || !l->qlens)
         return MN_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (!src[i] || !(l->pats[i] = strdup(src[i])))
             return MN_ENOMEM;
-        l->lens[i] = strlen(src[i]);
         l->n++;
+        char *sp = queues ? strchr(l->pats[i], ' ') : NULL;
+        if (sp) {
+            *sp = 0;
+            char *q = sp + 1;
+            while (*q == ' ')
+                q++;
+            if (*q && !(l->queues[i] = strdup(q)))
+                return MN_ENOMEM;
+            if (l->queues[i])
+                l->qlens[i] = strlen(l->queues[i]);
+        }
+        l->lens[i] = strlen(l->pats[i]);
     }
     return MN_OK;
 }
 
 static void plist_free(plist *l)
 {
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         free(l->pats[i]);
+        if (l->queues)
+            free(l->queues[i]);
+    }
     free(l->pats);
     free(l->lens);
+    free(l->queues);
+    free(l->qlens);
 }
 
 void mn_perms_free(mn_perms *p)
@@ -81,10 +104,10 @@ mn_perms *mn_perms_compile(const modnats_permissions *src)
     mn_perms *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    if (plist_fill(&p->pub_allow, src->pub_allow, src->n_pub_allow) != MN_OK ||
-        plist_fill(&p->pub_deny, src->pub_deny, src->n_pub_deny) != MN_OK ||
-        plist_fill(&p->sub_allow, src->sub_allow, src->n_sub_allow) != MN_OK ||
-        plist_fill(&p->sub_deny, src->sub_deny, src->n_sub_deny) != MN_OK) {
+    if (plist_fill(&p->pub_allow, src->pub_allow, src->n_pub_allow, false) != MN_OK ||
+        plist_fill(&p->pub_deny, src->pub_deny, src->n_pub_deny, false) != MN_OK ||
+        plist_fill(&p->sub_allow, src->sub_allow, src->n_sub_allow, true) != MN_OK ||
+        plist_fill(&p->sub_deny, src->sub_deny, src->n_sub_deny, true) != MN_OK) {
         mn_perms_free(p);
         return NULL;
     }
@@ -168,22 +191,48 @@ bool mn_subject_is_subset(const char *pat, size_t plen, const char *of, size_t o
     }
 }
 
+/* Does entry i of l cover a subscription to subj (with queue)? */
+static bool entry_covers(const plist *l, size_t i, const char *subj, size_t len,
+                         const char *queue, size_t qlen)
+{
+    if (!mn_subject_is_subset(subj, len, l->pats[i], l->lens[i]))
+        return false;
+    if (!l->queues[i])
+        return true;
+    return qlen > 0 && mn_subject_matches(l->queues[i], l->qlens[i], queue, qlen);
+}
+
 bool mn_perms_sub_allowed(const mn_perms *p, const char *subj, size_t len,
                           const char *queue, size_t qlen)
 {
-    (void)queue;
-    (void)qlen;
     if (p->has_sub_allow) {
         bool ok = false;
         for (size_t i = 0; i < p->sub_allow.n && !ok; i++)
-            ok = mn_subject_is_subset(subj, len, p->sub_allow.pats[i], p->sub_allow.lens[i]);
+            ok = entry_covers(&p->sub_allow, i, subj, len, queue, qlen);
         if (!ok)
             return false;
     }
     for (size_t i = 0; i < p->sub_deny.n; i++)
-        if (mn_subject_is_subset(subj, len, p->sub_deny.pats[i], p->sub_deny.lens[i]))
+        if (entry_covers(&p->sub_deny, i, subj, len, queue, qlen))
             return false;
     return true;
+}
+
+bool mn_perms_deliver_denied(const mn_perms *p, const char *subj, size_t len,
+                             const char *queue, size_t qlen)
+{
+    for (size_t i = 0; i < p->sub_deny.n; i++) {
+        const plist *l = &p->sub_deny;
+        if (mn_subject_matches(l->pats[i], l->lens[i], subj, len) &&
+            (!l->queues[i] || (qlen && mn_subject_matches(l->queues[i], l->qlens[i], queue, qlen))))
+            return true;
+    }
+    return false;
+}
+
+bool mn_perms_has_sub_deny(const mn_perms *p)
+{
+    return p->sub_deny.n > 0;
 }
 
 bool mn_perms_allow_responses(const mn_perms *p, uint32_t *max_msgs, uint64_t *expires_ms)

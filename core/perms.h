@@ -26,6 +26,12 @@ bool mn_perms_pub_allowed(mn_perms *p, const char *subj, size_t len);
 /* May it subscribe to this subject pattern (queue may be NULL)? */
 bool mn_perms_sub_allowed(const mn_perms *p, const char *subj, size_t len,
                           const char *queue, size_t qlen);
+/* A wildcard subscription may overlap a denied subject (sub "foo.*", deny
+ * "foo.bar"): it is allowed, and messages on denied subjects are not
+ * delivered to it, as nats-server does.  Read-only: any thread. */
+bool mn_perms_has_sub_deny(const mn_perms *p);
+bool mn_perms_deliver_denied(const mn_perms *p, const char *subj, size_t len,
+                             const char *queue, size_t qlen);
 bool mn_perms_allow_responses(const mn_perms *p, uint32_t *max_msgs, uint64_t *expires_ms);
 
 /* Is every subject matching pattern pat also matched by pattern of? */

@@ -252,6 +252,9 @@ void mn_client_auth_done(mn_client *c, modnats_rc result, const char *reason);
 void mn_client_info(mn_client *c, modnats_conn_info *info, bool with_subs);
 void mn_conn_info_free(modnats_conn_info *info);
 modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason);
+modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, const char *reason,
+                                  const char *user, const modnats_permissions *perms,
+                                  modnats_account *account);
 uint64_t mn_unix_ms(void);
 extern mn_server *mn_g_server;
 bool mn_client_is_closed(mn_client *c);

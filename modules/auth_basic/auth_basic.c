@@ -106,14 +106,21 @@ static void *check_thread(void *arg)
         pthread_mutex_unlock(&g.mu);
 
         bool ok = ab_bcrypt_check(j->stored, j->given);
-        const char *why = NULL;
-        if (!ok)
-            why = j->user ? "wrong password" : "wrong token";
-        else if (!grant(j->conn, j->user)) {
-            ok = false;
-            why = "permissions not accepted by the core";
+        const char *why = ok ? NULL : (j->user ? "wrong password" : "wrong token");
+        /* Off the worker thread, the identity travels with the answer:
+         * the core applies it on the connection's worker. */
+        modnats_permissions p, *pp = NULL;
+        if (ok && j->user && j->user->perms) {
+            ab_perms_export(j->user->perms, &p);
+            pp = &p;
         }
-        g.api->auth_complete(j->ticket, ok ? MODNATS_OK : MODNATS_DENY, why);
+        if (g.api->auth_complete_login(j->ticket, ok ? MODNATS_OK : MODNATS_DENY, why,
+                                       ok && j->user ? j->user->name : NULL, pp, NULL)
+            != MODNATS_OK) {
+            g.api->log(g.self, MODNATS_LOG_ERROR, "%s: the core refused the permissions; login refused",
+                       j->user ? j->user->name : "token");
+            g.api->auth_complete(j->ticket, MODNATS_DENY, "permissions not accepted by the core");
+        }
         wipe_free(j->given);
         free(j);
     }

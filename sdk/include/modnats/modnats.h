@@ -186,6 +186,10 @@ typedef struct modnats_interest_event {
     void         *reserved[8];
 } modnats_interest_event;
 
+/* RELOAD runs on the main thread, each hook seeing its own module's new
+ * group (already checked against its options).  A hook that cannot use the
+ * new settings returns ERR: the core logs it, and the module keeps running
+ * with its old settings (it must not have applied a part of them). */
 typedef struct modnats_reload_event {
     modnats_event_hdr hdr;
     const modnats_config *cfg;    /* the module's new settings group */
@@ -205,7 +209,13 @@ typedef modnats_rc (*modnats_hook_fn)(void *ud, modnats_event_hdr *ev);
  * lists (wildcards allowed) for publish and subscribe; deny wins over
  * allow; an empty allow list allows everything not denied.  The core
  * compiles them and checks them itself on every publish and subscribe, so
- * a permission costs no module call on the hot path. */
+ * a permission costs no module call on the hot path.  Subscribe entries
+ * may name a queue ("subject queue"): they then apply only to queue
+ * subscriptions whose queue name matches.  A wildcard subscription that
+ * overlaps a denied subject is allowed, but messages on denied subjects
+ * are not delivered to it.  A publish the lists refuse is still allowed
+ * when it answers a request the client received and allow_responses
+ * permits it (so "responses only" is: deny ">", allow_responses). */
 typedef struct modnats_permissions {
     size_t        size;
     const char *const *pub_allow;  size_t n_pub_allow;
@@ -326,8 +336,10 @@ typedef struct modnats_host_api {
     int         (*conn_remote_port)(const modnats_conn *c);
     const char *(*conn_name)(const modnats_conn *c);          /* CONNECT name, or NULL */
     modnats_account *(*conn_account)(const modnats_conn *c);
-    /* During AUTH (or before auth_complete): bind the client to an account
-     * and give it permissions (copied) and a user name for logs/monitoring. */
+    /* Inside the AUTH hook only (the connection's worker; ERR elsewhere):
+     * bind the client to an account and give it permissions (copied) and
+     * a user name for logs and monitoring.  For a PENDING login use
+     * auth_complete_login instead. */
     modnats_rc  (*conn_set_account)(modnats_conn *c, modnats_account *a);
     modnats_rc  (*conn_set_permissions)(modnats_conn *c, const modnats_permissions *p);
     modnats_rc  (*conn_set_user)(modnats_conn *c, const char *user);
@@ -397,6 +409,23 @@ typedef struct modnats_host_api {
     /* The INFO/varz-style identity of this server. */
     const char *(*server_id)(void);
     const char *(*server_name)(void);
+
+    /* --- settings introspection, to check nested groups the core does
+     * not know: the i-th member's key (NULL past the end), and where a
+     * setting was written ("file:line"; key NULL: the group itself). */
+    const char *(*cfg_key)(const modnats_config *c, size_t i);
+    const char *(*cfg_where)(const modnats_config *c, const char *key, char *buf, size_t len);
+
+    /* --- finish a PENDING login and give the client its identity in one
+     * step, from any thread: user name (copied; NULL: none), permissions
+     * (compiled before return; NULL: none), account (NULL: unchanged).
+     * The core applies them on the connection's worker before the client
+     * may act.  conn_set_user/permissions/account themselves may only be
+     * called inside the AUTH hook (on the connection's worker). */
+    modnats_rc (*auth_complete_login)(modnats_auth_ticket *t, modnats_rc result,
+                                      const char *deny_reason, const char *user,
+                                      const modnats_permissions *perms,
+                                      modnats_account *account);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;
