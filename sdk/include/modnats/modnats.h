@@ -108,8 +108,17 @@ typedef struct modnats_msg {
     const char *reply;    size_t reply_len;     /* 0: no reply */
     const char *hdr;      size_t hdr_len;       /* NATS/1.0 header block, or 0 */
     const char *data;     size_t data_len;      /* body, after the headers */
+    /* For messages a peer forwards (a route's RMSG): with
+     * MODNATS_MSG_QUEUES_LISTED, deliver to the local plain subscriptions
+     * and to one local member of each queue group named here only (none
+     * when nqueues is 0); the sending server already chose this server for
+     * those groups. */
+    uint32_t    flags;
+    const char *const *queues;  const size_t *queue_lens;  size_t nqueues;
     void       *reserved[4];
 } modnats_msg;
+
+enum { MODNATS_MSG_QUEUES_LISTED = 1u << 0 };
 
 /* Where a message came from, so routing never sends it back there.
  * 0 is "a local client"; a module allocates origin ids with new_origin. */
@@ -121,6 +130,34 @@ typedef uint32_t modnats_origin;
  * subscription's own. */
 typedef void (*modnats_msg_fn)(void *ud, modnats_sub *sub, const modnats_msg *msg,
                                modnats_origin origin);
+
+/* --------------------------------------------------------------- sinks */
+
+/* A sink stands for one remote receiver behind many subscriptions: a route
+ * to another server, a gateway, a leaf node.  Its subscriptions are the
+ * remote side's interest.  For each message routed, the core calls the
+ * sink's deliver once (never once per subscription), saying whether a
+ * plain subscription matched and which queue groups chose this sink, so
+ * the module sends one frame per message per peer.  Local queue members
+ * are preferred: a queue group delivers to a sink only when it has no
+ * local member able to take the message.  deliver runs on the worker
+ * routing the message (any worker, concurrently); the message is valid
+ * during the call only. */
+typedef struct modnats_sink modnats_sink;
+
+typedef struct modnats_sink_ops {
+    size_t size;
+    void (*deliver)(void *ud, modnats_sink *sink, const modnats_msg *msg, modnats_origin origin,
+                    bool plain, const char *const *queues, const size_t *queue_lens,
+                    size_t nqueues);
+    void *reserved[4];
+} modnats_sink_ops;
+
+enum {
+    /* Deliver only messages of origin 0 (local clients and in-process
+     * publishers): a route forwards nothing it got from another peer. */
+    MODNATS_SINK_LOCAL_ONLY = 1u << 0,
+};
 
 /* ------------------------------------------------------------- events */
 
@@ -426,6 +463,37 @@ typedef struct modnats_host_api {
                                       const char *deny_reason, const char *user,
                                       const modnats_permissions *perms,
                                       modnats_account *account);
+
+    /* --- sinks (see modnats_sink_ops): create (any thread), subscribe on
+     * its behalf (weight: how many queue members the remote side has),
+     * change a queue subscription's weight, and free (which removes all
+     * its subscriptions; deliver is not running and will not run once
+     * sink_free returns, unless called from inside deliver). */
+    modnats_sink *(*sink_new)(modnats_module *m, const modnats_sink_ops *ops, void *ud,
+                              modnats_origin origin, uint32_t flags);
+    modnats_sub  *(*sink_subscribe)(modnats_sink *s, modnats_account *a, const char *subject,
+                                    const char *queue, int weight);
+    modnats_rc    (*sub_set_weight)(modnats_sub *sub, int weight);
+    void          (*sink_free)(modnats_sink *s);
+
+    /* --- every subscription of an account as it is now (under the
+     * account's read lock: fn must not call back into routing), for
+     * sending a new peer the current interest.  origin 0: a local client
+     * or in-process subscription; a sink's subscriptions report its
+     * origin. */
+    modnats_rc (*interest_foreach)(modnats_account *a,
+                                   void (*fn)(void *ud, const char *subject, const char *queue,
+                                              int weight, modnats_origin origin),
+                                   void *ud);
+    /* Every account (snapshot; fn on the caller's thread). */
+    modnats_rc (*accounts_foreach)(void (*fn)(void *ud, modnats_account *a), void *ud);
+
+    /* --- client INFO: ask for a nonce in every INFO (during init; NKey
+     * and JWT auth need it: the AUTH event then carries it), and set the
+     * connect_urls advertised to clients (copied; proto 1 clients get an
+     * asynchronous INFO when they change).  Any thread. */
+    modnats_rc (*require_nonce)(modnats_module *m);
+    modnats_rc (*set_connect_urls)(modnats_module *m, const char *const *urls, size_t n);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;
