@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -203,6 +204,31 @@ bool mn_client_is_closed(mn_client *c)
     return c->state == MN_CS_CLOSED;
 }
 
+/* 11 random bytes in URL-safe base64 without padding, as nats-server. */
+static void make_nonce(char out[24])
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char r[12] = { 0 };
+    if (getrandom(r, 11, 0) != 11) {
+        uint64_t x = mn_now_ms() ^ (uint64_t)(uintptr_t)out;
+        for (int i = 0; i < 11; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            r[i] = (unsigned char)(x >> 33);
+        }
+    }
+    int k = 0;
+    for (int i = 0; i < 11; i += 3) {
+        uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
+        out[k++] = b64[(v >> 18) & 63];
+        out[k++] = b64[(v >> 12) & 63];
+        if (i + 1 < 11)
+            out[k++] = b64[(v >> 6) & 63];
+        if (i + 2 < 11)
+            out[k++] = b64[v & 63];
+    }
+    out[k] = 0;
+}
+
 mn_client *mn_client_new(mn_worker *w, int fd)
 {
     mn_server *s = w->srv;
@@ -252,10 +278,14 @@ mn_client *mn_client_new(mn_worker *w, int fd)
     w->clients = c;
     w->nclients++;
 
-    char info[2048];
-    size_t n = mn_server_info(s, c, atomic_load(&s->lame_duck), info, sizeof(info));
-    if (n > 0)
+    if (s->nonce_required)
+        make_nonce(c->nonce);
+    size_t n;
+    char *info = mn_server_info(s, c, atomic_load(&s->lame_duck), &n);
+    if (info) {
         send_raw(c, info, n);
+        free(info);
+    }
     mn_debug("%s:%d - cid:%llu - Client connection created", c->ip, c->rport,
              (unsigned long long)c->cid);
     return c;
@@ -654,46 +684,159 @@ static mn_csub *own_sub_for(mn_worker *w, mn_client *c, const char *reply, size_
 }
 
 /* Hand a message to a module's in-process subscription. */
-static bool deliver_isub(mn_isub *is, modnats_origin origin,
-                         const char *subj, size_t slen, const char *reply, size_t rlen,
-                         const char *data, size_t hlen, size_t total)
+static bool deliver_isub(mn_isub *is, modnats_origin origin, const modnats_msg *m)
 {
     if ((is->origin && is->origin == origin) || atomic_load_explicit(&is->removed, memory_order_relaxed))
         return false;
-    modnats_msg m = {
-        .size = sizeof(modnats_msg),
-        .subject = subj, .subject_len = slen,
-        .reply = rlen ? reply : NULL, .reply_len = rlen,
-        .hdr = hlen ? data : NULL, .hdr_len = hlen,
-        .data = data + hlen, .data_len = total - hlen,
-    };
-    is->fn(is->ud, (modnats_sub *)is, &m, origin);
+    is->fn(is->ud, (modnats_sub *)is, m, origin);
     return true;
 }
 
-static inline bool deliver_any(mn_worker *w, mn_client *pub, modnats_origin origin, mn_sub *sub,
-                               const char *subj, size_t slen, const char *reply, size_t rlen,
-                               const char *data, size_t hlen, size_t total)
+static inline bool sink_takes(const mn_sink *k, modnats_origin origin)
 {
-    if (MN_UNLIKELY(sub->kind == MN_SUBK_MODULE))
-        return deliver_isub((mn_isub *)sub, origin, subj, slen, reply, rlen, data, hlen, total);
-    return deliver_one(w, pub, (mn_csub *)sub, subj, slen, reply, rlen, data, hlen, total);
+    if (atomic_load_explicit(&k->dead, memory_order_relaxed))
+        return false;
+    if (k->origin && k->origin == origin)
+        return false;
+    return !((k->flags & MODNATS_SINK_LOCAL_ONLY) && origin != 0);
+}
+
+/* Per-message collection of what each sink gets: one deliver per sink. */
+#define SINK_SLOTS 16
+typedef struct sink_hit {
+    mn_sink     *k;
+    bool         plain;
+    size_t       nq, capq;
+    const char **q;
+    size_t      *ql;
+} sink_hit;
+
+typedef struct route_scratch {
+    sink_hit hits[SINK_SLOTS];
+    size_t   n;
+} route_scratch;
+
+static sink_hit *hit_for(route_scratch *rs, mn_sink *k)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->hits[i].k == k)
+            return &rs->hits[i];
+    if (rs->n == SINK_SLOTS)
+        return NULL;   /* more peers than slots in one message: see below */
+    sink_hit *h = &rs->hits[rs->n++];
+    h->k = k;
+    h->plain = false;
+    h->nq = 0;
+    return h;
+}
+
+static void hit_queue(sink_hit *h, const char *q, size_t ql)
+{
+    if (h->nq == h->capq) {
+        size_t cap = h->capq ? h->capq * 2 : 8;
+        const char **nq = realloc(h->q, cap * sizeof(*nq));
+        size_t *nl = realloc(h->ql, cap * sizeof(*nl));
+        if (nq)
+            h->q = nq;
+        if (nl)
+            h->ql = nl;
+        if (!nq || !nl)
+            return;
+        h->capq = cap;
+    }
+    h->q[h->nq] = q;
+    h->ql[h->nq] = ql;
+    h->nq++;
 }
 
 /* Module callbacks may publish from inside a delivery; bound the depth so
  * a loop of modules cannot recurse without end. */
-static _Thread_local int t_route_depth;
 #define MAX_ROUTE_DEPTH 16
+static _Thread_local int t_route_depth;
+static _Thread_local route_scratch t_scratch[MAX_ROUTE_DEPTH];
 
-void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
-              const char *subj, size_t slen, const char *reply, size_t rlen,
-              const char *data, size_t hlen, size_t total)
+static bool queue_listed(const modnats_msg *m, const mn_qgroup *qg)
+{
+    const mn_sub *any = qg->subs[0];
+    for (size_t i = 0; i < m->nqueues; i++)
+        if (m->queue_lens[i] == any->queue_len && memcmp(m->queues[i], any->queue, any->queue_len) == 0)
+            return true;
+    return false;
+}
+
+static void route_result(mn_worker *w, const mn_result *r, mn_client *pub, modnats_origin origin,
+                         const modnats_msg *m, size_t hlen, size_t total, const char *data,
+                         route_scratch *rs, size_t *delivered)
+{
+    const char *subj = m->subject, *reply = m->reply;
+    size_t slen = m->subject_len, rlen = m->reply_len;
+    for (size_t i = 0; i < r->npsubs; i++) {
+        mn_sub *sub = r->psubs[i];
+        if (MN_LIKELY(sub->kind == MN_SUBK_CLIENT)) {
+            *delivered += deliver_one(w, pub, (mn_csub *)sub, subj, slen, reply, rlen, data, hlen, total);
+            continue;
+        }
+        mn_isub *is = (mn_isub *)sub;
+        if (!is->sink) {
+            *delivered += deliver_isub(is, origin, m);
+        } else if (sink_takes(is->sink, origin) && !atomic_load(&is->removed)) {
+            sink_hit *h = hit_for(rs, is->sink);
+            if (h)
+                h->plain = true;
+        }
+    }
+    bool listed_only = (m->flags & MODNATS_MSG_QUEUES_LISTED) != 0;
+    for (size_t g = 0; g < r->nqgroups; g++) {
+        const mn_qgroup *qg = &r->qgroups[g];
+        if (qg->n == 0 || (listed_only && !queue_listed(m, qg)))
+            continue;
+        /* Local members first, starting at a random one, moving on past
+         * members that cannot take it (closing, slow, echo). */
+        size_t start = xorshift(w) % qg->n;
+        bool done = false;
+        int64_t remote_weight = 0;
+        for (size_t k = 0; k < qg->n && !done; k++) {
+            mn_sub *sub = qg->subs[(start + k) % qg->n];
+            if (sub->kind == MN_SUBK_CLIENT)
+                done = deliver_one(w, pub, (mn_csub *)sub, subj, slen, reply, rlen, data, hlen, total);
+            else if (!((mn_isub *)sub)->sink)
+                done = deliver_isub((mn_isub *)sub, origin, m);
+            else if (sink_takes(((mn_isub *)sub)->sink, origin))
+                remote_weight += sub->weight > 0 ? sub->weight : 1;
+        }
+        if (done) {
+            (*delivered)++;
+            continue;
+        }
+        if (listed_only || remote_weight == 0)
+            continue;
+        /* No local member: one remote one, chosen by weight. */
+        int64_t pick = (int64_t)(xorshift(w) % (uint64_t)remote_weight);
+        for (size_t k = 0; k < qg->n; k++) {
+            mn_sub *sub = qg->subs[k];
+            if (sub->kind == MN_SUBK_CLIENT || !((mn_isub *)sub)->sink ||
+                !sink_takes(((mn_isub *)sub)->sink, origin))
+                continue;
+            pick -= sub->weight > 0 ? sub->weight : 1;
+            if (pick < 0) {
+                sink_hit *h = hit_for(rs, ((mn_isub *)sub)->sink);
+                if (h)
+                    hit_queue(h, sub->queue, sub->queue_len);
+                break;
+            }
+        }
+    }
+}
+
+static void route_full(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
+                       const modnats_msg *m, const char *data, size_t hlen, size_t total)
 {
     if (MN_UNLIKELY(t_route_depth >= MAX_ROUTE_DEPTH)) {
-        mn_warn("dropping a message on \"%.*s\": modules republish it in a loop", (int)slen, subj);
+        mn_warn("dropping a message on \"%.*s\": modules republish it in a loop",
+                (int)m->subject_len, m->subject);
         return;
     }
-    const mn_result *r = mn_match_cache_get(mn_worker_cache(w, acc), subj, slen);
+    const mn_result *r = mn_match_cache_get(mn_worker_cache(w, acc), m->subject, m->subject_len);
     w->in_msgs++;
     w->in_bytes += total;
     if (pub) {
@@ -702,35 +845,62 @@ void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin orig
     }
     if (MN_UNLIKELY(!r))
         return;
-    t_route_depth++;
+    route_scratch *rs = &t_scratch[t_route_depth++];
+    rs->n = 0;
     size_t delivered = 0;
-    for (size_t i = 0; i < r->npsubs; i++)
-        delivered += deliver_any(w, pub, origin, r->psubs[i], subj, slen, reply, rlen,
-                                 data, hlen, total);
-    for (size_t g = 0; g < r->nqgroups; g++) {
-        const mn_qgroup *qg = &r->qgroups[g];
-        if (qg->n == 0)
+    route_result(w, r, pub, origin, m, hlen, total, data, rs, &delivered);
+    for (size_t i = 0; i < rs->n; i++) {
+        sink_hit *h = &rs->hits[i];
+        if (!h->plain && h->nq == 0)
             continue;
-        /* One member per group: start at a random one, move on past
-         * members that cannot take it (closing, slow, echo). */
-        size_t start = xorshift(w) % qg->n;
-        for (size_t k = 0; k < qg->n; k++) {
-            if (deliver_any(w, pub, origin, qg->subs[(start + k) % qg->n], subj, slen, reply,
-                            rlen, data, hlen, total)) {
-                delivered++;
-                break;
-            }
-        }
+        h->k->ops->deliver(h->k->ud, (modnats_sink *)h->k, m, origin, h->plain,
+                           (const char *const *)h->q, h->ql, h->nq);
+        delivered++;
     }
     t_route_depth--;
     w->out_msgs += delivered;
-    if (r->npsubs == 0 && r->nqgroups == 0 && rlen && pub && pub->no_responders && pub->headers) {
-        mn_csub *own = own_sub_for(w, pub, reply, rlen);
+    if (r->npsubs == 0 && r->nqgroups == 0 && m->reply_len && pub && pub->no_responders &&
+        pub->headers) {
+        mn_csub *own = own_sub_for(w, pub, m->reply, m->reply_len);
         if (own) {
             static const char hdr[] = "NATS/1.0 503\r\n\r\n";
-            deliver_one(w, NULL, own, reply, rlen, NULL, 0, hdr, sizeof(hdr) - 1, sizeof(hdr) - 1);
+            deliver_one(w, NULL, own, m->reply, m->reply_len, NULL, 0, hdr, sizeof(hdr) - 1,
+                        sizeof(hdr) - 1);
         }
     }
+}
+
+void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
+              const char *subj, size_t slen, const char *reply, size_t rlen,
+              const char *data, size_t hlen, size_t total)
+{
+    modnats_msg m = {
+        .size = sizeof(modnats_msg),
+        .subject = subj, .subject_len = slen,
+        .reply = rlen ? reply : NULL, .reply_len = rlen,
+        .hdr = hlen ? data : NULL, .hdr_len = hlen,
+        .data = data + hlen, .data_len = total - hlen,
+    };
+    route_full(w, acc, pub, origin, &m, data, hlen, total);
+}
+
+void mn_route_scratch_free(void)
+{
+    for (int d = 0; d < MAX_ROUTE_DEPTH; d++) {
+        for (size_t i = 0; i < SINK_SLOTS; i++) {
+            free(t_scratch[d].hits[i].q);
+            free(t_scratch[d].hits[i].ql);
+            t_scratch[d].hits[i].q = NULL;
+            t_scratch[d].hits[i].ql = NULL;
+            t_scratch[d].hits[i].capq = 0;
+        }
+    }
+}
+
+void mn_route_msg(mn_worker *w, mn_account *acc, modnats_origin origin, const modnats_msg *m,
+                  const char *data, size_t hlen, size_t total)
+{
+    route_full(w, acc, NULL, origin, m, data, hlen, total);
 }
 
 /* -------------------------------------------------------------- verbs */
@@ -1049,6 +1219,7 @@ static int on_connect(void *ud, const char *json, size_t len)
             .conn = (modnats_conn *)c,
             .user = user, .pass = pass, .token = token, .nkey = nkey, .jwt = jwt, .sig = sig,
             .name = c->name, .remote_ip = c->ip, .remote_port = c->rport,
+            .nonce = c->nonce[0] ? c->nonce : NULL,
             .ticket = t,
         };
         rc = mn_hooks_run(MODNATS_EV_AUTH, &ev.hdr);
@@ -1245,14 +1416,21 @@ modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const cha
     return MODNATS_OK;
 }
 
-void mn_client_send_ldm_info(mn_client *c)
+void mn_client_send_info(mn_client *c, bool ldm)
 {
     if (c->state == MN_CS_CLOSED || c->proto < 1)
         return;
-    char info[2048];
-    size_t n = mn_server_info(c->srv, c, true, info, sizeof(info));
-    if (n > 0)
+    size_t n;
+    char *info = mn_server_info(c->srv, c, ldm, &n);
+    if (info) {
         send_raw(c, info, n);
+        free(info);
+    }
+}
+
+void mn_client_send_ldm_info(mn_client *c)
+{
+    mn_client_send_info(c, true);
 }
 
 void mn_client_tick(mn_client *c)

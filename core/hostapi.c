@@ -333,6 +333,17 @@ static modnats_rc api_unsubscribe(modnats_sub *s)
     int expect = 0;
     if (!is || !atomic_compare_exchange_strong(&is->removed, &expect, 1))
         return MODNATS_ERR;
+    if (is->sink) {
+        mn_sink *k = is->sink;
+        pthread_mutex_lock(&k->lock);
+        if (is->sink_prev)
+            is->sink_prev->sink_next = is->sink_next;
+        else
+            k->subs = is->sink_next;
+        if (is->sink_next)
+            is->sink_next->sink_prev = is->sink_prev;
+        pthread_mutex_unlock(&k->lock);
+    }
     mn_sublist_remove(is->acc->sl, &is->sub);
     mn_interest_changed(is->acc, &is->sub, false, is->origin);
     mn_qsbr_retire(is, free);
@@ -344,16 +355,18 @@ static modnats_rc api_unsubscribe(modnats_sub *s)
 typedef struct pub_task {
     mn_account    *acc;
     modnats_origin origin;
-    size_t slen, rlen, hlen, total;
-    char  *subj, *reply, *data;
+    modnats_msg    m;
+    size_t         hlen, total;
+    char          *data;
+    const char   **queues;
+    size_t        *queue_lens;
 } pub_task;
 
 static void task_publish(mn_worker *w, void *arg)
 {
     pub_task *t = arg;
     if (!w->stop)
-        mn_route(w, t->acc, NULL, t->origin, t->subj, t->slen, t->reply, t->rlen, t->data,
-                 t->hlen, t->total);
+        mn_route_msg(w, t->acc, t->origin, &t->m, t->data, t->hlen, t->total);
     free(t);
 }
 
@@ -361,58 +374,314 @@ static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modna
                               modnats_origin origin)
 {
     MN_UNUSED(m);
-    if (!a || !msg || !msg->subject || msg->subject_len == 0 ||
-        !mn_subject_valid_literal(msg->subject, msg->subject_len))
+    if (!a || !msg || msg->size < offsetof(modnats_msg, flags) || !msg->subject ||
+        msg->subject_len == 0 || !mn_subject_valid_literal(msg->subject, msg->subject_len))
         return MODNATS_ERR;
     mn_account *acc = (mn_account *)a;
-    size_t hlen = msg->hdr ? msg->hdr_len : 0;
-    size_t total = hlen + msg->data_len;
+    /* Fields an older module's smaller struct does not have read as 0. */
+    modnats_msg in = { 0 };
+    memcpy(&in, msg, msg->size < sizeof(in) ? msg->size : sizeof(in));
+    in.size = sizeof(in);
+    if (!(in.flags & MODNATS_MSG_QUEUES_LISTED))
+        in.nqueues = 0;
+    if (in.nqueues && (!in.queues || !in.queue_lens))
+        return MODNATS_ERR;
+    size_t hlen = in.hdr ? in.hdr_len : 0;
+    size_t total = hlen + in.data_len;
+    size_t rlen = in.reply ? in.reply_len : 0;
     mn_worker *w = mn_current_worker;
-    if (w) {
-        if (hlen == 0) {
-            mn_route(w, acc, NULL, origin, msg->subject, msg->subject_len, msg->reply,
-                     msg->reply ? msg->reply_len : 0, msg->data, 0, total);
-            return MODNATS_OK;
-        }
-        /* Headers and body must be contiguous for delivery. */
-        char *buf = malloc(total ? total : 1);
-        if (!buf)
-            return MODNATS_ERR;
-        memcpy(buf, msg->hdr, hlen);
-        if (msg->data_len)
-            memcpy(buf + hlen, msg->data, msg->data_len);
-        mn_route(w, acc, NULL, origin, msg->subject, msg->subject_len, msg->reply,
-                 msg->reply ? msg->reply_len : 0, buf, hlen, total);
-        free(buf);
+    if (w && hlen == 0) {
+        in.hdr = NULL;
+        mn_route_msg(w, acc, origin, &in, in.data, 0, total);
         return MODNATS_OK;
     }
-    size_t rlen = msg->reply ? msg->reply_len : 0;
-    pub_task *t = malloc(sizeof(*t) + msg->subject_len + rlen + total + 3);
+    size_t qbytes = 0;
+    for (size_t i = 0; i < in.nqueues; i++)
+        qbytes += in.queue_lens[i] + 1;
+    size_t need = sizeof(pub_task) + in.nqueues * (sizeof(char *) + sizeof(size_t)) +
+                  in.subject_len + 1 + rlen + 1 + total + 1 + qbytes;
+    pub_task *t = malloc(need);
     if (!t)
         return MODNATS_ERR;
+    char *p = (char *)(t + 1);
+    t->queues = (const char **)(void *)p;
+    p += in.nqueues * sizeof(char *);
+    t->queue_lens = (size_t *)(void *)p;
+    p += in.nqueues * sizeof(size_t);
     t->acc = acc;
     t->origin = origin;
-    t->slen = msg->subject_len;
-    t->rlen = rlen;
     t->hlen = hlen;
     t->total = total;
-    t->subj = (char *)(t + 1);
-    memcpy(t->subj, msg->subject, t->slen);
-    t->reply = t->subj + t->slen + 1;
+    t->m = in;
+    memcpy(p, in.subject, in.subject_len);
+    t->m.subject = p;
+    p += in.subject_len + 1;
     if (rlen)
-        memcpy(t->reply, msg->reply, rlen);
-    t->data = t->reply + rlen + 1;
+        memcpy(p, in.reply, rlen);
+    t->m.reply = rlen ? p : NULL;
+    t->m.reply_len = rlen;
+    p += rlen + 1;
+    t->data = p;
     if (hlen)
-        memcpy(t->data, msg->hdr, hlen);
-    if (msg->data_len)
-        memcpy(t->data + hlen, msg->data, msg->data_len);
+        memcpy(p, in.hdr, hlen);
+    if (in.data_len)
+        memcpy(p + hlen, in.data, in.data_len);
+    t->m.hdr = hlen ? p : NULL;
+    t->m.data = p + hlen;
+    p += total + 1;
+    for (size_t i = 0; i < in.nqueues; i++) {
+        memcpy(p, in.queues[i], in.queue_lens[i]);
+        t->queues[i] = p;
+        t->queue_lens[i] = in.queue_lens[i];
+        p += in.queue_lens[i] + 1;
+    }
+    t->m.queues = t->queues;
+    t->m.queue_lens = t->queue_lens;
+    if (w) {
+        /* On a worker with headers: route now from the contiguous copy. */
+        mn_route_msg(w, acc, origin, &t->m, t->data, hlen, total);
+        free(t);
+        return MODNATS_OK;
+    }
     mn_server *s = mn_g_server;
     unsigned i = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nworkers;
     mn_worker_post(&s->workers[i], task_publish, t);
     return MODNATS_OK;
 }
 
-/* ---------------------------------------------------------- listeners */
+/* --------------------------------------------------------------- sinks */
+
+static modnats_sink *api_sink_new(modnats_module *m, const modnats_sink_ops *ops, void *ud,
+                                  modnats_origin origin, uint32_t flags)
+{
+    if (!ops || ops->size < offsetof(modnats_sink_ops, released) || !ops->deliver)
+        return NULL;
+    mn_sink *k = calloc(1, sizeof(*k));
+    if (!k)
+        return NULL;
+    k->m = m;
+    k->ops = ops;
+    k->ud = ud;
+    k->origin = origin;
+    k->flags = flags;
+    pthread_mutex_init(&k->lock, NULL);
+    return (modnats_sink *)k;
+}
+
+static modnats_sub *api_sink_subscribe(modnats_sink *sk, modnats_account *a, const char *subject,
+                                       const char *queue, int weight)
+{
+    mn_sink *k = (mn_sink *)sk;
+    if (!k || atomic_load(&k->dead) || !a || !subject)
+        return NULL;
+    size_t sl = strlen(subject), ql = queue ? strlen(queue) : 0;
+    if (!mn_subject_valid_sub(subject, sl) || (ql && !mn_subject_valid_literal(queue, ql)))
+        return NULL;
+    mn_isub *is = calloc(1, sizeof(*is) + sl + 1 + ql + 1);
+    if (!is)
+        return NULL;
+    char *p = (char *)(is + 1);
+    memcpy(p, subject, sl + 1);
+    is->sub.subject = p;
+    is->sub.subject_len = (uint32_t)sl;
+    if (ql) {
+        memcpy(p + sl + 1, queue, ql + 1);
+        is->sub.queue = p + sl + 1;
+        is->sub.queue_len = (uint32_t)ql;
+    }
+    is->sub.weight = weight > 0 ? weight : 1;
+    is->sub.kind = MN_SUBK_MODULE;
+    is->sub.owner = is;
+    is->sub.ctx = is;
+    is->m = k->m;
+    is->origin = k->origin;
+    is->acc = (mn_account *)a;
+    is->sink = k;
+    pthread_mutex_lock(&k->lock);
+    is->sink_next = k->subs;
+    if (k->subs)
+        k->subs->sink_prev = is;
+    k->subs = is;
+    pthread_mutex_unlock(&k->lock);
+    if (mn_sublist_insert(is->acc->sl, &is->sub) != MN_OK) {
+        pthread_mutex_lock(&k->lock);
+        if (is->sink_prev)
+            is->sink_prev->sink_next = is->sink_next;
+        else
+            k->subs = is->sink_next;
+        if (is->sink_next)
+            is->sink_next->sink_prev = is->sink_prev;
+        pthread_mutex_unlock(&k->lock);
+        free(is);
+        return NULL;
+    }
+    mn_interest_changed(is->acc, &is->sub, true, k->origin);
+    return (modnats_sub *)is;
+}
+
+static modnats_rc api_sub_set_weight(modnats_sub *s, int weight)
+{
+    mn_isub *is = (mn_isub *)s;
+    if (!is || weight < 1 || atomic_load(&is->removed))
+        return MODNATS_ERR;
+    /* Read racily by routers: a stale weight only skews one pick. */
+    __atomic_store_n(&is->sub.weight, weight, __ATOMIC_RELAXED);
+    return MODNATS_OK;
+}
+
+static void sink_release(void *p)
+{
+    mn_sink *k = p;
+    if (k->ops->released)
+        k->ops->released(k->ud);
+    pthread_mutex_destroy(&k->lock);
+    free(k);
+}
+
+static modnats_rc api_unsubscribe(modnats_sub *s);
+
+static void api_sink_free(modnats_sink *sk)
+{
+    mn_sink *k = (mn_sink *)sk;
+    if (!k)
+        return;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&k->dead, &expect, 1))
+        return;
+    for (;;) {
+        pthread_mutex_lock(&k->lock);
+        mn_isub *is = k->subs;
+        pthread_mutex_unlock(&k->lock);
+        if (!is)
+            break;
+        api_unsubscribe((modnats_sub *)is);
+    }
+    mn_qsbr_retire(k, sink_release);
+}
+
+/* ------------------------------------------------------ interest, urls */
+
+typedef struct foreach_ctx {
+    void (*fn)(void *ud, const char *subject, const char *queue, int weight, modnats_origin origin);
+    void *ud;
+} foreach_ctx;
+
+static void foreach_one(mn_sub *sub, void *arg)
+{
+    foreach_ctx *fc = arg;
+    modnats_origin origin = 0;
+    if (sub->kind == MN_SUBK_MODULE)
+        origin = ((mn_isub *)sub)->origin;
+    fc->fn(fc->ud, sub->subject, sub->queue_len ? sub->queue : NULL,
+           sub->weight > 0 ? sub->weight : 1, origin);
+}
+
+static modnats_rc api_interest_foreach(modnats_account *a,
+                                       void (*fn)(void *ud, const char *subject, const char *queue,
+                                                  int weight, modnats_origin origin),
+                                       void *ud)
+{
+    if (!a || !fn)
+        return MODNATS_ERR;
+    foreach_ctx fc = { fn, ud };
+    mn_sublist_foreach(((mn_account *)a)->sl, foreach_one, &fc);
+    return MODNATS_OK;
+}
+
+typedef struct acc_list {
+    mn_account **v;
+    size_t n, cap;
+} acc_list;
+
+static void collect_acc(mn_account *a, void *arg)
+{
+    acc_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        mn_account **v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = a;
+}
+
+static modnats_rc api_accounts_foreach(void (*fn)(void *ud, modnats_account *a), void *ud)
+{
+    if (!fn)
+        return MODNATS_ERR;
+    acc_list l = { 0 };
+    mn_account_foreach(collect_acc, &l);
+    for (size_t i = 0; i < l.n; i++)
+        fn(ud, (modnats_account *)l.v[i]);
+    free(l.v);
+    return MODNATS_OK;
+}
+
+static modnats_rc api_require_nonce(modnats_module *m)
+{
+    MN_UNUSED(m);
+    mn_g_server->nonce_required = true;
+    return MODNATS_OK;
+}
+
+static void task_send_info(mn_worker *w, void *arg)
+{
+    MN_UNUSED(arg);
+    for (mn_client *c = w->clients; c; c = c->next)
+        if (c->state == MN_CS_CONNECTED)
+            mn_client_send_info(c, false);
+}
+
+static modnats_rc api_set_connect_urls(modnats_module *m, const char *const *urls, size_t n)
+{
+    MN_UNUSED(m);
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (!urls[i])
+            return MODNATS_ERR;
+        len += strlen(urls[i]) * 6 + 3;
+    }
+    char *json = malloc(len);
+    if (!json)
+        return MODNATS_ERR;
+    size_t k = 0;
+    json[k++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            json[k++] = ',';
+        json[k++] = '"';
+        for (const char *p = urls[i]; *p; p++) {
+            unsigned char ch = (unsigned char)*p;
+            if (ch == '"' || ch == '\\') {
+                json[k++] = '\\';
+                json[k++] = (char)ch;
+            } else if (ch < 0x20) {
+                k += (size_t)sprintf(json + k, "\\u%04x", ch);
+            } else {
+                json[k++] = (char)ch;
+            }
+        }
+        json[k++] = '"';
+    }
+    json[k++] = ']';
+    json[k] = 0;
+    mn_server *s = mn_g_server;
+    pthread_mutex_lock(&s->urls_lock);
+    bool same = s->connect_urls_json && strcmp(s->connect_urls_json, json) == 0;
+    if (same) {
+        free(json);
+    } else {
+        free(s->connect_urls_json);
+        s->connect_urls_json = json;
+    }
+    pthread_mutex_unlock(&s->urls_lock);
+    if (!same && !atomic_load(&s->shutting_down))
+        for (int i = 0; i < s->nworkers; i++)
+            mn_worker_post(&s->workers[i], task_send_info, NULL);
+    return MODNATS_OK;
+}
 
 /* -------------------------------------------------------------- stats */
 
@@ -639,6 +908,14 @@ const modnats_host_api mn_host_api = {
     .cfg_key = api_cfg_key,
     .cfg_where = api_cfg_where,
     .auth_complete_login = mn_auth_complete_login,
+    .sink_new = api_sink_new,
+    .sink_subscribe = api_sink_subscribe,
+    .sub_set_weight = api_sub_set_weight,
+    .sink_free = api_sink_free,
+    .interest_foreach = api_interest_foreach,
+    .accounts_foreach = api_accounts_foreach,
+    .require_nonce = api_require_nonce,
+    .set_connect_urls = api_set_connect_urls,
 };
 
 uint64_t mn_unix_ms(void)

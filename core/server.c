@@ -126,6 +126,7 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
     apply_tunables(s, o);
     s->auth_required = opts_need_auth(o);
     pthread_mutex_init(&s->auth_lock, NULL);
+    pthread_mutex_init(&s->urls_lock, NULL);
 
     mn_g_server = s;
     s->start_unix_ms = s->config_load_unix_ms = mn_unix_ms();
@@ -162,23 +163,32 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
     return MN_OK;
 }
 
-size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t cap)
+char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
 {
     const mn_opts *o = &s->opts;
     const char *host = o->host && *o->host ? o->host : "0.0.0.0";
-    int n = snprintf(buf, cap,
+    pthread_mutex_lock(&s->urls_lock);
+    char *urls = s->connect_urls_json ? strdup(s->connect_urls_json) : NULL;
+    pthread_mutex_unlock(&s->urls_lock);
+    char *out = NULL;
+    int n = asprintf(&out,
                      "INFO {\"server_id\":\"%s\",\"server_name\":\"%s\",\"version\":\"%s\","
                      "\"proto\":%d,\"go\":\"modnats\",\"host\":\"%s\",\"port\":%d,\"headers\":true,"
-                     "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s"
+                     "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s%s%s%s%s%s"
                      ",\"modnats_version\":\"%s\"}\r\n",
                      s->server_id, s->server_name, MN_NATS_COMPAT_VERSION, MN_PROTO_VERSION,
                      host, s->port, (long long)atomic_load(&s->max_payload),
                      (unsigned long long)(c ? c->cid : 0), c ? c->ip : "",
                      s->auth_required ? ",\"auth_required\":true" : "",
+                     c && c->nonce[0] ? ",\"nonce\":\"" : "", c && c->nonce[0] ? c->nonce : "",
+                     c && c->nonce[0] ? "\"" : "",
+                     urls ? ",\"connect_urls\":" : "", urls ? urls : "",
                      ldm ? ",\"ldm\":true" : "", MN_VERSION);
-    if (n < 0 || (size_t)n >= cap)
-        return 0;
-    return (size_t)n;
+    free(urls);
+    if (n < 0)
+        return NULL;
+    *len = (size_t)n;
+    return out;
 }
 
 /* ------------------------------------------------------- worker tasks */
@@ -459,6 +469,8 @@ void mn_server_free(mn_server *s)
     mn_accounts_free();
     s->gacc = NULL;
     free(s->server_name);
+    free(s->connect_urls_json);
+    pthread_mutex_destroy(&s->urls_lock);
     pthread_mutex_destroy(&s->auth_lock);
     mn_opts_free(&s->opts);
 }

@@ -41,14 +41,28 @@ typedef struct mn_account {
 /* What kind of receiver a sublist entry (mn_sub.kind) belongs to. */
 enum { MN_SUBK_CLIENT = 0, MN_SUBK_MODULE = 1 };
 
-/* A module's in-process subscription (modnats_sub). */
+/* A sink (modnats_sink): one remote receiver behind many subscriptions. */
+typedef struct mn_sink {
+    modnats_module         *m;
+    const modnats_sink_ops *ops;
+    void                   *ud;
+    modnats_origin          origin;
+    uint32_t                flags;
+    _Atomic int             dead;
+    pthread_mutex_t         lock;     /* guards subs */
+    struct mn_isub         *subs;
+} mn_sink;
+
+/* A module's in-process subscription (modnats_sub), or a sink's. */
 typedef struct mn_isub {
     mn_sub           sub;        /* first; sub.kind == MN_SUBK_MODULE */
     modnats_module  *m;
-    modnats_msg_fn   fn;
+    modnats_msg_fn   fn;         /* NULL for a sink's subscription */
     void            *ud;
     modnats_origin   origin;
     mn_account      *acc;
+    mn_sink         *sink;       /* NULL: in-process */
+    struct mn_isub  *sink_prev, *sink_next;   /* sink->subs (under sink->lock) */
     _Atomic int      removed;
 } mn_isub;
 
@@ -115,6 +129,7 @@ struct mn_client {
     mn_parser    parser;
     bool         verbose, pedantic, no_responders, saw_input;
     int          proto;
+    char         nonce[24];        /* sent in INFO when nonce_required */
     char        *name, *lang, *version;
     mn_csub    **sids;             /* hash by sid */
     uint32_t     nsids_buckets;
@@ -189,6 +204,9 @@ struct mn_server {
     uint64_t     start_ms;
     uint64_t     start_unix_ms, config_load_unix_ms;
     bool         auth_required;
+    bool         nonce_required;   /* a module asked for INFO nonce */
+    pthread_mutex_t urls_lock;     /* guards connect_urls */
+    char        *connect_urls_json; /* ["nats://...",...] or NULL */
     /* run-time tunables that SIGHUP may change; read racily by workers */
     _Atomic int64_t max_payload;
     _Atomic int64_t max_pending;
@@ -212,6 +230,12 @@ extern _Thread_local mn_worker *mn_current_worker;
 void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
               const char *subj, size_t slen, const char *reply, size_t rlen,
               const char *data, size_t hlen, size_t total);
+/* The same for a module's message, keeping its queue restrictions; data
+ * holds hlen header bytes then the body (total in all). */
+void mn_route_msg(mn_worker *w, mn_account *acc, modnats_origin origin, const modnats_msg *m,
+                  const char *data, size_t hlen, size_t total);
+/* A worker frees its routing scratch space before it exits. */
+void mn_route_scratch_free(void);
 /* Fire the INTEREST chain for a change of interest (if anyone listens). */
 void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats_origin origin);
 
@@ -221,9 +245,9 @@ int  mn_server_run(mn_server *s);      /* blocks until shutdown */
 void mn_server_free(mn_server *s);
 /* After the modules' init: recompute what depends on their hooks. */
 void mn_server_modules_ready(mn_server *s);
-/* Build the INFO line for a client into buf (NUL-terminated); returns its
- * length, or 0 if it did not fit. */
-size_t mn_server_info(mn_server *s, mn_client *c, bool ldm, char *buf, size_t cap);
+/* The INFO line for a client (heap, the caller frees), *len its length;
+ * NULL when out of memory. */
+char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len);
 
 /* worker.c */
 /* Every worker is initialised before any starts: a worker may post to
@@ -245,6 +269,8 @@ void mn_client_close(mn_client *c, const char *err);
 void mn_client_ref(mn_client *c);
 void mn_client_unref(mn_client *c);
 void mn_client_send_ldm_info(mn_client *c);
+/* Send a fresh INFO (owner thread); proto 0 clients get none after the first. */
+void mn_client_send_info(mn_client *c, bool ldm);
 /* Deferred auth finished (posted to the owner by the host API). */
 void mn_client_auth_done(mn_client *c, modnats_rc result, const char *reason);
 /* Snapshot for monitoring (owner thread); strings are heap copies that

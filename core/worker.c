@@ -232,6 +232,7 @@ static void *worker_main(void *arg)
         mn_client_close(w->clients, NULL);
     mn_mconn_close_all(w);
     flush_all(w);
+    mn_route_scratch_free();
     mn_qsbr_quiescent();
     mn_qsbr_unregister();
     return NULL;

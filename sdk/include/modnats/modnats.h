@@ -150,6 +150,10 @@ typedef struct modnats_sink_ops {
     void (*deliver)(void *ud, modnats_sink *sink, const modnats_msg *msg, modnats_origin origin,
                     bool plain, const char *const *queues, const size_t *queue_lens,
                     size_t nqueues);
+    /* After sink_free, once no deliver can still be running on any worker:
+     * the module frees ud here.  Runs on a worker or the main thread.  May
+     * be NULL. */
+    void (*released)(void *ud);
     void *reserved[4];
 } modnats_sink_ops;
 
@@ -465,10 +469,11 @@ typedef struct modnats_host_api {
                                       modnats_account *account);
 
     /* --- sinks (see modnats_sink_ops): create (any thread), subscribe on
-     * its behalf (weight: how many queue members the remote side has),
-     * change a queue subscription's weight, and free (which removes all
-     * its subscriptions; deliver is not running and will not run once
-     * sink_free returns, unless called from inside deliver). */
+     * its behalf (weight: how many queue members the remote side has;
+     * unsubscribe removes one), change a queue subscription's weight, and
+     * free (any thread, also from inside deliver): its subscriptions go,
+     * no deliver starts after it returns, and ops->released(ud) follows
+     * once none is still running. */
     modnats_sink *(*sink_new)(modnats_module *m, const modnats_sink_ops *ops, void *ud,
                               modnats_origin origin, uint32_t flags);
     modnats_sub  *(*sink_subscribe)(modnats_sink *s, modnats_account *a, const char *subject,
