@@ -1,7 +1,9 @@
 /*
  * test_opts.c - the command line (core/opts.c): every flag in each of the
  * forms Go's flag package accepts, the errors with their exact text, the
- * cli_set bits, and mn_opts_validate()'s refusals.
+ * cli_set bits, mn_opts_validate()'s refusals, and the modules that
+ * flags imply (mn_opts_imply_modules: --user/--pass/--auth give
+ * auth_basic, -m gives monitor).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgtree.h"
 #include "opts.h"
 
 typedef struct run {
@@ -159,6 +162,7 @@ static void test_string_flags(void **state)
         {"routes", offsetof(mn_opts, routes), MN_OPT_ROUTES},
         {"r", offsetof(mn_opts, remote_syslog), MN_OPT_RSYSLOG},
         {"remote_syslog", offsetof(mn_opts, remote_syslog), MN_OPT_RSYSLOG},
+        {"module_path", offsetof(mn_opts, module_path), MN_OPT_MODPATH},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         for (int form = 0; form < 4; form++) {
@@ -438,9 +442,6 @@ static void test_validate_unbuilt(void **state)
     expect_error(validated("--tlscert", "c.pem", NULL), tls);
     expect_error(validated("--tlskey", "k.pem", NULL), tls);
     expect_error(validated("--tlscacert", "ca.pem", NULL), tls);
-    expect_error(validated("-m", "8222", NULL),
-                 "monitoring (-m, http_port) needs the monitoring module, which this "
-                 "build does not have");
     expect_error(validated("-ms", "8443", NULL),
                  "HTTPS monitoring (-ms, https_port) needs the monitoring module, "
                  "which this build does not have");
@@ -457,6 +458,10 @@ static void test_validate_unbuilt(void **state)
                        "--tls=false", NULL);
     assert_int_equal(r->rc, MN_OK);
     done(r);
+    /* Monitoring is the monitor module's now: -m loads it. */
+    r = validated("-m", "8222", NULL);
+    assert_int_equal(r->rc, MN_OK);
+    done(r);
 }
 
 static void test_validate_cross(void **state)
@@ -465,10 +470,11 @@ static void test_validate_cross(void **state)
     expect_error(validated("-t", NULL),
                  "-t needs a configuration to check: give -c FILE or --confd DIR");
     expect_error(validated("--pass", "p", NULL), "a password (--pass) needs a user (--user)");
-    expect_error(validated("--user", "u", "--auth", "t", NULL),
-                 "a user (--user, authorization.user) cannot be combined with a token "
-                 "(--auth, authorization.token)");
     run *r = validated("--user", "u", "--pass", "p", "-c", "x.conf", "-t", NULL);
+    assert_int_equal(r->rc, MN_OK);
+    done(r);
+    /* Combinations of credentials are auth_basic's to refuse, at load. */
+    r = validated("--user", "u", "--auth", "t", NULL);
     assert_int_equal(r->rc, MN_OK);
     done(r);
 
@@ -485,25 +491,99 @@ static void test_validate_cross(void **state)
     assert_string_equal(err, "lame_duck_grace_period (120000ms) must be shorter than "
                         "lame_duck_duration (120000ms)");
     o.lame_duck_grace_period_ms = 0;
-    o.no_auth_user = strdup("ghost");
-    assert_int_equal(mn_opts_validate(&o, err, sizeof err), MN_EINVAL);
-    assert_string_equal(err, "no_auth_user \"ghost\" is not in the authorization.users list");
-    o.users = calloc(1, sizeof *o.users);
-    o.users[0].user = strdup("ghost");
-    o.users[0].password = strdup("pw");
-    o.nusers = 1;
     assert_int_equal(mn_opts_validate(&o, err, sizeof err), MN_OK);
-    o.username = strdup("u");
-    assert_int_equal(mn_opts_validate(&o, err, sizeof err), MN_EINVAL);
-    assert_string_equal(err, "a single user (--user/--pass, authorization.user) cannot be "
-                        "combined with an authorization.users list");
-    free(o.username);
-    o.username = NULL;
-    o.auth_token = strdup("t");
-    assert_int_equal(mn_opts_validate(&o, err, sizeof err), MN_EINVAL);
-    assert_string_equal(err, "a token (--auth, authorization.token) cannot be combined "
-                        "with an authorization.users list");
     mn_opts_free(&o);
+}
+
+static void test_list_modules_and_module_path(void **state)
+{
+    (void)state;
+    const char *on[] = {"--list-modules", "-list-modules", "--list_modules",
+                        "--list-modules=true"};
+    for (size_t i = 0; i < sizeof on / sizeof on[0]; i++) {
+        run *r = parse(on[i], NULL);
+        assert_int_equal(r->rc, MN_OK);
+        assert_true(r->o.list_modules);
+        assert_int_equal(r->action, MN_CLI_RUN);     /* main() lists, then exits */
+        assert_int_equal(r->o.cli_set, 0);
+        done(r);
+    }
+    run *r = parse("--list-modules", "--list-modules=false", NULL);
+    assert_false(r->o.list_modules);
+    done(r);
+    r = parse(NULL);
+    assert_false(r->o.list_modules);
+    assert_null(r->o.module_path);
+    done(r);
+    r = parse("--module_path", "/a", "--module_path=/b", "-c", "x.conf", "--list-modules", NULL);
+    assert_int_equal(r->rc, MN_OK);
+    assert_string_equal(r->o.module_path, "/b");
+    assert_true(r->o.cli_set & MN_OPT_MODPATH);
+    assert_true(r->o.list_modules);
+    done(r);
+    expect_error(parse("--module_path", NULL), "flag needs an argument: -module_path");
+    expect_error(parse("--list-modules=maybe", NULL),
+                 "invalid boolean value \"maybe\" for -list-modules: parse error");
+    expect_error(parse("--module-path", "/x", NULL),
+                 "flag provided but not defined: -module-path");
+}
+
+/* The value and origin of setting key in module's group, or NULL. */
+static const mn_cfg *setting(const mn_opts *o, const char *module, const char *key)
+{
+    const mn_cfg *g = mn_cfg_get(o->module_cfg, module);
+    if (!g)
+        return NULL;
+    assert_int_equal(g->type, MN_CFG_GROUP);
+    const mn_cfg *v = mn_cfg_get(g, key);
+    if (v) {
+        assert_string_equal(v->file, "command line");
+        assert_int_equal(v->line, 0);
+    }
+    return v;
+}
+
+static void test_imply_modules(void **state)
+{
+    (void)state;
+    run *r = parse("-p", "1", "-m", "0", NULL);
+    assert_int_equal(mn_opts_imply_modules(&r->o), MN_OK);
+    assert_int_equal(r->o.nmodules, 0);
+    assert_null(mn_cfg_get(r->o.module_cfg, "monitor"));
+    assert_null(mn_cfg_get(r->o.module_cfg, "auth_basic"));
+    done(r);
+
+    r = parse("--user", "u", "--pass", "p", NULL);
+    assert_int_equal(mn_opts_imply_modules(&r->o), MN_OK);
+    assert_int_equal(r->o.nmodules, 1);
+    assert_string_equal(r->o.modules[0], "auth_basic");
+    assert_string_equal(setting(&r->o, "auth_basic", "user")->s, "u");
+    assert_string_equal(setting(&r->o, "auth_basic", "password")->s, "p");
+    assert_null(setting(&r->o, "auth_basic", "token"));
+    assert_int_equal(mn_cfg_get(r->o.module_cfg, "auth_basic")->nkids, 2);
+    done(r);
+
+    r = parse("--auth", "s3cret", "-m", "8222", NULL);
+    assert_int_equal(mn_opts_imply_modules(&r->o), MN_OK);
+    assert_int_equal(mn_opts_imply_modules(&r->o), MN_OK);   /* idempotent */
+    assert_int_equal(r->o.nmodules, 2);
+    assert_string_equal(r->o.modules[0], "auth_basic");
+    assert_string_equal(r->o.modules[1], "monitor");
+    assert_string_equal(setting(&r->o, "auth_basic", "token")->s, "s3cret");
+    assert_int_equal(mn_cfg_get(r->o.module_cfg, "auth_basic")->nkids, 1);
+    const mn_cfg *port = setting(&r->o, "monitor", "port");
+    assert_int_equal(port->type, MN_CFG_INT);
+    assert_int_equal(port->i, 8222);
+    assert_null(setting(&r->o, "monitor", "host"));
+    assert_int_equal(r->o.module_cfg->nkids, 2);
+    done(r);
+
+    /* -m -1: any free port, still the monitor. */
+    r = parse("--http_port=-1", NULL);
+    assert_int_equal(mn_opts_imply_modules(&r->o), MN_OK);
+    assert_int_equal(r->o.nmodules, 1);
+    assert_int_equal(setting(&r->o, "monitor", "port")->i, -1);
+    done(r);
 }
 
 int main(void)
@@ -525,6 +605,8 @@ int main(void)
         cmocka_unit_test(test_argv_copied),
         cmocka_unit_test(test_validate_unbuilt),
         cmocka_unit_test(test_validate_cross),
+        cmocka_unit_test(test_list_modules_and_module_path),
+        cmocka_unit_test(test_imply_modules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
