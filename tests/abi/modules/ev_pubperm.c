@@ -1,0 +1,31 @@
+/*
+ * ev_pubperm.c - ABI test module for MODNATS_EV_PUB_PERMISSION: logs every
+ * publish it is asked about and refuses subjects under "hookpub.deny.".
+ */
+#include "abi_mod.h"
+
+static const modnats_host_api *api;
+static modnats_module *self;
+
+static modnats_rc on_pub(void *ud, modnats_event_hdr *h)
+{
+    (void)ud;
+    if (h->type != MODNATS_EV_PUB_PERMISSION || !ABI_EV_HAS(h, modnats_perm_event, subject_len))
+        return MODNATS_ERR;
+    modnats_perm_event *ev = (modnats_perm_event *)h;
+    api->log(self, MODNATS_LOG_INFO, "pubperm subject=%.*s", (int)ev->subject_len, ev->subject);
+    if (ev->subject_len >= 13 && memcmp(ev->subject, "hookpub.deny.", 13) == 0)
+        return MODNATS_DENY;
+    return MODNATS_DEFER;
+}
+
+static modnats_rc init(modnats_module *m, const modnats_host_api *a, const modnats_config *cfg)
+{
+    (void)cfg;
+    api = a;
+    self = m;
+    return api->hook(m, MODNATS_EV_PUB_PERMISSION, 0, on_pub, NULL);
+}
+
+ABI_TEST_DESC(desc, "ev_pubperm", NULL, init, NULL);
+MODNATS_MODULE(ev_pubperm) { return &desc; }
