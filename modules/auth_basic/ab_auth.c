@@ -4,9 +4,10 @@
  *
  * Pure logic over the immutable ab_conf: what a CONNECT's credentials
  * amount to (defer to another module, refuse, log in without a check as
- * no_auth_user, or compare a secret).  The comparison itself is left to
- * the caller because a bcrypt one is slow (tens of ms) and must not run on
- * an I/O worker.
+ * no_auth_user, check an nkey's signature over the nonce, or compare a
+ * secret).  The secret comparison itself is left to the caller because a
+ * bcrypt one is slow (tens of ms) and must not run on an I/O worker; an
+ * Ed25519 check is fast and done here.
  */
 #include "ab.h"
 
@@ -25,12 +26,29 @@ static ab_decision check(const ab_user *u, const char *stored, bool bcrypt, cons
                           .given = what ? what : "" };
 }
 
-static const ab_user *find_user(const ab_conf *c, const char *name)
+/* A password user by name, or an nkey user by public key. */
+static const ab_user *find_user(const ab_conf *c, const char *name, bool nkey)
 {
     for (size_t i = 0; i < c->nusers; i++)
-        if (strcmp(c->users[i].name, name) == 0)
+        if (c->users[i].is_nkey == nkey && strcmp(c->users[i].name, name) == 0)
             return &c->users[i];
     return NULL;
+}
+
+/* nats-server's nkey login: the key must be configured and the client
+ * must have signed this connection's nonce with it. */
+static ab_decision nkey_login(const ab_conf *c, const ab_login *l)
+{
+    const ab_user *u = find_user(c, l->nkey, true);
+    if (!u)
+        return deny("unknown nkey");
+    if (!given(l->sig))
+        return deny("signature missing");
+    if (!given(l->nonce))
+        return deny("no nonce was sent in INFO");
+    if (!ab_nkey_verify_nonce(u->nkey_raw, l->nonce, l->sig))
+        return deny("signature not verified");
+    return (ab_decision){ .verdict = AB_ALLOW, .user = u };
 }
 
 ab_decision ab_authenticate(const ab_conf *c, const ab_login *l)
@@ -38,8 +56,13 @@ ab_decision ab_authenticate(const ab_conf *c, const ab_login *l)
     if (c->mode == AB_MODE_NONE)
         return (ab_decision){ .verdict = AB_DEFER };
     bool creds = given(l->user) || given(l->pass) || given(l->token);
-    /* nkey and JWT logins belong to other modules. */
-    if (!creds && (given(l->nkey) || given(l->jwt)))
+    /* JWT logins belong to other modules, and so do nkey logins when no
+     * nkey user is configured here. */
+    if (!creds && given(l->jwt))
+        return (ab_decision){ .verdict = AB_DEFER };
+    if (given(l->nkey) && !given(l->jwt) && c->nnkeys > 0)
+        return nkey_login(c, l);
+    if (!creds && given(l->nkey))
         return (ab_decision){ .verdict = AB_DEFER };
 
     switch (c->mode) {
@@ -58,7 +81,7 @@ ab_decision ab_authenticate(const ab_conf *c, const ab_login *l)
             return (ab_decision){ .verdict = AB_ALLOW, .user = c->no_auth };
         if (!given(l->user))
             return deny(creds ? "no user name" : "no credentials");
-        const ab_user *u = find_user(c, l->user);
+        const ab_user *u = find_user(c, l->user, false);
         if (!u)
             return deny("unknown user");
         return check(u, u->password, u->bcrypt, l->pass);

@@ -4,7 +4,8 @@
  * The group is nats-server's `authorization` block: `token`, or `user` and
  * `password`, or a `users` list of { user; password; permissions; },
  * `default_permissions` for list users without their own, and
- * `no_auth_user`.  Permissions follow nats-server's shapes: `publish` and
+ * `no_auth_user`; users may be nkey users ({ nkey = "U..."; }), and an
+ * `accounts` group binds users to named accounts.  Permissions follow nats-server's shapes: `publish` and
  * `subscribe` are a subject, a list of subjects (allow) or a group
  * { allow; deny; }; `allow_responses` is a bool or { max; expires; }.
  * Every problem is logged, with its place ("authorization.users[1].password"),
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct ab_ctx {
     const modnats_host_api *api;
@@ -378,73 +380,199 @@ static bool check_secret(ab_ctx *x, const char *path, const char *what, const ch
     return true;
 }
 
-static void read_users(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
+/* Refuse keys of group g (at path) that are not in known; the ones in
+ * unsupported get a message of their own.  Needs cfg_key (ABI 1.0 cores
+ * without it skip the check). */
+static void check_keys(ab_ctx *x, const modnats_config *g, const char *path,
+                       const char *const *known, const char *const *unsupported)
 {
-    size_t n = x->api->cfg_list_len(cfg, "users");
+    if (!MODNATS_HAS(x->api, cfg_key))
+        return;
+    const char *k;
+    for (size_t i = 0; (k = x->api->cfg_key(g, i)) != NULL; i++) {
+        bool ok = false, unsup = false;
+        for (const char *const *p = known; *p && !ok; p++)
+            ok = strcasecmp(*p, k) == 0;
+        for (const char *const *p = unsupported; p && *p && !unsup; p++)
+            unsup = strcasecmp(*p, k) == 0;
+        if (unsup)
+            problem(x, "%s.%s is not supported by auth_basic (yet)", path, k);
+        else if (!ok)
+            problem(x, "%s: unknown setting \"%s\"", path, k);
+    }
+}
+
+/* Is name already a user (password users by name, nkey users by key)? */
+static bool user_listed(const ab_conf *c, const char *name, bool nkey)
+{
+    for (size_t j = 0; j < c->nusers; j++)
+        if (c->users[j].is_nkey == nkey && strcmp(c->users[j].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The users list in g (the authorization group, or an account's group),
+ * appended to c->users; account is NULL for the global account.  where is
+ * the list's path for messages ("authorization.users"). */
+static void read_users(ab_ctx *x, const modnats_config *g, const char *where,
+                       const char *account, ab_conf *c)
+{
+    size_t n = x->api->cfg_list_len(g, "users");
     if (n == 0)
         return;
-    c->users = calloc(n, sizeof *c->users);
-    if (!c->users) {
+    ab_user *grown = realloc(c->users, (c->nusers + n) * sizeof *c->users);
+    if (!grown) {
         problem(x, "out of memory");
         return;
     }
+    c->users = grown;
     static const char *const userk[] = { "user", "username", NULL };
     static const char *const passk[] = { "password", "pass", NULL };
     static const char *const permk[] = { "permissions", "permission", "authorization", NULL };
+    static const char *const nkeyk[] = { "nkey", NULL };
+    static const char *const known[] = { "user", "username", "password", "pass", "nkey",
+                                         "permissions", "permission", "authorization", NULL };
+    static const char *const unsupported[] = { "allowed_connection_types", "account", NULL };
     for (size_t i = 0; i < n; i++) {
-        char path[64];
-        snprintf(path, sizeof path, AB_GROUP ".users[%zu]", i);
-        const modnats_config *u = x->api->cfg_child(cfg, "users", i);
+        char path[192];
+        snprintf(path, sizeof path, "%s[%zu]", where, i);
+        const modnats_config *u = x->api->cfg_child(g, "users", i);
         if (!u) {
-            problem(x, "%s must be a group { user; password; permissions; }", path);
+            problem(x, "%s must be a group { user; password; permissions; } or { nkey; permissions; }",
+                    path);
             continue;
         }
+        check_keys(x, u, path, known, unsupported);
         const char *name = NULL, *pass = NULL, *nkey = NULL;
         modnats_rc rn = get_string(x, u, path, userk, &name);
         modnats_rc rp = get_string(x, u, path, passk, &pass);
-        static const char *const nkeyk[] = { "nkey", NULL };
         modnats_rc rk = get_string(x, u, path, nkeyk, &nkey);
         if (rn == MODNATS_ERR || rp == MODNATS_ERR || rk == MODNATS_ERR)
             continue;
+        ab_user nu = { 0 };
         if (rk == MODNATS_OK) {
-            if (rn == MODNATS_OK || rp == MODNATS_OK)
+            if (rn == MODNATS_OK || rp == MODNATS_OK) {
                 problem(x, "%s: an nkey user takes no user or password", path);
-            else
-                x->api->log(x->self, MODNATS_LOG_DEBUG,
-                            "%s: nkey user left to the module that handles nkeys", path);
-            continue;
+                continue;
+            }
+            ab_nkey_err e = ab_nkey_decode(nkey, AB_NKEY_USER, nu.nkey_raw);
+            if (e != AB_NKEY_OK) {
+                problem(x, "%s.nkey: \"%s\" is not a user public key (%s)", path, nkey,
+                        ab_nkey_strerror(e));
+                continue;
+            }
+            if (user_listed(c, nkey, true)) {
+                problem(x, "%s: nkey \"%s\" is listed twice", path, nkey);
+                continue;
+            }
+            nu.is_nkey = true;
+            name = nkey;
+        } else {
+            if (rn != MODNATS_OK || !*name) {
+                problem(x, "%s: needs a user (or an nkey)", path);
+                continue;
+            }
+            if (rp != MODNATS_OK) {
+                problem(x, "%s: user \"%s\" has no password", path, name);
+                continue;
+            }
+            if (user_listed(c, name, false)) {
+                problem(x, "%s: user \"%s\" is listed twice", path, name);
+                continue;
+            }
+            if (!check_secret(x, path, "password", pass, &nu.bcrypt))
+                continue;
         }
-        if (rn != MODNATS_OK || !*name) {
-            problem(x, "%s: needs a user", path);
-            continue;
-        }
-        if (rp != MODNATS_OK) {
-            problem(x, "%s: user \"%s\" has no password", path, name);
-            continue;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < c->nusers; j++)
-            dup |= strcmp(c->users[j].name, name) == 0;
-        if (dup) {
-            problem(x, "%s: user \"%s\" is listed twice", path, name);
-            continue;
-        }
-        bool bc;
-        if (!check_secret(x, path, "password", pass, &bc))
-            continue;
-        ab_user *nu = &c->users[c->nusers];
-        nu->name = strdup(name);
-        nu->password = strdup(pass);
-        nu->bcrypt = bc;
-        if (!nu->name || !nu->password) {
-            free(nu->name);
-            free(nu->password);
+        nu.name = strdup(name);
+        nu.password = nu.is_nkey ? NULL : strdup(pass);
+        nu.account = account ? strdup(account) : NULL;
+        if (!nu.name || (!nu.is_nkey && !nu.password) || (account && !nu.account)) {
+            free(nu.name);
+            free(nu.password);
+            free(nu.account);
             problem(x, "out of memory");
             continue;
         }
-        nu->perms = read_perms(x, u, path, permk);
-        nu->own_perms = nu->perms != NULL;
-        c->nusers++;
+        nu.perms = read_perms(x, u, path, permk);
+        nu.own_perms = nu.perms != NULL;
+        c->nnkeys += nu.is_nkey;
+        c->users[c->nusers++] = nu;
+    }
+}
+
+/* accounts = { A = { users = (...); default_permissions = {...}; }; ... }:
+ * nats-server's accounts, without imports and exports. */
+static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
+{
+    const modnats_config *ag = x->api->cfg_child(cfg, "accounts", 0);
+    if (!ag) {
+        const char *s;
+        if (x->api->cfg_string(cfg, "accounts", &s) != MODNATS_ENOTFOUND ||
+            x->api->cfg_list_len(cfg, "accounts") > 0)
+            problem(x, "accounts must be a group { NAME = { users = (...); }; ... }");
+        return;
+    }
+    if (!MODNATS_HAS(x->api, cfg_key)) {
+        problem(x, "accounts: this server cannot list the accounts group (no cfg_key)");
+        return;
+    }
+    static const char *const known[] = { "users", "default_permissions", "default_permission",
+                                         "nkey", NULL };
+    static const char *const unsupported[] = { "imports", "exports", "jetstream", "mappings",
+                                               "limits", "msg_trace", NULL };
+    static const char *const defk[] = { "default_permissions", "default_permission", NULL };
+    const char *name;
+    for (size_t i = 0; (name = x->api->cfg_key(ag, i)) != NULL; i++) {
+        char path[160];
+        snprintf(path, sizeof path, "accounts.%s", name);
+        bool dup = false;
+        for (size_t j = 0; j < c->accounts.n; j++)
+            dup |= strcasecmp(c->accounts.v[j], name) == 0;
+        if (dup) {
+            problem(x, "%s: account \"%s\" is declared twice (names ignore case)", path, name);
+            continue;
+        }
+        if (strcmp(name, "$G") == 0) {
+            problem(x, "%s: \"$G\" is the global account; it cannot be declared", path);
+            continue;
+        }
+        if (!strv_push(&c->accounts, name)) {
+            problem(x, "out of memory");
+            return;
+        }
+        const modnats_config *a = x->api->cfg_child(ag, name, 0);
+        if (!a) {
+            problem(x, "%s must be a group { users = (...); }", path);
+            continue;
+        }
+        check_keys(x, a, path, known, unsupported);
+        const char *akey = NULL;
+        static const char *const nkeyk[] = { "nkey", NULL };
+        if (get_string(x, a, path, nkeyk, &akey) == MODNATS_OK) {
+            uint8_t raw[AB_NKEY_RAW_LEN];
+            ab_nkey_err e = ab_nkey_decode(akey, AB_NKEY_ACCOUNT, raw);
+            if (e != AB_NKEY_OK)
+                problem(x, "%s.nkey: \"%s\" is not an account public key (%s)", path, akey,
+                        ab_nkey_strerror(e));
+        }
+        char upath[192];
+        snprintf(upath, sizeof upath, "%s.users", path);
+        size_t first = c->nusers;
+        read_users(x, a, upath, name, c);
+        ab_perms *def = read_perms(x, a, path, defk);
+        if (def) {
+            ab_perms **grown = realloc(c->acct_defaults, (c->nacct_defaults + 1) * sizeof *grown);
+            if (!grown) {
+                perms_free(def);
+                problem(x, "out of memory");
+                continue;
+            }
+            c->acct_defaults = grown;
+            c->acct_defaults[c->nacct_defaults++] = def;
+            for (size_t j = first; j < c->nusers; j++)
+                if (!c->users[j].perms)
+                    c->users[j].perms = def;
+        }
     }
 }
 
@@ -460,11 +588,16 @@ void ab_conf_free(ab_conf *c)
     for (size_t i = 0; i < c->nusers; i++) {
         free(c->users[i].name);
         free(c->users[i].password);
+        free(c->users[i].account);
         if (c->users[i].own_perms)
             perms_free(c->users[i].perms);
     }
     free(c->users);
     perms_free(c->defaults);
+    for (size_t i = 0; i < c->nacct_defaults; i++)
+        perms_free(c->acct_defaults[i]);
+    free(c->acct_defaults);
+    strv_free(&c->accounts);
     *c = (ab_conf){ 0 };
 }
 
@@ -490,16 +623,19 @@ modnats_rc ab_conf_load(const modnats_host_api *api, modnats_module *self,
     modnats_rc rn = get_string(&x, cfg, AB_GROUP, noauthk, &noauth);
     bool has_user = ru == MODNATS_OK, has_pass = rp == MODNATS_OK, has_token = rt == MODNATS_OK;
 
-    read_users(&x, cfg, &c);
-    bool has_users = api->cfg_list_len(cfg, "users") > 0;
+    read_users(&x, cfg, AB_GROUP ".users", NULL, &c);
+    size_t nglobal = c.nusers;   /* users of authorization, not of an account */
     c.defaults = read_perms(&x, cfg, AB_GROUP, defk);
+    read_accounts(&x, cfg, &c);
+    bool has_users = api->cfg_list_len(cfg, "users") > 0 || c.nusers > 0;
 
     if (has_token && (has_user || has_pass))
         problem(&x, AB_GROUP ": a token cannot be combined with user/password");
     if (has_users && has_token)
-        problem(&x, AB_GROUP ": a token cannot be combined with a users list");
+        problem(&x, AB_GROUP ": a token cannot be combined with a users list (or accounts users)");
     if (has_users && (has_user || has_pass))
-        problem(&x, AB_GROUP ": a single user/password cannot be combined with a users list");
+        problem(&x, AB_GROUP ": a single user/password cannot be combined with a users list "
+                    "(or accounts users)");
     if (has_user && !has_pass)
         problem(&x, AB_GROUP ": user \"%s\" has no password", user);
     if (has_pass && !has_user)
@@ -529,14 +665,15 @@ modnats_rc ab_conf_load(const modnats_host_api *api, modnats_module *self,
                 if (strcmp(c.users[i].name, noauth) == 0)
                     c.no_auth = &c.users[i];
             if (!c.no_auth)
-                problem(&x, "no_auth_user \"%s\" is not a user of " AB_GROUP ".users", noauth);
+                problem(&x, "no_auth_user \"%s\" is not a user of " AB_GROUP ".users or of an account",
+                        noauth);
         }
     }
     if (c.defaults) {
         if (!has_users)
             api->log(self, MODNATS_LOG_WARN,
                      AB_GROUP ".default_permissions only apply to users of a users list; ignored");
-        for (size_t i = 0; i < c.nusers; i++)
+        for (size_t i = 0; i < nglobal; i++)
             if (!c.users[i].perms)
                 c.users[i].perms = c.defaults;
     }

@@ -1,7 +1,8 @@
 /*
  * auth_basic.c - the auth_basic module: nats-server's classic
  * authentication (token, user/password, users list, no_auth_user, plain or
- * bcrypt secrets) and per-user permissions, as a modnats module.
+ * bcrypt secrets, nkey users), accounts from the settings, and per-user
+ * permissions, as a modnats module.
  *
  * init reads the `authorization` settings into an immutable ab_conf
  * (ab_config.c) and registers an AUTH hook at priority 100.  The hook
@@ -9,8 +10,10 @@
  * the spot, bcrypt ones (tens of milliseconds each) on the module's own
  * threads, the hook answering PENDING and the thread finishing the login
  * with auth_complete.  A successful login gets its user name and
- * permissions through conn_set_user / conn_set_permissions; the core
- * enforces the permissions itself.  On reload the new settings replace the
+ * permissions through conn_set_user / conn_set_permissions, and its
+ * account through conn_set_account; the core enforces the permissions and
+ * keeps accounts apart itself.  With nkey users configured, init asks the
+ * core for a nonce in INFO (require_nonce); clients sign it.  On reload the new settings replace the
  * model atomically; old models are kept until fini, since a pending check
  * may still point into them.
  */
@@ -47,6 +50,7 @@ static struct {
     modnats_module         *self;
     _Atomic(ab_conf *)      conf;
     ab_retired             *retired;    /* main thread only */
+    bool                    nonce;      /* INFO carries a nonce (asked at init) */
 
     pthread_mutex_t mu;
     pthread_cond_t  cv;
@@ -67,6 +71,12 @@ static bool grant(modnats_conn *conn, const ab_user *u)
         return true;
     if (g.api->conn_set_user(conn, u->name) != MODNATS_OK)
         return false;
+    if (u->acct && g.api->conn_set_account(conn, u->acct) != MODNATS_OK) {
+        g.api->log(g.self, MODNATS_LOG_ERROR,
+                   "user \"%s\": the core refused account \"%s\"; login refused", u->name,
+                   u->account);
+        return false;
+    }
     if (u->perms) {
         modnats_permissions p;
         ab_perms_export(u->perms, &p);
@@ -115,7 +125,8 @@ static void *check_thread(void *arg)
             pp = &p;
         }
         if (g.api->auth_complete_login(j->ticket, ok ? MODNATS_OK : MODNATS_DENY, why,
-                                       ok && j->user ? j->user->name : NULL, pp, NULL)
+                                       ok && j->user ? j->user->name : NULL, pp,
+                                       ok && j->user ? j->user->acct : NULL)
             != MODNATS_OK) {
             g.api->log(g.self, MODNATS_LOG_ERROR, "%s: the core refused the permissions; login refused",
                        j->user ? j->user->name : "token");
@@ -168,13 +179,15 @@ static modnats_rc on_auth(void *ud, modnats_event_hdr *hdr)
         return MODNATS_DEFER;   /* a core whose event lacks what we need */
     const ab_conf *c = atomic_load_explicit(&g.conf, memory_order_acquire);
     ab_login l = { .user = ev->user, .pass = ev->pass, .token = ev->token,
-                   .nkey = ev->nkey, .jwt = ev->jwt };
+                   .nkey = ev->nkey, .jwt = ev->jwt, .sig = ev->sig, .nonce = ev->nonce };
     ab_decision d = ab_authenticate(c, &l);
     switch (d.verdict) {
     case AB_DEFER:
         return MODNATS_DEFER;
     case AB_DENY:
         ev->deny_reason = d.reason;
+        if (ev->nkey && ev->nkey[0])
+            g.api->log(g.self, MODNATS_LOG_DEBUG, "nkey %s refused: %s", ev->nkey, d.reason);
         return MODNATS_DENY;
     case AB_ALLOW:
         if (!grant(ev->conn, d.user)) {
@@ -218,11 +231,33 @@ static void log_summary(const ab_conf *c)
         g.api->log(g.self, MODNATS_LOG_DEBUG, "single user \"%s\"", c->single.name);
         break;
     case AB_MODE_USERS:
-        g.api->log(g.self, MODNATS_LOG_DEBUG, "%zu users%s%s%s", c->nusers,
+        g.api->log(g.self, MODNATS_LOG_DEBUG, "%zu users (%zu nkey), %zu accounts%s%s%s",
+                   c->nusers, c->nnkeys, c->accounts.n,
                    c->no_auth ? ", no_auth_user \"" : "", c->no_auth ? c->no_auth->name : "",
                    c->no_auth ? "\"" : "");
         break;
     }
+}
+
+/* Create the accounts the settings declare and point their users at them
+ * (main thread: init and RELOAD).  Accounts live as long as the server,
+ * so the pointers stay valid across reloads. */
+static bool bind_accounts(ab_conf *c)
+{
+    for (size_t i = 0; i < c->accounts.n; i++) {
+        if (!g.api->account_get_or_create(c->accounts.v[i])) {
+            g.api->log(g.self, MODNATS_LOG_ERROR, "cannot create account \"%s\"", c->accounts.v[i]);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < c->nusers; i++) {
+        ab_user *u = &c->users[i];
+        if (u->account && !(u->acct = g.api->account_get(u->account))) {
+            g.api->log(g.self, MODNATS_LOG_ERROR, "account \"%s\" missing", u->account);
+            return false;
+        }
+    }
+    return true;
 }
 
 static modnats_rc on_reload(void *ud, modnats_event_hdr *hdr)
@@ -233,6 +268,19 @@ static modnats_rc on_reload(void *ud, modnats_event_hdr *hdr)
     ab_retired *r = calloc(1, sizeof *r);
     if (!nc || !r || ab_conf_load(g.api, g.self, ev->cfg, nc) != MODNATS_OK) {
         g.api->log(g.self, MODNATS_LOG_ERROR, "reload: settings refused, keeping the old ones");
+        free(nc);
+        free(r);
+        return MODNATS_ERR;
+    }
+    /* The nonce is asked for at init only: nkey users that appear on
+     * reload need a restart. */
+    bool nonce_missing = nc->nnkeys > 0 && !g.nonce;
+    if (nonce_missing || !bind_accounts(nc)) {
+        if (nonce_missing)
+            g.api->log(g.self, MODNATS_LOG_ERROR,
+                       "reload: nkey users need a nonce in INFO, which is set up at start: restart "
+                       "the server; keeping the old settings");
+        ab_conf_free(nc);
         free(nc);
         free(r);
         return MODNATS_ERR;
@@ -257,6 +305,21 @@ static modnats_rc ab_init(modnats_module *self, const modnats_host_api *api,
         return MODNATS_ERR;
     }
     if (ab_conf_load(api, self, cfg, c) != MODNATS_OK) {
+        free(c);
+        return MODNATS_ERR;
+    }
+    if (c->nnkeys > 0) {
+        if (!MODNATS_HAS(api, require_nonce) || api->require_nonce(self) != MODNATS_OK) {
+            api->log(self, MODNATS_LOG_ERROR,
+                     "nkey users need a nonce in INFO, which this server does not offer");
+            ab_conf_free(c);
+            free(c);
+            return MODNATS_ERR;
+        }
+        g.nonce = true;
+    }
+    if (!bind_accounts(c)) {
+        ab_conf_free(c);
         free(c);
         return MODNATS_ERR;
     }
@@ -333,7 +396,8 @@ static const modnats_option ab_options[] = {
     { "pass",                MODNATS_OPT_STRING,   false, "alias of password" },
     { "token",               MODNATS_OPT_STRING,   false, "token clients send as auth_token, plain or bcrypt" },
     { "timeout",             MODNATS_OPT_DURATION, false, "authentication timeout (read by the core)" },
-    { "users",               MODNATS_OPT_GROUP,    false, "list of { user; password; permissions; }" },
+    { "users",               MODNATS_OPT_GROUP,    false, "list of { user; password; permissions; } or { nkey; permissions; }" },
+    { "accounts",            MODNATS_OPT_GROUP,    false, "accounts { NAME = { users = (...); default_permissions; }; }" },
     { "no_auth_user",        MODNATS_OPT_STRING,   false, "user of the list that clients without credentials log in as" },
     { "default_permissions", MODNATS_OPT_GROUP,    false, "permissions of list users without their own" },
     { "permissions",         MODNATS_OPT_GROUP,    false, "alias of default_permissions" },
@@ -347,7 +411,7 @@ static const modnats_module_desc ab_desc = {
     .abi_minor = MODNATS_ABI_MINOR,
     .name = "auth_basic",
     .version = "1.0.0",
-    .description = "token, user/password and users-list authentication with permissions",
+    .description = "token, user/password, users-list and nkey authentication, accounts, permissions",
     .options = ab_options,
     .init = ab_init,
     .fini = ab_fini,

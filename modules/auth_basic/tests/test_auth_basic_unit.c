@@ -4,9 +4,12 @@
  * libconfig setting read with the core's conventions (same syntax as
  * the server's files; a single value reads as a list of one), validation
  * errors and their log lines, subjects, durations, plain and bcrypt
- * password checks, and the login decision for every mode.
+ * password checks, the login decision for every mode, NKey strings and
+ * signatures (against fixtures made by the Go nkeys package, see
+ * tests/gen/), nkey users and accounts.
  */
 #include "ab.h"
+#include "nkey_fixtures.h"
 
 #include <crypt.h>
 #include <libconfig.h>
@@ -114,6 +117,21 @@ static const modnats_config *fake_child(const modnats_config *c, const char *key
     return NULL;
 }
 
+static const char *fake_key(const modnats_config *c, size_t i)
+{
+    config_setting_t *s = (config_setting_t *)c;
+    if (!s || config_setting_type(s) != CONFIG_TYPE_GROUP || i >= (size_t)config_setting_length(s))
+        return NULL;
+    return config_setting_name(config_setting_get_elem(s, (unsigned)i));
+}
+
+static const char *fake_where(const modnats_config *c, const char *key, char *buf, size_t len)
+{
+    config_setting_t *s = key ? member(c, key) : (config_setting_t *)c;
+    snprintf(buf, len, "test.conf:%d", s ? (int)config_setting_source_line(s) : 0);
+    return buf;
+}
+
 static const modnats_host_api g_api = {
     .size = sizeof(modnats_host_api),
     .abi_major = MODNATS_ABI_MAJOR,
@@ -125,6 +143,8 @@ static const modnats_host_api g_api = {
     .cfg_list_len = fake_list_len,
     .cfg_list_string = fake_list_string,
     .cfg_child = fake_child,
+    .cfg_key = fake_key,
+    .cfg_where = fake_where,
 };
 
 static config_t g_cfg;
@@ -366,7 +386,8 @@ static void test_users_and_permissions(void **state)
     const ab_user *u;
     load_ok(text, &c);
     assert_int_equal(c.mode, AB_MODE_USERS);
-    assert_int_equal(c.nusers, 4);   /* the nkey entry is left to another module */
+    assert_int_equal(c.nusers, 5);
+    assert_int_equal(c.nnkeys, 1);
 
     assert_true(full_login(&c, "alice", "pa", NULL, &u));
     assert_string_equal(u->name, "alice");
@@ -416,8 +437,12 @@ static void test_users_and_permissions(void **state)
     assert_false(full_login(&c, "alice", "pb", NULL, &u));
     assert_int_equal(login(&c, NULL, NULL, NULL).verdict, AB_DENY);
     assert_int_equal(login(&c, NULL, "pa", NULL).verdict, AB_DENY);
+    /* the nkey user logs in with a signature only */
     ab_login nk = { .nkey = "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4", .pass = "" };
-    assert_int_equal(ab_authenticate(&c, &nk).verdict, AB_DEFER);
+    assert_int_equal(ab_authenticate(&c, &nk).verdict, AB_DENY);
+    assert_string_equal(ab_authenticate(&c, &nk).reason, "signature missing");
+    assert_int_equal(login(&c, "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4", "", NULL).verdict,
+                     AB_DENY);
     ab_conf_free(&c);
     free(h);
 }
@@ -482,6 +507,301 @@ static void test_errors(void **state)
                "subject \"a b c\" is not a valid subject");
 }
 
+/* ------------------------------------------------------------ nkeys */
+
+static void hex_to_bytes(const char *hex, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+}
+
+/* Decode and encode every kind of public key as nkeys does. */
+static void test_nkey_codec(void **state)
+{
+    (void)state;
+    static const struct { const char *pub, *hex; uint8_t prefix; } kinds[] = {
+        { FX_USER_PUB, FX_USER_RAW_HEX, AB_NKEY_USER },
+        { FX_ACCOUNT_PUB, FX_ACCOUNT_RAW_HEX, AB_NKEY_ACCOUNT },
+        { FX_OPERATOR_PUB, FX_OPERATOR_RAW_HEX, AB_NKEY_OPERATOR },
+        { FX_SERVER_PUB, FX_SERVER_RAW_HEX, AB_NKEY_SERVER },
+        { FX_CLUSTER_PUB, FX_CLUSTER_RAW_HEX, AB_NKEY_CLUSTER },
+        { FX_CURVE_PUB, FX_USER_RAW_HEX, AB_NKEY_CURVE },
+    };
+    /* CRC16-XMODEM check value */
+    assert_int_equal(ab_crc16((const uint8_t *)"123456789", 9), 0x31C3);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        uint8_t want[AB_NKEY_RAW_LEN], got[AB_NKEY_RAW_LEN];
+        char enc[AB_NKEY_STR_LEN + 1];
+        hex_to_bytes(kinds[i].hex, want, sizeof want);
+        assert_int_equal(ab_nkey_decode(kinds[i].pub, kinds[i].prefix, got), AB_NKEY_OK);
+        assert_memory_equal(got, want, sizeof want);
+        assert_true(ab_nkey_encode(kinds[i].prefix, want, enc));
+        assert_string_equal(enc, kinds[i].pub);
+        /* the same key read as another kind */
+        uint8_t other = kinds[i].prefix == AB_NKEY_USER ? AB_NKEY_ACCOUNT : AB_NKEY_USER;
+        assert_int_equal(ab_nkey_decode(kinds[i].pub, other, got), AB_NKEY_BAD_PREFIX);
+    }
+    uint8_t k[AB_NKEY_RAW_LEN];
+    char enc[AB_NKEY_STR_LEN + 1];
+    assert_false(ab_nkey_encode(AB_NKEY_SEED, k, enc));   /* seeds are not public keys */
+    assert_false(ab_nkey_encode(7, k, enc));
+    assert_int_equal(ab_nkey_decode(FX_BAD_CRC, AB_NKEY_USER, k), AB_NKEY_BAD_CRC);
+    assert_int_equal(ab_nkey_decode(FX_BAD_BASE32, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(ab_nkey_decode(FX_BAD_LOWERCASE, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(ab_nkey_decode(FX_BAD_SHORT, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(ab_nkey_decode(FX_BAD_LONG, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(ab_nkey_decode(FX_USER_SEED, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(ab_nkey_decode("", AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(ab_nkey_decode(NULL, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    /* padding is not part of the format */
+    char padded[64];
+    snprintf(padded, sizeof padded, "%.55s=", FX_USER_PUB);
+    assert_int_equal(ab_nkey_decode(padded, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    /* a valid CRC over an unknown prefix byte is still refused */
+    uint8_t raw[AB_NKEY_BIN_LEN] = { 7 << 3 };
+    hex_to_bytes(FX_USER_RAW_HEX, raw + 1, AB_NKEY_RAW_LEN);
+    assert_false(ab_nkey_encode(7 << 3, raw + 1, enc));
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    uint8_t out[16];
+    size_t n = 0;
+    assert_true(ab_base64_decode("aGk", out, sizeof out, &n));
+    assert_int_equal(n, 2);
+    assert_memory_equal(out, "hi", 2);
+    assert_true(ab_base64_decode("aGk=", out, sizeof out, &n));
+    assert_int_equal(n, 2);
+    assert_true(ab_base64_decode("-_8", out, sizeof out, &n));   /* url alphabet */
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0], 0xfb);
+    assert_int_equal(out[1], 0xff);
+    assert_true(ab_base64_decode("+/8=", out, sizeof out, &n));  /* standard alphabet */
+    assert_int_equal(out[0], 0xfb);
+    assert_false(ab_base64_decode("-/8", out, sizeof out, &n));  /* mixed */
+    assert_false(ab_base64_decode("aGk==", out, sizeof out, &n));
+    assert_false(ab_base64_decode("aGl", out, sizeof out, &n));  /* non-zero trailing bits */
+    assert_false(ab_base64_decode("a", out, sizeof out, &n));
+    assert_false(ab_base64_decode("a b=", out, sizeof out, &n));
+    assert_false(ab_base64_decode("AAAAAAAAAAAAAAAAAAAAAAAA", out, 4, &n));   /* too long */
+    assert_true(ab_base64_decode("", out, sizeof out, &n));
+    assert_int_equal(n, 0);
+}
+
+static void test_nkey_signatures(void **state)
+{
+    (void)state;
+    uint8_t pub[AB_NKEY_RAW_LEN];
+    assert_int_equal(ab_nkey_decode(FX_USER_PUB, AB_NKEY_USER, pub), AB_NKEY_OK);
+    assert_true(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_RAWURL));
+    assert_true(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_URL_PADDED));
+    assert_true(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_STD));
+    uint8_t sig[64];
+    hex_to_bytes(FX_SIG_HEX, sig, sizeof sig);
+    assert_true(ab_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, sizeof sig));
+    assert_false(ab_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, 63));
+    sig[10] ^= 1;
+    assert_false(ab_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, sizeof sig));
+
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_OTHER_KEY));
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_OTHER_NONCE));
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE "x", FX_SIG_RAWURL));
+    assert_false(ab_nkey_verify_nonce(pub, "", FX_SIG_RAWURL));
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_HEX));   /* 96 bytes as base64 */
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, ""));
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, "not base64!"));
+    assert_false(ab_nkey_verify_nonce(pub, NULL, FX_SIG_RAWURL));
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, NULL));
+    char cut[128];
+    snprintf(cut, sizeof cut, "%.84s", FX_SIG_RAWURL);   /* 63 bytes */
+    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, cut));
+    /* alice's key does not verify the user key's signature */
+    uint8_t alice[AB_NKEY_RAW_LEN];
+    assert_int_equal(ab_nkey_decode(FX_ALICE_PUB, AB_NKEY_USER, alice), AB_NKEY_OK);
+    assert_false(ab_nkey_verify_nonce(alice, FX_NONCE, FX_SIG_RAWURL));
+    assert_true(ab_nkey_verify_nonce(alice, FX_NONCE, FX_SIG_OTHER_KEY));
+}
+
+static ab_decision nkey_login(const ab_conf *c, const char *nkey, const char *sig, const char *nonce)
+{
+    ab_login l = { .nkey = nkey, .sig = sig, .nonce = nonce };
+    return ab_authenticate(c, &l);
+}
+
+static void test_nkey_users(void **state)
+{
+    (void)state;
+    ab_conf c;
+    load_ok("users = ( { nkey = \"" FX_USER_PUB "\"; },"
+            "          { nkey = \"" FX_ALICE_PUB "\"; permissions = { publish = [\"a.>\"]; }; },"
+            "          { user = \"pw\"; password = \"pass\"; } );", &c);
+    assert_int_equal(c.mode, AB_MODE_USERS);
+    assert_int_equal(c.nusers, 3);
+    assert_int_equal(c.nnkeys, 2);
+
+    ab_decision d = nkey_login(&c, FX_USER_PUB, FX_SIG_RAWURL, FX_NONCE);
+    assert_int_equal(d.verdict, AB_ALLOW);
+    assert_string_equal(d.user->name, FX_USER_PUB);
+    assert_true(d.user->is_nkey);
+    assert_null(d.user->perms);
+    assert_int_equal(nkey_login(&c, FX_USER_PUB, FX_SIG_STD, FX_NONCE).verdict, AB_ALLOW);
+    d = nkey_login(&c, FX_ALICE_PUB, FX_SIG_OTHER_KEY, FX_NONCE);
+    assert_int_equal(d.verdict, AB_ALLOW);
+    assert_true(has(&d.user->perms->pub_allow, "a.>"));
+
+    d = nkey_login(&c, FX_USER_PUB, FX_SIG_OTHER_KEY, FX_NONCE);
+    assert_int_equal(d.verdict, AB_DENY);
+    assert_string_equal(d.reason, "signature not verified");
+    d = nkey_login(&c, FX_USER_PUB, FX_SIG_OTHER_NONCE, FX_NONCE);
+    assert_string_equal(d.reason, "signature not verified");
+    d = nkey_login(&c, FX_USER_PUB, NULL, FX_NONCE);
+    assert_string_equal(d.reason, "signature missing");
+    d = nkey_login(&c, FX_USER_PUB, FX_SIG_RAWURL, NULL);
+    assert_string_equal(d.reason, "no nonce was sent in INFO");
+    d = nkey_login(&c, FX_BOB_PUB, FX_SIG_RAWURL, FX_NONCE);
+    assert_string_equal(d.reason, "unknown nkey");
+    d = nkey_login(&c, FX_BAD_CRC, FX_SIG_RAWURL, FX_NONCE);
+    assert_int_equal(d.verdict, AB_DENY);
+    /* an nkey is not a user name, nor the other way round */
+    assert_int_equal(login(&c, FX_USER_PUB, "", NULL).verdict, AB_DENY);
+    assert_int_equal(nkey_login(&c, "pw", FX_SIG_RAWURL, FX_NONCE).verdict, AB_DENY);
+    const ab_user *u;
+    assert_true(full_login(&c, "pw", "pass", NULL, &u));
+    /* a JWT login goes to the JWT module */
+    ab_login jl = { .jwt = "eyJ0eXAiOiJKV1QifQ.e30.sig", .nkey = FX_USER_PUB, .sig = FX_SIG_RAWURL,
+                    .nonce = FX_NONCE };
+    assert_int_equal(ab_authenticate(&c, &jl).verdict, AB_DEFER);
+    ab_conf_free(&c);
+
+    /* no_auth_user may be an nkey user: no signature then */
+    load_ok("users = ( { nkey = \"" FX_USER_PUB "\"; }, { user = \"x\"; password = \"y\"; } );"
+            "no_auth_user = \"" FX_USER_PUB "\";", &c);
+    d = login(&c, NULL, NULL, NULL);
+    assert_int_equal(d.verdict, AB_ALLOW);
+    assert_string_equal(d.user->name, FX_USER_PUB);
+    ab_conf_free(&c);
+
+    /* without nkey users here, nkey logins go to other modules */
+    load_ok("users = ( { user = \"x\"; password = \"y\"; } );", &c);
+    assert_int_equal(c.nnkeys, 0);
+    assert_int_equal(nkey_login(&c, FX_USER_PUB, FX_SIG_RAWURL, FX_NONCE).verdict, AB_DEFER);
+    ab_conf_free(&c);
+}
+
+static void test_nkey_errors(void **state)
+{
+    (void)state;
+    load_fails("users = ( { nkey = \"" FX_BAD_CRC "\"; } );",
+               "authorization.users[0].nkey: \"" FX_BAD_CRC "\" is not a user public key (checksum mismatch)");
+    load_fails("users = ( { nkey = \"" FX_ACCOUNT_PUB "\"; } );", "(wrong kind of key)");
+    load_fails("users = ( { nkey = \"" FX_USER_SEED "\"; } );", "is not a user public key");
+    load_fails("users = ( { nkey = \"" FX_BAD_BASE32 "\"; } );", "(not a base32 key of 56 characters)");
+    load_fails("users = ( { nkey = \"" FX_USER_PUB "\"; }, { nkey = \"" FX_USER_PUB "\"; } );",
+               "authorization.users[1]: nkey \"" FX_USER_PUB "\" is listed twice");
+    load_fails("users = ( { nkey = 5; } );", "authorization.users[0].nkey must be a string");
+    load_fails("users = ( { nkey = \"" FX_USER_PUB "\"; allowed_connection_types = [\"STANDARD\"]; } );",
+               "authorization.users[0].allowed_connection_types is not supported by auth_basic");
+    load_fails("users = ( { user = \"a\"; password = \"b\"; passwrd = \"c\"; } );",
+               "authorization.users[0]: unknown setting \"passwrd\"");
+}
+
+/* ------------------------------------------------------------ accounts */
+
+static const ab_user *user_named(const ab_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->nusers; i++)
+        if (strcmp(c->users[i].name, name) == 0)
+            return &c->users[i];
+    fail_msg("no user %s", name);
+    return NULL;
+}
+
+static void test_accounts(void **state)
+{
+    (void)state;
+    ab_conf c;
+    load_ok("users = ( { user = \"g\"; password = \"g\"; } );"
+            "default_permissions = { publish = [\"global.>\"]; };"
+            "accounts = {"
+            "  A = { users = ( { user = \"a\"; password = \"pa\"; },"
+            "                  { user = \"a2\"; password = \"pa2\"; permissions = { publish = [\"own\"]; }; } ); };"
+            "  B = { users = ( { nkey = \"" FX_ALICE_PUB "\"; } );"
+            "        default_permissions = { publish = [\"b.>\"]; }; nkey = \"" FX_ACCOUNT_PUB "\"; };"
+            "  EMPTY = { };"
+            "};", &c);
+    assert_int_equal(c.mode, AB_MODE_USERS);
+    assert_int_equal(c.accounts.n, 3);
+    assert_true(has(&c.accounts, "A"));
+    assert_true(has(&c.accounts, "EMPTY"));
+    assert_int_equal(c.nusers, 4);
+    assert_int_equal(c.nnkeys, 1);
+    const ab_user *g = user_named(&c, "g"), *a = user_named(&c, "a"), *a2 = user_named(&c, "a2"),
+                  *al = user_named(&c, FX_ALICE_PUB);
+    assert_null(g->account);
+    assert_true(has(&g->perms->pub_allow, "global.>"));
+    assert_string_equal(a->account, "A");
+    assert_null(a->perms);   /* authorization's defaults are not the accounts' */
+    assert_string_equal(a2->account, "A");
+    assert_true(has(&a2->perms->pub_allow, "own"));
+    assert_string_equal(al->account, "B");
+    assert_true(has(&al->perms->pub_allow, "b.>"));
+
+    const ab_user *u;
+    assert_true(full_login(&c, "a", "pa", NULL, &u));
+    assert_string_equal(u->account, "A");
+    assert_false(full_login(&c, "a", "pa2", NULL, &u));
+    ab_decision d = nkey_login(&c, FX_ALICE_PUB, FX_SIG_OTHER_KEY, FX_NONCE);
+    assert_int_equal(d.verdict, AB_ALLOW);
+    assert_string_equal(d.user->account, "B");
+    ab_conf_free(&c);
+
+    /* accounts alone are a users list; no_auth_user may name one of theirs */
+    load_ok("accounts = { X = { users = ( { user = \"x\"; password = \"x\"; } ); }; };"
+            "no_auth_user = \"x\";", &c);
+    assert_int_equal(c.mode, AB_MODE_USERS);
+    d = login(&c, NULL, NULL, NULL);
+    assert_int_equal(d.verdict, AB_ALLOW);
+    assert_string_equal(d.user->account, "X");
+    ab_conf_free(&c);
+
+    /* accounts without users declare accounts and nothing else */
+    load_ok("accounts = { X = { }; };", &c);
+    assert_int_equal(c.mode, AB_MODE_NONE);
+    assert_int_equal(c.accounts.n, 1);
+    ab_conf_free(&c);
+}
+
+static void test_account_errors(void **state)
+{
+    (void)state;
+    load_fails("users = ( { user = \"a\"; password = \"x\"; } );"
+               "accounts = { A = { users = ( { user = \"a\"; password = \"y\"; } ); }; };",
+               "accounts.A.users[0]: user \"a\" is listed twice");
+    load_fails("accounts = { A = { users = ( { nkey = \"" FX_USER_PUB "\"; } ); };"
+               "             B = { users = ( { nkey = \"" FX_USER_PUB "\"; } ); }; };",
+               "accounts.B.users[0]: nkey \"" FX_USER_PUB "\" is listed twice");
+    load_fails("accounts = { A = { exports = ( { stream = \"a.>\"; } ); }; };",
+               "accounts.A.exports is not supported by auth_basic (yet)");
+    load_fails("accounts = { A = { imports = ( ); }; };", "accounts.A.imports is not supported");
+    load_fails("accounts = { A = { userz = ( ); }; };", "accounts.A: unknown setting \"userz\"");
+    load_fails("accounts = { A = 5; };", "accounts.A must be a group");
+    load_fails("accounts = \"A\";", "accounts must be a group");
+    load_fails("accounts = { A = { users = ( { user = \"a\"; } ); }; };",
+               "accounts.A.users[0]: user \"a\" has no password");
+    load_fails("accounts = { A = { nkey = \"" FX_USER_PUB "\"; }; };",
+               "accounts.A.nkey: \"" FX_USER_PUB "\" is not an account public key (wrong kind of key)");
+    load_fails("token = \"t\"; accounts = { A = { users = ( { user = \"a\"; password = \"x\"; } ); }; };",
+               "a token cannot be combined with a users list");
+    load_fails("accounts = { A = { users = ( { user = \"a\"; password = \"x\";"
+               "  permissions = { publish = [\"a..b\"]; }; } ); }; };",
+               "accounts.A.users[0].permissions.publish: subject \"a..b\" is not a valid subject");
+    load_fails("accounts = { a = { }; A = { }; };", "accounts.A: account \"A\" is declared twice");
+}
+
 int main(void)
 {
     config_init(&g_cfg);
@@ -495,6 +815,13 @@ int main(void)
         cmocka_unit_test(test_users_and_permissions),
         cmocka_unit_test(test_no_auth_user),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nkey_codec),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_nkey_signatures),
+        cmocka_unit_test(test_nkey_users),
+        cmocka_unit_test(test_nkey_errors),
+        cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_account_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     config_destroy(&g_cfg);
