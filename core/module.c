@@ -168,8 +168,12 @@ static int check_value(const char *mod, const modnats_option *o, mn_cfg *v,
                 v->i = ms;
             }
         } else if (v->type == MN_CFG_INT) {
+            if (v->i < 0 || v->i > INT64_MAX / 1000)
+                break;
             v->i *= 1000;   /* plain numbers are seconds */
         } else if (v->type == MN_CFG_FLOAT) {
+            if (!(v->d >= 0 && v->d < (double)(INT64_MAX / 1000)))
+                break;
             v->type = MN_CFG_INT;
             v->i = (int64_t)(v->d * 1000.0);
         }
@@ -214,9 +218,13 @@ static int validate_settings(modnats_module *m, char *err, size_t errlen)
     }
     for (const modnats_option *o = d->options; o && o->name; o++) {
         if (o->required && !mn_cfg_get(g, o->name)) {
-            snprintf(err, errlen, "%s:%d: module %s needs option \"%s\"",
-                     g && g->file ? g->file : "configuration", g ? g->line : 0,
-                     m->name, o->name);
+            if (g && g->file)
+                snprintf(err, errlen, "%s:%d: module %s needs option \"%s\"", g->file,
+                         g->line, m->name, o->name);
+            else
+                snprintf(err, errlen,
+                         "module %s needs option \"%s\" (add a %s = { ... }; group)",
+                         m->name, o->name, m->name);
             return MN_EINVAL;
         }
     }
