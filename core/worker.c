@@ -261,7 +261,7 @@ int mn_worker_init(mn_worker *w)
     if (!w->caches)
         return MN_ENOMEM;
     w->ncaches = 64;
-    w->rbuf_size = 64 * 1024;
+    w->rbuf_size = 256 * 1024;   /* pages are touched only as far as reads fill them */
     w->rbuf = malloc(w->rbuf_size);
     if (!w->rbuf)
         return MN_ENOMEM;
