@@ -661,8 +661,9 @@ modnats_rc ab_conf_load(const modnats_host_api *api, modnats_module *self,
         if (!has_users) {
             problem(&x, "no_auth_user \"%s\" is set, but there is no users list", noauth);
         } else {
+            /* as nats-server: a user name, never an nkey */
             for (size_t i = 0; i < c.nusers; i++)
-                if (strcmp(c.users[i].name, noauth) == 0)
+                if (!c.users[i].is_nkey && strcmp(c.users[i].name, noauth) == 0)
                     c.no_auth = &c.users[i];
             if (!c.no_auth)
                 problem(&x, "no_auth_user \"%s\" is not a user of " AB_GROUP ".users or of an account",
