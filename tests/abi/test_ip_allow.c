@@ -11,6 +11,9 @@
  *    address still has to pass auth_basic's password check; an unlisted
  *    one is refused even with the right password.
  *  ip_allow_bad_network: a malformed network stops the server.
+ *  ip_allow_reload: SIGHUP applies a new list; a list that does not parse
+ *    is refused by the module's RELOAD hook (ERR), which the core logs,
+ *    and the previous list stays in force.
  */
 #include "abi.h"
 
@@ -18,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +189,43 @@ static void ip_allow_bad_network(void **state)
     it_ok();
 }
 
+static bool login_ok(const it_server *s)
+{
+    it_raw *r = it_raw_open(s->port, 0);
+    it_raw_send(r, "CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n");
+    bool ok = it_raw_expect(r, "PONG\r\n", 2000);
+    it_raw_close(r);
+    return ok;
+}
+
+static void ip_allow_reload(void **state)
+{
+    (void)state;
+    it_server *s = abi_start("modules = [\"ip_allow\"];\n"
+                             "ip_allow = { allow = [\"127.0.0.1\"]; on_match = \"allow\"; };\n",
+                             dir(), NULL);
+    assert_true(login_ok(s));
+    it_server_rewrite_conf(s, "modules = [\"ip_allow\"];\n"
+                              "ip_allow = { allow = [\"10.0.0.0/8\"]; on_match = \"allow\"; };\n");
+    it_server_signal(s, SIGHUP);
+    abi_log_expect(s, "[ip_allow] reloaded: 1 network(s), on_match=allow", 5000);
+    assert_false(login_ok(s));
+    it_server_rewrite_conf(s, "modules = [\"ip_allow\"];\n"
+                              "ip_allow = { allow = [\"127.0.0.1\", \"nonsense\"]; on_match = \"allow\"; };\n");
+    it_server_signal(s, SIGHUP);
+    abi_log_expect(s, "module ip_allow refused its new settings and keeps its old ones", 5000);
+    abi_log_expect(s, "[ip_allow] allow[1]: \"nonsense\" is not an IPv4 or IPv6 address", 100);
+    assert_false(login_ok(s));   /* still 10.0.0.0/8 only */
+    it_ok();
+}
+
 int main(int argc, char **argv)
 {
     abi_init(argc, argv);
     const struct CMUnitTest tests[] = {
         ABI_TEST(ip_allow_v4), ABI_TEST(ip_allow_v4_refused), ABI_TEST(ip_allow_v6),
         ABI_TEST(ip_allow_defer_with_auth_basic), ABI_TEST(ip_allow_bad_network),
+        ABI_TEST(ip_allow_reload),
     };
     return ABI_RUN(tests);
 }
