@@ -39,6 +39,8 @@ mn_cfg *mn_cfg_dup(const mn_cfg *c)
     mn_cfg *d = mn_cfg_new(c->name, c->type, c->file, c->line);
     if (!d)
         return NULL;
+    d->col = c->col;
+    d->var_used = c->var_used;
     d->b = c->b;
     d->i = c->i;
     d->d = c->d;

@@ -29,6 +29,8 @@ typedef struct mn_cfg {
     size_t          nkids;
     char           *file;     /* where it was written; "command line" for flags */
     int             line;
+    int             col;      /* 1-based column of the key, 0 when unknown */
+    bool            var_used; /* referenced as a $variable (nats-server files) */
 } mn_cfg;
 
 mn_cfg *mn_cfg_new(const char *name, mn_cfg_type type, const char *file, int line);

@@ -16,6 +16,9 @@
  */
 #include "opts.h"
 #include "cfgtree.h"
+#include "log.h"
+#include "module.h"
+#include "natsconf.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct cfg_ctx {
     mn_opts    *o;
@@ -37,27 +41,21 @@ typedef struct cfg_ctx {
     size_t      errlen;
 } cfg_ctx;
 
-/* Reports "file:line: message" about setting s (or the file if s is NULL). */
-static int fail(cfg_ctx *c, const config_setting_t *s, const char *fmt, ...)
+/* Reports "file:line: message" about node s (or the file if s is NULL);
+ * "file:line:col: message" when the node knows its column (nats-server
+ * files). */
+static int fail(cfg_ctx *c, const mn_cfg *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail(cfg_ctx *c, const config_setting_t *s, const char *fmt, ...)
+static int fail(cfg_ctx *c, const mn_cfg *s, const char *fmt, ...)
 {
     if (!c->err || !c->errlen)
         return MN_EINVAL;
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    if (!file)
-        file = c->path;
-    /* libconfig names an @included file as written, relative to the
-     * including file's directory; name it as the user can open it. */
-    int dlen = 0;
-    if (file != c->path && file[0] != '/' && strcmp(file, c->path) != 0) {
-        const char *slash = strrchr(c->path, '/');
-        dlen = slash ? (int)(slash - c->path) + 1 : 0;
-    }
+    const char *file = s && s->file ? s->file : c->path;
     int n;
-    if (s)
-        n = snprintf(c->err, c->errlen, "%.*s%s:%u: ", dlen, c->path, file,
-                     config_setting_source_line(s));
+    if (s && s->col > 0)
+        n = snprintf(c->err, c->errlen, "%s:%d:%d: ", file, s->line, s->col);
+    else if (s)
+        n = snprintf(c->err, c->errlen, "%s:%d: ", file, s->line);
     else
         n = snprintf(c->err, c->errlen, "%s: ", file);
     if (n >= 0 && (size_t)n < c->errlen) {
@@ -82,20 +80,19 @@ static void set_str(char **dst, const char *val)
 
 /* ---- value readers: type checks and nats-server's units ----------------- */
 
-static int get_int(cfg_ctx *c, const config_setting_t *s, const char *path,
+static int get_int(cfg_ctx *c, const mn_cfg *s, const char *path,
                    int64_t lo, int64_t hi, int64_t *out)
 {
     int64_t v;
     *out = 0;
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-        v = config_setting_get_int64(s);
+    switch (s->type) {
+    case MN_CFG_INT:
+        v = s->i;
         break;
-    case CONFIG_TYPE_FLOAT: {
+    case MN_CFG_FLOAT: {
         /* Autoconvert in the spirit of CONFIG_OPTION_AUTOCONVERT, but never
          * silently dropping a fraction. */
-        double d = config_setting_get_float(s);
+        double d = s->d;
         if (d != d || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d)
             return fail(c, s, "\"%s\" must be an integer", path);
         v = (int64_t)d;
@@ -158,14 +155,14 @@ static int parse_size(const char *s, int64_t *out)
     return MN_EINVAL;
 }
 
-static int get_size(cfg_ctx *c, const config_setting_t *s, const char *path,
+static int get_size(cfg_ctx *c, const mn_cfg *s, const char *path,
                     int64_t lo, int64_t hi, int64_t *out)
 {
     *out = 0;
-    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+    if (s->type != MN_CFG_STRING)
         return get_int(c, s, path, lo, hi, out);
     int64_t v;
-    if (parse_size(config_setting_get_string(s), &v) != MN_OK)
+    if (parse_size(s->s, &v) != MN_OK)
         return fail(c, s, "\"%s\" must be a size: an integer or a string such as "
                     "\"64KB\", \"1MB\", \"1GB\"", path);
     if (v < lo || v > hi)
@@ -241,27 +238,30 @@ int mn_parse_duration_ms(const char *str, int64_t *out)
     return MN_OK;
 }
 
-static int get_duration_ms(cfg_ctx *c, const config_setting_t *s, const char *path,
+static int get_duration_ms(cfg_ctx *c, const mn_cfg *s, const char *path,
                            int64_t min_ms, int64_t *out)
 {
     int64_t ns = 0;
     bool ok = true;
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: {
-        int64_t secs = config_setting_get_int64(s);
+    switch (s->type) {
+    case MN_CFG_INT: {
+        /* nats-server's 2m is the integer 2000000 as written "2m": where a
+         * duration is meant, the unit says what the writer meant. */
+        if (s->s && parse_duration_ns(s->s, &ns) == MN_OK)
+            break;
+        int64_t secs = s->i;
         ok = secs > -9200000000LL && secs < 9200000000LL;
         ns = secs * 1000000000LL;
         break;
     }
-    case CONFIG_TYPE_FLOAT: {
-        double d = config_setting_get_float(s) * 1e9;
+    case MN_CFG_FLOAT: {
+        double d = s->d * 1e9;
         ok = d == d && d > -9.2e18 && d < 9.2e18;
         ns = ok ? (int64_t)d : 0;
         break;
     }
-    case CONFIG_TYPE_STRING:
-        ok = parse_duration_ns(config_setting_get_string(s), &ns) == MN_OK;
+    case MN_CFG_STRING:
+        ok = parse_duration_ns(s->s, &ns) == MN_OK;
         break;
     default:
         ok = false;
@@ -279,17 +279,17 @@ static int get_duration_ms(cfg_ctx *c, const config_setting_t *s, const char *pa
     return MN_OK;
 }
 
-static int get_bool(cfg_ctx *c, const config_setting_t *s, const char *path, bool *out)
+static int get_bool(cfg_ctx *c, const mn_cfg *s, const char *path, bool *out)
 {
-    if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
-        *out = config_setting_get_bool(s);
+    if (s->type == MN_CFG_BOOL) {
+        *out = s->b;
         return MN_OK;
     }
     /* nats-server configs say yes/no/on/off; in libconfig they must be quoted. */
-    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+    if (s->type == MN_CFG_STRING) {
         static const char *const yes[] = {"true", "yes", "on"};
         static const char *const no[] = {"false", "no", "off"};
-        const char *v = config_setting_get_string(s);
+        const char *v = s->s;
         for (size_t i = 0; i < 3; i++) {
             if (strcasecmp(v, yes[i]) == 0) { *out = true; return MN_OK; }
             if (strcasecmp(v, no[i]) == 0) { *out = false; return MN_OK; }
@@ -298,33 +298,32 @@ static int get_bool(cfg_ctx *c, const config_setting_t *s, const char *path, boo
     return fail(c, s, "\"%s\" must be a boolean (true or false)", path);
 }
 
-static int get_str(cfg_ctx *c, const config_setting_t *s, const char *path,
+static int get_str(cfg_ctx *c, const mn_cfg *s, const char *path,
                    const char **out)
 {
     *out = "";
-    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+    if (s->type != MN_CFG_STRING)
         return fail(c, s, "\"%s\" must be a string", path);
-    *out = config_setting_get_string(s);
+    *out = s->s;
     return MN_OK;
 }
 
-static int get_group(cfg_ctx *c, const config_setting_t *s, const char *path)
+static int get_group(cfg_ctx *c, const mn_cfg *s, const char *path)
 {
-    if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+    if (s->type != MN_CFG_GROUP)
         return fail(c, s, "\"%s\" must be a group: %s = { ... }", path, path);
     return MN_OK;
 }
 
 /* "host:port", "[::1]:4222", ":4222" or a bare port number. */
-static int get_listen(cfg_ctx *c, const config_setting_t *s, const char *path,
+static int get_listen(cfg_ctx *c, const mn_cfg *s, const char *path,
                       char **host, int *port)
 {
     int64_t p;
     *host = NULL;
     *port = 0;
-    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        if (config_setting_type(s) != CONFIG_TYPE_INT &&
-            config_setting_type(s) != CONFIG_TYPE_INT64)
+    if (s->type != MN_CFG_STRING) {
+        if (s->type != MN_CFG_INT)
             return fail(c, s, "\"%s\" must be \"host:port\" or a port number", path);
         int rc = get_int(c, s, path, -1, 65535, &p);
         if (rc != MN_OK)
@@ -333,7 +332,7 @@ static int get_listen(cfg_ctx *c, const config_setting_t *s, const char *path,
         *port = (int)p;
         return MN_OK;
     }
-    const char *v = config_setting_get_string(s);
+    const char *v = s->s;
     const char *colon = strrchr(v, ':');
     if (!colon)
         return fail(c, s, "\"%s\" must be \"host:port\", got \"%s\"", path, v);
@@ -361,7 +360,7 @@ static int get_listen(cfg_ctx *c, const config_setting_t *s, const char *path,
 typedef enum { V_INT, V_SIZE, V_DUR, V_BOOL, V_STR, V_FN } vkind;
 
 typedef struct keydef keydef;
-typedef int (*key_fn)(cfg_ctx *c, const keydef *k, config_setting_t *s);
+typedef int (*key_fn)(cfg_ctx *c, const keydef *k, mn_cfg *s);
 
 struct keydef {
     const char *name;
@@ -375,12 +374,12 @@ struct keydef {
 #define F(field) offsetof(mn_opts, field)
 #define I64 INT64_MAX
 
-static int k_port(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_port(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     int64_t p;
     int rc;
-    if (config_setting_type(s) == CONFIG_TYPE_STRING &&
-        strcmp(config_setting_get_string(s), "RANDOM_PORT") == 0)
+    if (s->type == MN_CFG_STRING &&
+        strcmp(s->s, "RANDOM_PORT") == 0)
         p = -1;
     else if ((rc = get_int(c, s, k->name, -1, 65535, &p)) != MN_OK)
         return rc;
@@ -389,7 +388,7 @@ static int k_port(cfg_ctx *c, const keydef *k, config_setting_t *s)
     return MN_OK;
 }
 
-static int k_host(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_host(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     const char *v;
     int rc = get_str(c, s, k->name, &v);
@@ -398,7 +397,7 @@ static int k_host(cfg_ctx *c, const keydef *k, config_setting_t *s)
     return rc;
 }
 
-static int k_listen(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_listen(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     char *host;
     int port;
@@ -413,7 +412,7 @@ static int k_listen(cfg_ctx *c, const keydef *k, config_setting_t *s)
     return MN_OK;
 }
 
-static int k_http(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_http(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     char *host;
     int port;
@@ -430,19 +429,37 @@ static int k_http(cfg_ctx *c, const keydef *k, config_setting_t *s)
     return MN_OK;
 }
 
-/* Names a key inside a group or list for messages: "authorization.users[1].user". */
-static void subpath(char *buf, size_t len, const char *parent, const config_setting_t *s)
+/* Names a key inside a group or list for messages: "authorization.users[1].user";
+ * idx is s's place in its parent. */
+static void subpath(char *buf, size_t len, const char *parent, const mn_cfg *s, size_t idx)
 {
-    const char *name = config_setting_name(s);
-    if (name)
-        snprintf(buf, len, "%s.%s", parent, name);
+    if (s->name)
+        snprintf(buf, len, "%s.%s", parent, s->name);
     else
-        snprintf(buf, len, "%s[%d]", parent, config_setting_index(s));
+        snprintf(buf, len, "%s[%zu]", parent, idx);
+}
+
+/* The name of a libconfig setting's file as the user can open it: libconfig
+ * names an @included file as written, relative to the including file's
+ * directory.  Returns a new string, or NULL when out of memory. */
+static char *source_name(const char *main_path, const char *file)
+{
+    if (!file || file == main_path || !strcmp(file, main_path))
+        return strdup(main_path);
+    if (file[0] == '/')
+        return strdup(file);
+    const char *slash = strrchr(main_path, '/');
+    int dlen = slash ? (int)(slash - main_path) + 1 : 0;
+    size_t len = (size_t)dlen + strlen(file) + 1;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%.*s%s", dlen, main_path, file);
+    return out;
 }
 
 /* A libconfig setting as a cfgtree node (recursively); NULL when out of
- * memory. */
-static mn_cfg *to_tree(const config_setting_t *s, const char *file)
+ * memory.  main_path is the file libconfig was asked to read. */
+static mn_cfg *to_tree(const config_setting_t *s, const char *main_path)
 {
     int t = config_setting_type(s);
     mn_cfg_type ct = t == CONFIG_TYPE_BOOL ? MN_CFG_BOOL
@@ -450,9 +467,10 @@ static mn_cfg *to_tree(const config_setting_t *s, const char *file)
                    : t == CONFIG_TYPE_FLOAT ? MN_CFG_FLOAT
                    : t == CONFIG_TYPE_STRING ? MN_CFG_STRING
                    : t == CONFIG_TYPE_GROUP ? MN_CFG_GROUP : MN_CFG_LIST;
-    const char *sf = config_setting_source_file(s);
-    mn_cfg *n = mn_cfg_new(config_setting_name(s), ct, sf ? sf : file,
-                           (int)config_setting_source_line(s));
+    char *file = source_name(main_path, config_setting_source_file(s));
+    mn_cfg *n = file ? mn_cfg_new(config_setting_name(s), ct, file,
+                                  (int)config_setting_source_line(s)) : NULL;
+    free(file);
     if (!n)
         return NULL;
     switch (ct) {
@@ -468,7 +486,7 @@ static mn_cfg *to_tree(const config_setting_t *s, const char *file)
     case MN_CFG_GROUP:
     case MN_CFG_LIST:
         for (int i = 0; i < config_setting_length(s); i++) {
-            mn_cfg *kid = to_tree(config_setting_get_elem(s, (unsigned)i), file);
+            mn_cfg *kid = to_tree(config_setting_get_elem(s, (unsigned)i), main_path);
             if (!kid || mn_cfg_add(n, kid) != MN_OK) {
                 mn_cfg_free(kid);
                 mn_cfg_free(n);
@@ -480,9 +498,27 @@ static mn_cfg *to_tree(const config_setting_t *s, const char *file)
     return n;
 }
 
+/* Drop, at any depth, the keys a nats-server file defined only to be
+ * referenced as $variables (nats-server does not count them as settings);
+ * nothing to do for libconfig trees. */
+static void prune_vars(mn_cfg *g)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < g->nkids; r++) {
+        mn_cfg *k = g->kids[r];
+        if (g->type == MN_CFG_GROUP && k->var_used && k->name) {
+            mn_cfg_free(k);
+            continue;
+        }
+        prune_vars(k);
+        g->kids[w++] = k;
+    }
+    g->nkids = w;
+}
+
 /* Merge group g (owned) into o->module_cfg: a later file's settings replace
  * the same keys of an earlier one. */
-static int merge_module_group(cfg_ctx *c, const config_setting_t *s, mn_cfg *g)
+static int merge_module_group(cfg_ctx *c, const mn_cfg *s, mn_cfg *g)
 {
     if (!c->o->module_cfg && !(c->o->module_cfg = mn_cfg_new(NULL, MN_CFG_GROUP, NULL, 0))) {
         mn_cfg_free(g);
@@ -504,11 +540,12 @@ static int merge_module_group(cfg_ctx *c, const config_setting_t *s, mn_cfg *g)
 }
 
 /* A module's settings group, stored under the module's name. */
-static int add_module_group_as(cfg_ctx *c, const config_setting_t *s, const char *module)
+static int add_module_group_as(cfg_ctx *c, const mn_cfg *s, const char *module)
 {
-    mn_cfg *g = to_tree(s, c->path);
+    mn_cfg *g = mn_cfg_dup(s);
     if (!g)
         return fail(c, s, "out of memory");
+    prune_vars(g);
     free(g->name);
     if (!(g->name = strdup(module))) {
         mn_cfg_free(g);
@@ -517,24 +554,24 @@ static int add_module_group_as(cfg_ctx *c, const config_setting_t *s, const char
     return merge_module_group(c, s, g);
 }
 
-static int add_module_group(cfg_ctx *c, const config_setting_t *s)
+static int add_module_group(cfg_ctx *c, const mn_cfg *s)
 {
-    return add_module_group_as(c, s, config_setting_name(s));
+    return add_module_group_as(c, s, s->name);
 }
 
 /* authorization = { ... }: the auth_basic module's settings (users,
  * permissions, ...), which it validates itself.  The core keeps only the
  * authentication timeout. */
-static int k_authorization(cfg_ctx *c, const keydef *k, config_setting_t *g)
+static int k_authorization(cfg_ctx *c, const keydef *k, mn_cfg *g)
 {
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK)
         return rc;
-    for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
-        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+    for (int i = 0; i < (int)g->nkids && rc == MN_OK; i++) {
+        mn_cfg *s = g->kids[i];
         char path[128];
-        subpath(path, sizeof path, k->name, s);
-        if (!strcasecmp(config_setting_name(s), "timeout"))
+        subpath(path, sizeof path, k->name, s, (size_t)i);
+        if (!strcasecmp(s->name, "timeout"))
             rc = get_duration_ms(c, s, path, 1, &c->o->auth_timeout_ms);
     }
     if (rc == MN_OK)
@@ -544,15 +581,19 @@ static int k_authorization(cfg_ctx *c, const keydef *k, config_setting_t *g)
 
 /* no_auth_user = "name" (top level, as nats-server has it) belongs to the
  * auth_basic module too. */
-static int k_no_auth_user(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_no_auth_user(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     const char *v;
     int rc = get_str(c, s, k->name, &v);
     if (rc != MN_OK)
         return rc;
-    mn_cfg *g = mn_cfg_new("auth_basic", MN_CFG_GROUP, c->path, (int)config_setting_source_line(s));
-    mn_cfg *n = mn_cfg_new("no_auth_user", MN_CFG_STRING, c->path, (int)config_setting_source_line(s));
-    if (!g || !n || !(n->s = strdup(v)) || mn_cfg_add(g, n) != MN_OK) {
+    mn_cfg *g = mn_cfg_new("auth_basic", MN_CFG_GROUP, s->file, s->line);
+    mn_cfg *n = mn_cfg_dup(s);
+    if (n) {
+        free(n->name);
+        n->name = strdup("no_auth_user");
+    }
+    if (!g || !n || !n->name || mn_cfg_add(g, n) != MN_OK) {
         mn_cfg_free(g);
         mn_cfg_free(n);
         return fail(c, s, "out of memory");
@@ -563,18 +604,18 @@ static int k_no_auth_user(cfg_ctx *c, const keydef *k, config_setting_t *s)
 /* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream
  * module will own the group's other keys; until it exists
  * mn_opts_validate() refuses jetstream altogether. */
-static int k_jetstream(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_jetstream(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     bool on;
     int rc;
     mn_opts *o = c->o;
-    if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+    if (s->type == MN_CFG_GROUP) {
         on = true;
-        for (int i = 0; i < config_setting_length(s); i++) {
-            config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-            const char *name = config_setting_name(e), *v;
+        for (int i = 0; i < (int)s->nkids; i++) {
+            mn_cfg *e = s->kids[i];
+            const char *name = e->name, *v;
             char path[128];
-            subpath(path, sizeof path, k->name, e);
+            subpath(path, sizeof path, k->name, e, (size_t)i);
             if (!strcasecmp(name, "enabled")) {
                 if ((rc = get_bool(c, e, path, &on)) != MN_OK)
                     return rc;
@@ -586,10 +627,10 @@ static int k_jetstream(cfg_ctx *c, const keydef *k, config_setting_t *s)
             }
             /* TODO(jetstream module): validate the remaining keys. */
         }
-    } else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
-               (!strcasecmp(config_setting_get_string(s), "enabled") ||
-                !strcasecmp(config_setting_get_string(s), "disabled"))) {
-        on = !strcasecmp(config_setting_get_string(s), "enabled");
+    } else if (s->type == MN_CFG_STRING &&
+               (!strcasecmp(s->s, "enabled") ||
+                !strcasecmp(s->s, "disabled"))) {
+        on = !strcasecmp(s->s, "enabled");
     } else if ((rc = get_bool(c, s, k->name, &on)) != MN_OK) {
         return rc;
     }
@@ -598,9 +639,32 @@ static int k_jetstream(cfg_ctx *c, const keydef *k, config_setting_t *s)
     return MN_OK;
 }
 
+/* Is module NAME installed where the loader would look (module_path,
+ * then mn_module_dirs())?  Used to load a module implicitly for the
+ * nats-server block it serves only once that module exists. */
+static bool module_available(const mn_opts *o, const char *name)
+{
+    char path[4200];
+    if (o->module_path) {
+        snprintf(path, sizeof path, "%s/%s.so", o->module_path, name);
+        if (access(path, F_OK) == 0)
+            return true;
+    }
+    static char dirs[4][4096];
+    size_t nd = mn_module_dirs(dirs, 4);
+    for (size_t i = 0; i < nd; i++) {
+        snprintf(path, sizeof path, "%s/%s.so", dirs[i], name);
+        if (access(path, F_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* cluster { listen, name, routes, ... }: recorded so that mn_opts_validate()
- * can refuse it until the cluster module exists. */
-static int k_cluster(cfg_ctx *c, const keydef *k, config_setting_t *g)
+ * can refuse it until the cluster module exists.  Once the cluster module
+ * is installed, the group as written is also its settings group, and
+ * mn_opts_imply_modules() loads it. */
+static int k_cluster(cfg_ctx *c, const keydef *k, mn_cfg *g)
 {
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK)
@@ -608,20 +672,20 @@ static int k_cluster(cfg_ctx *c, const keydef *k, config_setting_t *g)
     mn_opts *o = c->o;
     char *host = NULL, *listen = NULL;
     int port = 0;
-    for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
-        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(s), *v;
+    for (int i = 0; i < (int)g->nkids && rc == MN_OK; i++) {
+        mn_cfg *s = g->kids[i];
+        const char *name = s->name, *v;
         char path[128];
         int64_t n;
-        subpath(path, sizeof path, k->name, s);
+        subpath(path, sizeof path, k->name, s, (size_t)i);
         if (!strcasecmp(name, "listen")) {
             free(host);
             host = NULL;
             rc = get_listen(c, s, path, &host, &port);
             free(listen);
             listen = NULL;
-            if (rc == MN_OK && config_setting_type(s) == CONFIG_TYPE_STRING)
-                listen = strdup(config_setting_get_string(s));
+            if (rc == MN_OK && s->type == MN_CFG_STRING)
+                listen = strdup(s->s);
         } else if (!strcasecmp(name, "port")) {
             if ((rc = get_int(c, s, path, -1, 65535, &n)) == MN_OK)
                 port = (int)n;
@@ -632,14 +696,14 @@ static int k_cluster(cfg_ctx *c, const keydef *k, config_setting_t *g)
             if ((rc = get_str(c, s, path, &v)) == MN_OK && !shielded(c, MN_OPT_CLUSTERNAME))
                 set_str(&o->cluster_name, v);
         } else if (!strcasecmp(name, "routes")) {
-            int t = config_setting_type(s);
-            if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+            int t = s->type;
+            if (t != MN_CFG_LIST && t != MN_CFG_LIST) {
                 rc = fail(c, s, "\"%s\" must be a list of URLs", path);
                 break;
             }
             size_t len = 1;
-            for (int j = 0; j < config_setting_length(s); j++) {
-                const char *r = config_setting_get_string_elem(s, j);
+            for (int j = 0; j < (int)s->nkids; j++) {
+                const char *r = s->kids[j]->type == MN_CFG_STRING ? s->kids[j]->s : NULL;
                 if (!r) {
                     rc = fail(c, s, "\"%s\" must be a list of URLs", path);
                     break;
@@ -649,10 +713,10 @@ static int k_cluster(cfg_ctx *c, const keydef *k, config_setting_t *g)
             if (rc != MN_OK)
                 break;
             char *joined = calloc(1, len);
-            for (int j = 0; joined && j < config_setting_length(s); j++) {
+            for (int j = 0; joined && j < (int)s->nkids; j++) {
                 if (j)
                     strcat(joined, ",");
-                strcat(joined, config_setting_get_string_elem(s, j));
+                strcat(joined, s->kids[j]->s);
             }
             if (!shielded(c, MN_OPT_ROUTES))
                 set_str(&o->routes, joined);
@@ -673,23 +737,25 @@ static int k_cluster(cfg_ctx *c, const keydef *k, config_setting_t *g)
     }
     free(host);
     free(listen);
+    if (rc == MN_OK && module_available(o, "cluster"))
+        rc = add_module_group_as(c, g, "cluster");
     return rc;
 }
 
 /* tls { cert_file, key_file, ca_file, verify, ... }: recorded so that
  * mn_opts_validate() can refuse it until the tls module exists. */
-static int k_tls(cfg_ctx *c, const keydef *k, config_setting_t *g)
+static int k_tls(cfg_ctx *c, const keydef *k, mn_cfg *g)
 {
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK || shielded(c, MN_OPT_TLS))
         return rc;
     mn_opts *o = c->o;
     o->tls = true;
-    for (int i = 0; i < config_setting_length(g) && rc == MN_OK; i++) {
-        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(s), *v;
+    for (int i = 0; i < (int)g->nkids && rc == MN_OK; i++) {
+        mn_cfg *s = g->kids[i];
+        const char *name = s->name, *v;
         char path[128];
-        subpath(path, sizeof path, k->name, s);
+        subpath(path, sizeof path, k->name, s, (size_t)i);
         if (!strcasecmp(name, "cert_file")) {
             if ((rc = get_str(c, s, path, &v)) == MN_OK)
                 set_str(&o->tls_cert, v);
@@ -708,7 +774,7 @@ static int k_tls(cfg_ctx *c, const keydef *k, config_setting_t *g)
 }
 
 /* Already read by collect_modules() before any file is applied. */
-static int k_modules(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int k_modules(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     MN_UNUSED(c); MN_UNUSED(k); MN_UNUSED(s);
     return MN_OK;
@@ -744,6 +810,8 @@ static const keydef keys[] = {
     {"log_file",               V_STR,  F(log_file), MN_OPT_LOGFILE, 0, 0, NULL},
     {"logfile",                V_STR,  F(log_file), MN_OPT_LOGFILE, 0, 0, NULL},
     {"log_size_limit",         V_SIZE, F(log_size_limit), MN_OPT_LOGSIZE, 0, I64, NULL},
+    {"logfile_size_limit",     V_SIZE, F(log_size_limit), MN_OPT_LOGSIZE, 0, I64, NULL},
+    {"store_dir",              V_STR,  F(store_dir), MN_OPT_SD, 0, 0, NULL},
     {"max_traced_msg_len",     V_INT,  F(max_traced_msg_len), MN_OPT_TRACELEN, 0, INT32_MAX, NULL},
     {"syslog",                 V_BOOL, F(syslog), MN_OPT_SYSLOG, 0, 0, NULL},
     {"remote_syslog",          V_STR,  F(remote_syslog), MN_OPT_RSYSLOG, 0, 0, NULL},
@@ -765,7 +833,7 @@ static const keydef keys[] = {
     {"modules",                V_FN,   0, 0, 0, 0, k_modules},
 };
 
-static int apply_key(cfg_ctx *c, const keydef *k, config_setting_t *s)
+static int apply_key(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     char *field = (char *)c->o + k->off;
     int64_t v;
@@ -809,17 +877,69 @@ static bool is_module(const mn_opts *o, const char *name)
     return false;
 }
 
-static int apply_file(cfg_ctx *c, config_t *cfg)
+/* nats-server's top-level keys that modnats does not serve (yet).  Each is
+ * refused with its place, never dropped; a row with `warn` is ignored with
+ * a warning instead, where ignoring it is provably harmless. */
+static const struct {
+    const char *name;
+    const char *module;     /* the module that will serve it, or NULL */
+    const char *warn;       /* why ignoring it is harmless, or NULL */
+} nats_keys[] = {
+    {"gateway", "gateway", NULL},
+    {"leafnodes", "leafnodes", NULL},
+    {"leaf", "leafnodes", NULL},
+    {"websocket", "websocket", NULL},
+    {"ws", "websocket", NULL},
+    {"mqtt", "mqtt", NULL},
+    {"accounts", NULL, NULL},
+    {"system_account", NULL, NULL},
+    {"system", NULL, NULL},
+    {"no_system_account", NULL, NULL},
+    {"no_system", NULL, NULL},
+    {"no_sys_acc", NULL, NULL},
+    {"operator", NULL, NULL},
+    {"operators", NULL, NULL},
+    {"root", NULL, NULL},
+    {"roots", NULL, NULL},
+    {"trusted_operators", NULL, NULL},
+    {"trusted", NULL, NULL},
+    {"trusted_keys", NULL, NULL},
+    {"resolver", NULL, NULL},
+    {"account_resolver", NULL, NULL},
+    {"accounts_resolver", NULL, NULL},
+    {"resolver_tls", NULL, NULL},
+    {"resolver_preload", NULL, NULL},
+    {"resolver_pinned_accounts", NULL, NULL},
+    {"default_js_domain", NULL, NULL},
+    {"server_tags", NULL, NULL},
+    {"ocsp", NULL, NULL},
+    {"ocsp_cache", NULL, NULL},
+    {"http_base_path", NULL, NULL},
+    {"allow_non_tls", NULL, NULL},
+    {"max_sub_tokens", NULL, NULL},
+    {"max_subscription_tokens", NULL, NULL},
+    {"mappings", NULL, NULL},
+    {"maps", NULL, NULL},
+    {"no_header_support", NULL, NULL},
+    {"disable_sublist_cache", NULL, "a cache of nats-server's subject index; modnats has its own"},
+    {"no_sublist_cache", NULL, "a cache of nats-server's subject index; modnats has its own"},
+    {"connect_error_reports", NULL, "how often route, gateway and leaf node connect errors are "
+                                    "logged; modnats has none of these connections"},
+    {"reconnect_error_reports", NULL, "how often route, gateway and leaf node reconnect errors "
+                                      "are logged; modnats has none of these connections"},
+    {"syslog_name", NULL, "the Windows event log source name; not used on this system"},
+};
+
+static int apply_file(cfg_ctx *c, mn_cfg *root)
 {
-    config_setting_t *root = config_root_setting(cfg);
-    for (int i = 0; i < config_setting_length(root); i++) {
-        config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
-        const char *name = config_setting_name(s);
+    for (size_t i = 0; i < root->nkids; i++) {
+        mn_cfg *s = root->kids[i];
+        const char *name = s->name;
         const keydef *k = NULL;
         for (size_t j = 0; j < sizeof keys / sizeof keys[0] && !k; j++)
             if (strcasecmp(keys[j].name, name) == 0)
                 k = &keys[j];
-        int rc;
+        int rc = MN_OK;
         if (k) {
             rc = apply_key(c, k, s);
         } else if (is_module(c->o, name)) {
@@ -828,8 +948,27 @@ static int apply_file(cfg_ctx *c, config_t *cfg)
             rc = get_group(c, s, name);
             if (rc == MN_OK)
                 rc = add_module_group(c, s);
+        } else if (s->var_used) {
+            /* a nats-server variable, not a setting */
         } else {
-            rc = fail(c, s, "unknown option \"%s\"", name);
+            size_t j = 0;
+            while (j < sizeof nats_keys / sizeof nats_keys[0] &&
+                   strcasecmp(nats_keys[j].name, name) != 0)
+                j++;
+            if (j == sizeof nats_keys / sizeof nats_keys[0])
+                rc = fail(c, s, "unknown option \"%s\"", name);
+            else if (nats_keys[j].module)
+                rc = fail(c, s, "\"%s\" needs the %s module, which this build does not have",
+                          name, nats_keys[j].module);
+            else if (!nats_keys[j].warn)
+                rc = fail(c, s, "\"%s\" is a nats-server option that modnats does not "
+                          "support yet", name);
+            else if (s->col > 0)
+                mn_warn("%s:%d:%d: \"%s\" ignored: %s", s->file, s->line, s->col, name,
+                        nats_keys[j].warn);
+            else
+                mn_warn("%s:%d: \"%s\" ignored: %s", s->file, s->line, name,
+                        nats_keys[j].warn);
         }
         if (rc != MN_OK)
             return rc;
@@ -840,20 +979,19 @@ static int apply_file(cfg_ctx *c, config_t *cfg)
 /* modules = ["a", "b"] (or a single string) in any file.  Read before any
  * file is applied so that a module's group may come before, or in another
  * file than, the list that names the module. */
-static int collect_modules(cfg_ctx *c, config_t *cfg)
+static int collect_modules(cfg_ctx *c, const mn_cfg *root)
 {
-    config_setting_t *root = config_root_setting(cfg);
-    for (int i = 0; i < config_setting_length(root); i++) {
-        config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
-        if (strcasecmp(config_setting_name(s), "modules") != 0)
+    for (size_t i = 0; i < root->nkids; i++) {
+        const mn_cfg *s = root->kids[i];
+        if (strcasecmp(s->name, "modules") != 0)
             continue;
-        int t = config_setting_type(s);
-        int n = t == CONFIG_TYPE_STRING ? 1 : config_setting_length(s);
-        if (t != CONFIG_TYPE_STRING && t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+        int t = s->type;
+        size_t n = t == MN_CFG_STRING ? 1 : s->nkids;
+        if (t != MN_CFG_STRING && t != MN_CFG_LIST)
             return fail(c, s, "\"modules\" must be a list of module names: [\"a\", \"b\"]");
-        for (int j = 0; j < n; j++) {
-            const char *m = t == CONFIG_TYPE_STRING ? config_setting_get_string(s)
-                                                    : config_setting_get_string_elem(s, j);
+        for (size_t j = 0; j < n; j++) {
+            const char *m = t == MN_CFG_STRING ? s->s
+                          : s->kids[j]->type == MN_CFG_STRING ? s->kids[j]->s : NULL;
             if (!m)
                 return fail(c, s, "\"modules\" must be a list of module names: [\"a\", \"b\"]");
             bool ok = isalpha((unsigned char)m[0]);
@@ -1043,7 +1181,7 @@ static int prescan(cfg_ctx *c, const char *text)
     return MN_OK;
 }
 
-static char *slurp(FILE *f)
+static char *slurp(FILE *f, size_t *outlen)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
@@ -1064,6 +1202,7 @@ static char *slurp(FILE *f)
     }
     if (buf)
         buf[len] = '\0';
+    *outlen = len;
     return buf;
 }
 
@@ -1097,9 +1236,12 @@ static bool bare_group_on_line(const char *path, int line)
     return hit;
 }
 
-static int read_one(cfg_ctx *c, const char *path, config_t *cfg)
+/* Read one file, in whichever format it is written (mn_natsconf_detect),
+ * into *tree (a GROUP, owned by the caller). */
+static int read_one(cfg_ctx *c, const char *path, mn_cfg **tree)
 {
     c->path = path;
+    *tree = NULL;
     struct stat st;
     FILE *f = fopen(path, "r");
     if (!f)
@@ -1108,34 +1250,44 @@ static int read_one(cfg_ctx *c, const char *path, config_t *cfg)
         fclose(f);
         return fail(c, NULL, "cannot open the config file: it is a directory");
     }
-    char *text = slurp(f);
+    size_t len = 0;
+    char *text = slurp(f, &len);
     fclose(f);
     if (!text)
         return fail(c, NULL, "cannot read the config file: %s", strerror(errno));
+    if (mn_natsconf_detect(text, len) == MN_CONF_NATS) {
+        int rc = mn_natsconf_parse(text, len, path, tree, c->err, c->errlen);
+        free(text);
+        return rc;
+    }
     int rc = prescan(c, text);
     free(text);
     if (rc != MN_OK)
         return rc;
 
-    config_init(cfg);
-    config_set_options(cfg, config_get_options(cfg) | CONFIG_OPTION_AUTOCONVERT);
+    config_t cfg;
+    config_init(&cfg);
+    config_set_options(&cfg, config_get_options(&cfg) | CONFIG_OPTION_AUTOCONVERT);
     char *dir = dir_of(path);
-    config_set_include_dir(cfg, dir);   /* @include is relative to the file */
+    config_set_include_dir(&cfg, dir);   /* @include is relative to the file */
     free(dir);
-    if (config_read_file(cfg, path) == CONFIG_TRUE)
-        return MN_OK;
-    const char *efile = config_error_file(cfg);
-    if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
+    if (config_read_file(&cfg, path) == CONFIG_TRUE) {
+        *tree = to_tree(config_root_setting(&cfg), path);
+        config_destroy(&cfg);
+        return *tree ? MN_OK : fail(c, NULL, "out of memory");
+    }
+    const char *efile = config_error_file(&cfg);
+    if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
         snprintf(c->err, c->errlen, "%s: cannot read the config file: %s",
-                 efile ? efile : path, config_error_text(cfg));
+                 efile ? efile : path, config_error_text(&cfg));
     else
         snprintf(c->err, c->errlen, "%s:%d: %s%s", efile ? efile : path,
-                 config_error_line(cfg), config_error_text(cfg),
+                 config_error_line(&cfg), config_error_text(&cfg),
                  (!efile || strcmp(efile, path) == 0) &&
-                 bare_group_on_line(path, config_error_line(cfg))
+                 bare_group_on_line(path, config_error_line(&cfg))
                      ? " (libconfig needs \"=\" or \":\" before a group: name = { ... })"
                      : "");
-    config_destroy(cfg);
+    config_destroy(&cfg);
     return MN_EINVAL;
 }
 
@@ -1145,8 +1297,8 @@ int mn_config_load(mn_opts *o, char *errbuf, size_t errlen)
     cfg_ctx c = {.o = o, .path = "", .err = errbuf ? errbuf : dummy,
                  .errlen = errbuf ? errlen : sizeof dummy};
     file_list files = {0};
-    config_t *cfgs = NULL;
-    int ncfgs = 0, rc = MN_OK;
+    mn_cfg **trees = NULL;
+    int ntrees = 0, rc = MN_OK;
     struct stat main_st;
     bool have_main_st = false;
 
@@ -1176,19 +1328,19 @@ int mn_config_load(mn_opts *o, char *errbuf, size_t errlen)
     if (rc != MN_OK)
         goto out;
 
-    if (files.n && !(cfgs = calloc((size_t)files.n, sizeof *cfgs)))
+    if (files.n && !(trees = calloc((size_t)files.n, sizeof *trees)))
         goto oom;
-    for (; ncfgs < files.n; ncfgs++)
-        if ((rc = read_one(&c, files.v[ncfgs], &cfgs[ncfgs])) != MN_OK)
+    for (; ntrees < files.n; ntrees++)
+        if ((rc = read_one(&c, files.v[ntrees], &trees[ntrees])) != MN_OK)
             goto out;
-    for (int i = 0; i < ncfgs; i++) {
+    for (int i = 0; i < ntrees; i++) {
         c.path = files.v[i];
-        if ((rc = collect_modules(&c, &cfgs[i])) != MN_OK)
+        if ((rc = collect_modules(&c, trees[i])) != MN_OK)
             goto out;
     }
-    for (int i = 0; i < ncfgs; i++) {
+    for (int i = 0; i < ntrees; i++) {
         c.path = files.v[i];
-        if ((rc = apply_file(&c, &cfgs[i])) != MN_OK)
+        if ((rc = apply_file(&c, trees[i])) != MN_OK)
             goto out;
     }
 
@@ -1205,9 +1357,9 @@ oom:
     rc = MN_ENOMEM;
     snprintf(c.err, c.errlen, "out of memory");
 out:
-    for (int i = 0; i < ncfgs; i++)
-        config_destroy(&cfgs[i]);
-    free(cfgs);
+    for (int i = 0; i < ntrees; i++)
+        mn_cfg_free(trees[i]);
+    free(trees);
     free_list(&files);
     return rc;
 }
@@ -1279,6 +1431,40 @@ int mn_opts_imply_modules(mn_opts *o)
     }
     if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
         return MN_ENOMEM;
+    /* --cluster/--routes and cluster { listen, routes }: the cluster module,
+     * once it is installed (until then mn_opts_validate() refuses them).
+     * The flags are put over the file's group (k_cluster). */
+    if ((o->cluster_url || o->routes) && module_available(o, "cluster")) {
+        mn_cfg *g = module_group(o, "cluster");
+        if (!g)
+            return MN_ENOMEM;
+        if ((o->cli_set & MN_OPT_CLUSTER) && o->cluster_url &&
+            mn_cfg_set_str(g, "listen", o->cluster_url) != MN_OK)
+            return MN_ENOMEM;
+        if ((o->cli_set & MN_OPT_CLUSTERNAME) && o->cluster_name &&
+            mn_cfg_set_str(g, "name", o->cluster_name) != MN_OK)
+            return MN_ENOMEM;
+        if ((o->cli_set & MN_OPT_ROUTES) && o->routes) {
+            mn_cfg *l = mn_cfg_new("routes", MN_CFG_LIST, "command line", 0);
+            char *copy = strdup(o->routes), *save = NULL;
+            for (char *r = copy ? strtok_r(copy, ",", &save) : NULL; l && r;
+                 r = strtok_r(NULL, ",", &save)) {
+                mn_cfg *e = mn_cfg_new(NULL, MN_CFG_STRING, "command line", 0);
+                if (!e || !(e->s = strdup(r)) || mn_cfg_add(l, e) != MN_OK) {
+                    mn_cfg_free(e);
+                    mn_cfg_free(l);
+                    l = NULL;
+                }
+            }
+            free(copy);
+            if (!l || !copy || mn_cfg_add(g, l) != MN_OK) {
+                mn_cfg_free(l);
+                return MN_ENOMEM;
+            }
+        }
+        if (want_module(o, "cluster") != MN_OK)
+            return MN_ENOMEM;
+    }
     /* -m PORT, http_port, http: "host:port": monitor. */
     if (o->http_port != 0) {
         mn_cfg *g = module_group(o, "monitor");
@@ -1288,4 +1474,60 @@ int mn_opts_imply_modules(mn_opts *o)
             return MN_ENOMEM;
     }
     return MN_OK;
+}
+
+/* ---- modnats --convert -------------------------------------------------- */
+
+/* A unit-bearing integer where a duration is meant ("2m") becomes the
+ * duration string, so the libconfig file means what the nats-server file
+ * meant to modnats. */
+static void durations_as_text(mn_cfg *n)
+{
+    if (n->type == MN_CFG_INT && n->s && mn_parse_duration_ms(n->s, &(int64_t){0}) == MN_OK)
+        n->type = MN_CFG_STRING;
+}
+
+int mn_config_convert(const char *path, FILE *out, char *errbuf, size_t errlen)
+{
+    char dummy[1];
+    mn_opts o;
+    mn_opts_defaults(&o);
+    cfg_ctx c = {.o = &o, .path = path, .err = errbuf ? errbuf : dummy,
+                 .errlen = errbuf ? errlen : sizeof dummy};
+    mn_cfg *root = NULL;
+    int rc = read_one(&c, path, &root);
+    /* Check it as -c would (the server's options are thrown away). */
+    if (rc == MN_OK)
+        rc = collect_modules(&c, root);
+    if (rc == MN_OK)
+        rc = apply_file(&c, root);
+    mn_opts_free(&o);
+    if (rc != MN_OK) {
+        mn_cfg_free(root);
+        return rc;
+    }
+    /* Variables are resolved already; their definitions are not settings. */
+    size_t w = 0;
+    for (size_t i = 0; i < root->nkids; i++) {
+        mn_cfg *k = root->kids[i];
+        bool known = false;
+        for (size_t j = 0; j < sizeof keys / sizeof keys[0] && !known; j++)
+            known = !strcasecmp(keys[j].name, k->name);
+        if (k->var_used && !known) {
+            mn_cfg_free(k);
+            continue;
+        }
+        prune_vars(k);
+        for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+            if (keys[j].kind == V_DUR && !strcasecmp(keys[j].name, k->name))
+                durations_as_text(k);
+        if (!strcasecmp(k->name, "authorization") && mn_cfg_get(k, "timeout"))
+            durations_as_text(mn_cfg_get(k, "timeout"));
+        root->kids[w++] = k;
+    }
+    root->nkids = w;
+    fprintf(out, "# %s, in libconfig syntax (modnats --convert)\n", path);
+    rc = mn_natsconf_print_libconfig(out, root, c.err, c.errlen);
+    mn_cfg_free(root);
+    return rc;
 }

@@ -13,6 +13,7 @@
  */
 #include "opts.h"
 #include "cfgtree.h"
+#include "natsconf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -99,6 +100,7 @@ typedef enum {
     F_PROFILE, F_ROUTES, F_CLUSTER, F_CLUSTER_ADV, F_NO_ADV, F_RETRIES,
     F_CLUSTER_NAME, F_HELP_TLS, F_TLS, F_TLSVERIFY, F_TLSCERT, F_TLSKEY,
     F_TLSCACERT, F_TRACELEN, F_JS, F_SD, F_THREADS, F_LIST_MODULES, F_MODULE_PATH,
+    F_CONVERT,
 } flag_id;
 
 typedef enum { K_BOOL, K_INT, K_STR } flag_kind;
@@ -158,6 +160,7 @@ static const flag_def flags[] = {
     {"io_threads", F_THREADS, K_INT},
     {"list-modules", F_LIST_MODULES, K_BOOL}, {"list_modules", F_LIST_MODULES, K_BOOL},
     {"module_path", F_MODULE_PATH, K_STR},
+    {"convert", F_CONVERT, K_STR},
 };
 
 static const flag_def *find_flag(const char *name, size_t len)
@@ -309,6 +312,11 @@ static int apply_flag(mn_opts *o, cli_state *st, const flag_def *f,
     case F_LIST_MODULES: o->list_modules = bval; break;
     case F_MODULE_PATH: set_str(&o->module_path, sval); o->cli_set |= MN_OPT_MODPATH; break;
     case F_TEST:   o->check_config = bval; break;
+    case F_CONVERT:
+        /* main() prints the file as libconfig instead of running. */
+        set_str(&o->config_file, sval);
+        o->cli_set |= MN_OPT_CONVERT;
+        break;
     case F_SIGNAL: {
         const char *eq = strchr(sval, '=');
         size_t clen = eq ? (size_t)(eq - sval) : strlen(sval);
@@ -589,7 +597,9 @@ const char *mn_opts_usage(void)
 "      --client_advertise URL    client URL advertised to other servers\n"
 "  -P, --pid FILE                write the process id to FILE\n"
 "      --ports_file_dir DIR      write <name>_<pid>.ports into DIR\n"
-"  -c, --config FILE             configuration file (libconfig syntax)\n"
+"  -c, --config FILE             configuration file (libconfig or nats-server\n"
+"                                syntax, told apart by its content)\n"
+"      --convert FILE            print FILE (either syntax) as libconfig, exit\n"
 "      --confd DIR               also read DIR/*.conf in sorted order\n"
 "                                (default: conf.d beside the -c file)\n"
 "  -t                            check the configuration and exit\n"
