@@ -420,7 +420,7 @@ void mn_client_close(mn_client *c, const char *err)
     if (was_connected && mn_hooks_any(MODNATS_EV_DISCONNECT)) {
         modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_DISCONNECT },
                                   .conn = (modnats_conn *)c, .reason = err };
-        mn_hooks_run(MODNATS_EV_DISCONNECT, &ev.hdr);
+        mn_hooks_notify(MODNATS_EV_DISCONNECT, &ev.hdr);
     }
     mn_server *s = c->srv;
 
@@ -934,6 +934,18 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
         send_err(c, buf);
         return MN_OK;
     }
+    if (MN_UNLIKELY(mn_hooks_any(MODNATS_EV_PUB_PERMISSION))) {
+        modnats_perm_event ev = { .hdr = { sizeof(ev), MODNATS_EV_PUB_PERMISSION },
+                                  .conn = (modnats_conn *)c,
+                                  .subject = a->subject, .subject_len = a->subject_len };
+        if (mn_hooks_run(MODNATS_EV_PUB_PERMISSION, &ev.hdr) == MODNATS_DENY) {
+            char buf[300];
+            snprintf(buf, sizeof(buf), "Permissions Violation for Publish to \"%.*s\"",
+                     (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);
+            send_err(c, buf);
+            return MN_OK;
+        }
+    }
     mn_route(c->w, c->acc, c, 0, a->subject, a->subject_len, a->reply, a->reply_len,
              payload, a->hdr_len, a->total_len);
     if (MN_UNLIKELY(c->verbose))
@@ -956,8 +968,17 @@ static int on_sub(void *ud, const mn_sub_args *a)
             SEND_LIT(c, "+OK\r\n");
         return MN_OK;
     }
-    if (c->perms && !mn_perms_sub_allowed(c->perms, a->subject, a->subject_len,
-                                          a->queue, a->queue_len)) {
+    bool denied = c->perms && !mn_perms_sub_allowed(c->perms, a->subject, a->subject_len,
+                                                    a->queue, a->queue_len);
+    if (!denied && MN_UNLIKELY(mn_hooks_any(MODNATS_EV_SUB_PERMISSION))) {
+        modnats_perm_event ev = { .hdr = { sizeof(ev), MODNATS_EV_SUB_PERMISSION },
+                                  .conn = (modnats_conn *)c,
+                                  .subject = a->subject, .subject_len = a->subject_len,
+                                  .queue = a->queue_len ? a->queue : NULL,
+                                  .queue_len = a->queue_len };
+        denied = mn_hooks_run(MODNATS_EV_SUB_PERMISSION, &ev.hdr) == MODNATS_DENY;
+    }
+    if (denied) {
         char buf[400];
         if (a->queue_len)
             snprintf(buf, sizeof(buf),
@@ -1117,7 +1138,7 @@ static void finish_login(mn_client *c)
     if (mn_hooks_any(MODNATS_EV_CONNECT)) {
         modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_CONNECT },
                                   .conn = (modnats_conn *)c };
-        if (mn_hooks_run(MODNATS_EV_CONNECT, &ev.hdr) == MODNATS_DENY)
+        if (mn_hooks_notify(MODNATS_EV_CONNECT, &ev.hdr) == MODNATS_DENY)
             mn_client_close(c, "Authorization Violation");
     }
 }
@@ -1378,15 +1399,38 @@ static void task_auth_done(mn_worker *w, void *arg)
     free(t);
 }
 
+/* Hand the answer to the owner worker.  The compare-and-swap only guards
+ * two racing completions; a completion after the first one has been
+ * applied touches a freed ticket (the ABI says: exactly once). */
+static modnats_rc complete(modnats_auth_ticket *t, modnats_rc result, const char *reason,
+                           bool identity, char *user, mn_perms *perms, mn_account *acc)
+{
+    int expect = 0;
+    if (!t || !atomic_compare_exchange_strong(&t->used, &expect, 1)) {
+        free(user);
+        mn_perms_free(perms);
+        return MODNATS_ERR;
+    }
+    t->result = result == MODNATS_OK ? MODNATS_OK : MODNATS_DENY;
+    t->reason = reason ? strdup(reason) : NULL;
+    t->set_identity = identity;
+    t->user = user;
+    t->perms = perms;
+    t->acc = acc;
+    mn_worker_post(t->c->w, task_auth_done, t);
+    return MODNATS_OK;
+}
+
 modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, const char *reason,
                                   const char *user, const modnats_permissions *perms,
                                   modnats_account *account)
 {
-    if (!t || atomic_load(&t->used))
+    if (!t)
         return MODNATS_ERR;
     mn_perms *cp = NULL;
     char *u = NULL;
     if (result == MODNATS_OK) {
+        /* Fail before consuming the ticket, so the module can still deny. */
         if (perms && !(cp = mn_perms_compile(perms)))
             return MODNATS_ERR;
         if (user && !(u = strdup(user))) {
@@ -1394,26 +1438,12 @@ modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, con
             return MODNATS_ERR;
         }
     }
-    t->set_identity = true;
-    t->user = u;
-    t->perms = cp;
-    t->acc = (mn_account *)account;
-    if (mn_auth_complete(t, result, reason) != MODNATS_OK) {
-        /* Lost a race with another completion: give back what we made. */
-        return MODNATS_ERR;
-    }
-    return MODNATS_OK;
+    return complete(t, result, reason, true, u, cp, (mn_account *)account);
 }
 
 modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason)
 {
-    int expect = 0;
-    if (!t || !atomic_compare_exchange_strong(&t->used, &expect, 1))
-        return MODNATS_ERR;
-    t->result = result == MODNATS_OK ? MODNATS_OK : MODNATS_DENY;
-    t->reason = reason ? strdup(reason) : NULL;
-    mn_worker_post(t->c->w, task_auth_done, t);
-    return MODNATS_OK;
+    return complete(t, result, reason, false, NULL, NULL, NULL);
 }
 
 void mn_client_send_info(mn_client *c, bool ldm)

@@ -286,7 +286,7 @@ void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats
         .queue = sub->queue, .queue_len = sub->queue_len,
         .added = added, .origin = origin,
     };
-    mn_hooks_run(MODNATS_EV_INTEREST, &ev.hdr);
+    mn_hooks_notify(MODNATS_EV_INTEREST, &ev.hdr);
 }
 
 static modnats_sub *api_subscribe(modnats_module *m, modnats_account *a, const char *subject,

@@ -37,6 +37,18 @@ extern const mn_static_module mn_static_modules[] __attribute__((weak));
 
 /* ------------------------------------------------------------ hooks */
 
+modnats_rc mn_hooks_notify(modnats_event ev, modnats_event_hdr *e)
+{
+    modnats_rc out = MODNATS_DEFER;
+    mn_hook_chain *ch = &mn_hooks[ev];
+    for (size_t i = 0; i < ch->n; i++) {
+        modnats_rc rc = ch->hooks[i].fn(ch->hooks[i].ud, e);
+        if (rc == MODNATS_DENY)
+            out = MODNATS_DENY;
+    }
+    return out;
+}
+
 modnats_rc mn_hooks_run(modnats_event ev, modnats_event_hdr *e)
 {
     mn_hook_chain *ch = &mn_hooks[ev];
@@ -371,7 +383,7 @@ static void free_module(modnats_module *m)
     free(m);
 }
 
-static int open_all(mn_server *s, char *err, size_t errlen)
+static int open_all(mn_server *s, bool check_settings, char *err, size_t errlen)
 {
     const mn_opts *o = &s->opts;
     for (int i = 0; i < o->nmodules; i++) {
@@ -404,7 +416,7 @@ static int open_all(mn_server *s, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             return MN_ENOMEM;
         }
-        if (validate_settings(m, err, errlen) != MN_OK)
+        if (check_settings && validate_settings(m, err, errlen) != MN_OK)
             return MN_EINVAL;
     }
     /* A settings group for a module nobody asked for is a mistake. */
@@ -424,7 +436,7 @@ static int open_all(mn_server *s, char *err, size_t errlen)
 
 int mn_modules_load(mn_server *s, char *err, size_t errlen)
 {
-    int rc = open_all(s, err, errlen);
+    int rc = open_all(s, true, err, errlen);
     if (rc != MN_OK) {
         mn_modules_fini();
         return rc;
@@ -448,7 +460,9 @@ int mn_modules_load(mn_server *s, char *err, size_t errlen)
 
 int mn_modules_list(mn_server *s, char *err, size_t errlen)
 {
-    int rc = open_all(s, err, errlen);
+    /* Listing shows what a module accepts; its settings need not be
+     * complete for that. */
+    int rc = open_all(s, false, err, errlen);
     if (rc == MN_OK) {
         printf("%-16s %-10s %-5s %s\n", "MODULE", "VERSION", "ABI", "FILE");
         for (size_t i = 0; i < g_nmods; i++) {

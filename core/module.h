@@ -45,8 +45,12 @@ static inline bool mn_hooks_any(modnats_event ev)
 }
 
 /* Run the chain of ev: the first answer other than DEFER wins; DEFER when
- * every hook deferred (or there is none). */
+ * every hook deferred (or there is none).  For decisions (AUTH,
+ * permissions). */
 modnats_rc mn_hooks_run(modnats_event ev, modnats_event_hdr *e);
+/* Notifications (CONNECT, DISCONNECT, INTEREST, SHUTDOWN): every hook runs
+ * whatever the others answer; DENY if any hook denied. */
+modnats_rc mn_hooks_notify(modnats_event ev, modnats_event_hdr *e);
 
 /* Load and init every module named in the options' module list, with the
  * settings groups in the options' module config.  On failure: one line in

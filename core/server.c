@@ -69,7 +69,9 @@ static int open_listener(mn_server *s, char *err, size_t errlen)
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0)
+        /* Bind now (a taken port fails start-up at once), listen only
+         * when the server runs: no client connects while modules init. */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
         last_errno = errno;
         close(fd);
@@ -354,6 +356,10 @@ int mn_server_run(mn_server *s)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (s->listen_fd >= 0 && listen(s->listen_fd, 4096) != 0) {
+        mn_fatal("Error listening on port %d: %s", s->port, strerror(errno));
+        return MN_ERR;
+    }
     for (int i = 0; i < s->nworkers; i++) {
         if (mn_worker_start(&s->workers[i]) != MN_OK) {
             mn_fatal("cannot start I/O worker %d: %s", i, strerror(errno));
@@ -418,7 +424,7 @@ int mn_server_run(mn_server *s)
     mn_notice("Initiating Shutdown...");
     if (mn_hooks_any(MODNATS_EV_SHUTDOWN)) {
         modnats_event_hdr ev = { sizeof(ev), MODNATS_EV_SHUTDOWN };
-        mn_hooks_run(MODNATS_EV_SHUTDOWN, &ev);
+        mn_hooks_notify(MODNATS_EV_SHUTDOWN, &ev);
     }
     atomic_store(&s->shutting_down, true);
     post_all(s, task_stop);

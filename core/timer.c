@@ -16,6 +16,7 @@ struct modnats_timer {
     bool             cancelled;
     bool             running;
     bool             waited;      /* a cancel waits for the callback to end */
+    bool             fired;       /* a one-shot that ran: kept until cancelled */
     pthread_t        runner;
     struct modnats_timer *next;
 };
@@ -98,7 +99,7 @@ int mn_timers_timeout(uint64_t now_ms, int max)
     int best = max;
     pthread_mutex_lock(&g_lock);
     for (modnats_timer *t = g_timers; t; t = t->next) {
-        if (t->cancelled)
+        if (t->cancelled || t->fired)
             continue;
         int64_t d = (int64_t)t->due_ms - (int64_t)now_ms;
         if (d < 0)
@@ -116,7 +117,7 @@ void mn_timers_run(uint64_t now_ms)
     for (;;) {
         modnats_timer *due = NULL;
         for (modnats_timer *t = g_timers; t; t = t->next) {
-            if (!t->cancelled && !t->running && t->due_ms <= now_ms) {
+            if (!t->cancelled && !t->running && !t->fired && t->due_ms <= now_ms) {
                 due = t;
                 break;
             }
@@ -129,13 +130,19 @@ void mn_timers_run(uint64_t now_ms)
         due->fn(due->ud, due);
         pthread_mutex_lock(&g_lock);
         due->running = false;
-        if (due->cancelled || due->every_ms == 0) {
+        if (due->cancelled) {
             unlink_timer(due);
             /* A cancel waiting for us frees it once we broadcast. */
             if (due->waited)
                 pthread_cond_broadcast(&g_cond);
             else
                 free(due);
+        } else if (due->every_ms == 0) {
+            /* The handle stays valid: cancelling it later is a safe way
+             * to free it (or fini drops it). */
+            due->fired = true;
+            if (due->waited)
+                pthread_cond_broadcast(&g_cond);
         } else {
             due->due_ms = now_ms + due->every_ms;
         }

@@ -5,7 +5,9 @@
  * the workers' own 250 ms tick), so they live in one list under a mutex.
  * Worker 0 asks for the next deadline before it waits and runs what is due
  * after it wakes.  mn_timer_cancel waits for a running callback to finish
- * unless called from inside that callback.
+ * unless called from inside that callback.  A one-shot timer that fired
+ * stays allocated until cancelled (or dropped at its module's fini), so
+ * cancelling it is always safe.
  */
 #ifndef MN_TIMER_H
 #define MN_TIMER_H

@@ -390,7 +390,9 @@ typedef struct modnats_host_api {
     modnats_rc  (*conn_write)(modnats_conn *c, const void *buf, size_t len);
 
     /* --- deferred auth: finish a login that a hook answered PENDING.
-     * result is OK or DENY.  Any thread, exactly once per ticket. */
+     * result is OK or DENY.  Any thread, exactly once per ticket: the
+     * ticket is gone once the core applied the answer, so a second call
+     * is undefined (two racing calls: one returns ERR). */
     modnats_rc  (*auth_complete)(modnats_auth_ticket *t, modnats_rc result,
                                  const char *deny_reason);
 
@@ -419,9 +421,9 @@ typedef struct modnats_host_api {
     /* --- timers: fn runs on I/O worker 0 after `after_ms`, then every
      * `every_ms` (0: once).  Cancel from any thread, or from inside the
      * callback; after cancel returns the callback is not running and will
-     * not run.  A one-shot timer's handle is invalid once its callback
-     * has returned (do not cancel it then).  Timers a module leaves behind
-     * are dropped after its fini. */
+     * not run.  Every handle stays valid until cancelled, also a one-shot
+     * timer that already fired: cancel it to free it.  Timers a module
+     * leaves behind are dropped after its fini. */
     modnats_timer *(*timer_start)(modnats_module *m, uint64_t after_ms, uint64_t every_ms,
                                   modnats_timer_fn fn, void *ud);
     void           (*timer_cancel)(modnats_timer *t);
