@@ -1,0 +1,226 @@
+/*
+ * cluster.h - internals of the cluster module (routes between servers of
+ * one cluster, a full mesh, speaking nats-server 2.9's route protocol).
+ *
+ * Files: cluster.c (entry, settings, init/fini, the routez service),
+ * cl_route.c (connections: INFO/CONNECT, duplicates, gossip, reconnects,
+ * pings), cl_proto.c (the route protocol parser), cl_interest.c (local
+ * interest -> RS+/RS-, remote interest -> sinks, RMSG both ways),
+ * cl_json.c (the little JSON this needs).
+ *
+ * Locks, in the only order they are taken: g_cl.lock (the route list,
+ * the local interest table, settings that change) -> route->wlock (the
+ * route's connection pointer, for writers on any thread).  Never held
+ * while calling sink_subscribe/sink_free/publish (they may run our hooks).
+ */
+#ifndef CLUSTER_H
+#define CLUSTER_H
+
+#include <modnats/modnats.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster_routez.h"
+
+#define CL_VERSION "0.1.0"
+#define CL_ID_MAX 64
+
+/* A route URL from the settings or from gossip. */
+typedef struct cl_url {
+    char *host;
+    int   port;
+    char *user, *pass;       /* NULL: none */
+} cl_url;
+
+typedef enum cl_state {
+    CL_DIALING = 0,          /* dial issued, no connection yet */
+    CL_OPEN,                 /* connected, waiting for INFO (and CONNECT) */
+    CL_ACTIVE,               /* registered: interest and messages flow */
+    CL_CLOSED,
+} cl_state;
+
+/* The remote interest of one route in one account: a sink, and its
+ * subscriptions by "subject[ queue]". */
+typedef struct cl_rsub {
+    char           *key;     /* "subject" or "subject queue" */
+    modnats_sub    *sub;
+    int             weight;
+    struct cl_rsub *next;
+} cl_rsub;
+
+typedef struct cl_route cl_route;
+
+typedef struct cl_asink {
+    cl_route        *route;
+    modnats_account *acc;
+    char            *acc_name;
+    modnats_sink    *sink;
+    cl_rsub        **tab;    /* hash table of remote subscriptions */
+    size_t           nbuckets, count;
+    struct cl_asink *next;
+} cl_asink;
+
+struct cl_route {
+    _Atomic int      refs;
+    pthread_mutex_t  wlock;          /* conn */
+    modnats_conn    *conn;           /* NULL before open / after close */
+    pthread_t        owner;          /* the conn's worker thread */
+    bool             has_owner;
+
+    /* g_cl.lock */
+    cl_state         state;
+    bool             solicited;
+    int              explicit_idx;   /* index in the routes setting, -1: implicit */
+    cl_url           url;            /* what we dialed (solicited) */
+    char             remote_id[CL_ID_MAX];
+    char            *remote_name;
+    char            *remote_host;    /* INFO host/port: the remote's route listener */
+    int              remote_port;
+    char            *gossip_url;     /* nats-route://ip:port/ as we tell others */
+    char           **connect_urls;   /* the remote's client URLs */
+    size_t           nconnect_urls;
+    bool             got_info, got_connect;
+    bool             remote_auth_required;
+    uint64_t         opened_ms, auth_deadline_ms, last_ping_ms;
+    int              pings_out;
+    modnats_origin   origin;
+    cl_route        *next;
+
+    /* the connection's worker only */
+    char            *rbuf;
+    size_t           rlen, rcap;
+    cl_asink        *sinks;
+
+    /* counters (relaxed atomics) */
+    _Atomic uint64_t in_msgs, in_bytes, out_msgs, out_bytes, nsubs;
+};
+
+/* An explicit route from the settings, with its retry state. */
+typedef struct cl_explicit {
+    cl_url    url;
+    char      last_id[CL_ID_MAX];    /* whom it reached last time */
+    bool      dialing;               /* a route of ours is dialing/connected to it */
+    bool      is_self;               /* it pointed at this server: stop */
+    uint64_t  next_try_ms;
+    uint64_t  backoff_ms;
+    uint32_t  failures;
+} cl_explicit;
+
+/* A peer learned from gossip (or a closed route) that we may redial. */
+typedef struct cl_known {
+    char      id[CL_ID_MAX];
+    cl_url    url;
+    int       tries_left;
+    uint64_t  next_try_ms;
+    struct cl_known *next;
+} cl_known;
+
+/* One local interest entry: how many local subscriptions (queue members)
+ * there are for subject[+queue] in an account. */
+typedef struct cl_lint {
+    modnats_account *acc;
+    char            *subject;
+    char            *queue;          /* NULL: plain */
+    int              count;
+    struct cl_lint  *next;
+} cl_lint;
+
+typedef struct cl_global {
+    const modnats_host_api *api;
+    modnats_module         *self;
+    pthread_mutex_t         lock;
+
+    /* settings */
+    char        *name;               /* cluster name */
+    bool         name_dynamic;
+    char        *host;               /* route listener */
+    int          port;
+    char        *advertise;          /* host:port, or NULL */
+    bool         no_advertise;
+    int          connect_retries;
+    char        *auth_user, *auth_pass;
+    int64_t      auth_timeout_ms;
+    int64_t      ping_interval_ms;
+    int          ping_max;
+
+    cl_explicit *explicit_routes;
+    size_t       nexplicit;
+    cl_known    *known;
+
+    modnats_listener *listener;
+    modnats_timer    *timer;
+    cl_route         *routes;
+    modnats_origin   *origins;       /* every origin ours (never shrinks) */
+    size_t            norigins, corigins;
+    modnats_origin   *free_origins;  /* reusable once their route is gone */
+    size_t            nfree_origins, cfree_origins;
+
+    cl_lint         **lint;          /* local interest hash table */
+    size_t            lint_buckets, lint_count;
+
+    char             *own_client_urls_json;  /* our client URLs as a JSON array */
+    char            **own_client_urls;
+    size_t            nown_client_urls;
+    bool              shutting_down;
+} cl_global;
+
+extern cl_global g_cl;
+
+#define CL_API (g_cl.api)
+#define cl_log(level, ...) CL_API->log(g_cl.self, (level), __VA_ARGS__)
+
+/* cluster.c */
+uint64_t cl_now_ms(void);
+bool     cl_url_parse(const char *s, int default_port, cl_url *out);
+void     cl_url_free(cl_url *u);
+bool     cl_url_copy(const cl_url *in, cl_url *out);
+
+/* cl_json.c: minimal readers over a JSON object text (top-level keys
+ * only) and a string escaper. */
+bool   cl_json_string(const char *json, const char *key, char **out);      /* malloc'd */
+bool   cl_json_int(const char *json, const char *key, int64_t *out);
+bool   cl_json_bool(const char *json, const char *key, bool *out);
+bool   cl_json_strings(const char *json, const char *key, char ***out, size_t *n);
+void   cl_json_escape(char *dst, size_t cap, const char *s);   /* quotes included */
+void   cl_strv_free(char **v, size_t n);
+
+/* cl_route.c */
+modnats_rc cl_route_start(void);                 /* init: listener, timer, first dials */
+void       cl_route_stop(void);                  /* fini */
+void       cl_route_ref(cl_route *r);
+void       cl_route_unref(cl_route *r);
+/* Write a frame to a route (any thread); false when it is closed. */
+bool       cl_route_write(cl_route *r, const void *buf, size_t len);
+/* Protocol callbacks from cl_proto.c (the route's worker). */
+int        cl_on_info(cl_route *r, const char *json);
+int        cl_on_connect(cl_route *r, const char *json);
+void       cl_on_ping(cl_route *r);
+void       cl_on_pong(cl_route *r);
+void       cl_on_err(cl_route *r, const char *text);
+/* g_cl.lock held. */
+bool       cl_origin_is_ours_locked(modnats_origin o);
+void       cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud);
+
+/* cl_proto.c: consume bytes; returns 0, or -1 to close. */
+int        cl_proto_feed(cl_route *r, const char *buf, size_t len);
+
+/* cl_interest.c */
+modnats_rc cl_interest_init(void);               /* hook + seed */
+void       cl_interest_fini(void);
+/* g_cl.lock held: send every local interest entry to r (just registered). */
+void       cl_interest_send_all_locked(cl_route *r);
+/* The route's worker: remote interest and messages. */
+int        cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *queue,
+                      int weight);
+int        cl_on_runsub(cl_route *r, const char *acc, const char *subject, const char *queue);
+int        cl_on_rmsg(cl_route *r, const char *acc, const char *subject, const char *reply,
+                      const char *const *queues, const size_t *qlens, size_t nq, bool listed,
+                      const char *payload, size_t hdr_len, size_t total);
+/* The route's worker, after close: drop all remote interest. */
+void       cl_route_drop_sinks(cl_route *r);
+
+#endif

@@ -1,0 +1,573 @@
+#!/usr/bin/env python3
+"""test_cluster.py - the cluster module with real servers and raw clients.
+
+Clusters of modnats processes (and mixed with /usr/sbin/nats-server 2.9)
+are started on loopback ports; small raw-socket NATS clients subscribe
+and publish on every node.  Route sinks forward only local messages
+(nats-server does the same), so a message reaching node B from node C
+proves a direct C-B route: the full mesh is checked that way.
+
+Exactness: a subscriber adds a unique "sync" subscription after its real
+ones; once the publisher's node routes a probe on it, every earlier
+interest of that subscriber has arrived there too (one route, in order).
+Counts are then exact: N published, N received, no duplicates.
+
+    test_cluster.py --server build/bin/modnats [--module-dir build/modules]
+                    [--ref /usr/sbin/nats-server] [-k name]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ARGS = None
+TMP = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------ client
+
+class Client:
+    """A minimal NATS client: enough protocol for the checks."""
+
+    def __init__(self, port, name="t"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.settimeout(None)
+        self.lock = threading.Condition()
+        self.msgs = {}          # sid -> [(subject, reply, data, hdr)]
+        self.pongs = 0
+        self.infos = []
+        self.errs = []
+        self.closed = False
+        self.next_sid = 1
+        self.buf = b""
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        with self.lock:
+            self.lock.wait_for(lambda: self.infos or self.closed, 5)
+        if not self.infos:
+            raise RuntimeError("no INFO from port %d" % port)
+        self.send(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1,'
+                  b'"name":"%s"}\r\n' % name.encode())
+        self.flush()
+
+    def send(self, b):
+        self.sock.sendall(b)
+
+    def _read(self):
+        try:
+            while True:
+                d = self.sock.recv(1 << 16)
+                if not d:
+                    break
+                self.buf += d
+                self._parse()
+        except OSError:
+            pass
+        with self.lock:
+            self.closed = True
+            self.lock.notify_all()
+
+    def _parse(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i < 0:
+                return
+            line = self.buf[:i].decode()
+            parts = line.split()
+            op = parts[0].upper() if parts else ""
+            if op in ("MSG", "HMSG"):
+                total = int(parts[-1])
+                if len(self.buf) < i + 2 + total + 2:
+                    return
+                payload = self.buf[i + 2:i + 2 + total]
+                self.buf = self.buf[i + 2 + total + 2:]
+                subj, sid = parts[1], int(parts[2])
+                if op == "MSG":
+                    reply = parts[3] if len(parts) == 5 else None
+                    hdr, data = b"", payload
+                else:
+                    reply = parts[3] if len(parts) == 6 else None
+                    hl = int(parts[-2])
+                    hdr, data = payload[:hl], payload[hl:]
+                with self.lock:
+                    self.msgs.setdefault(sid, []).append((subj, reply, data, hdr))
+                    self.lock.notify_all()
+                continue
+            self.buf = self.buf[i + 2:]
+            with self.lock:
+                if op == "PING":
+                    self.sock.sendall(b"PONG\r\n")
+                elif op == "PONG":
+                    self.pongs += 1
+                elif op == "INFO":
+                    self.infos.append(json.loads(line[5:]))
+                elif op == "-ERR":
+                    self.errs.append(line)
+                self.lock.notify_all()
+
+    def flush(self, timeout=10):
+        with self.lock:
+            want = self.pongs + 1
+        self.send(b"PING\r\n")
+        with self.lock:
+            if not self.lock.wait_for(lambda: self.pongs >= want or self.closed, timeout):
+                raise AssertionError("no PONG")
+
+    def sub(self, subject, queue=None):
+        sid = self.next_sid
+        self.next_sid += 1
+        with self.lock:
+            self.msgs[sid] = []
+        q = (" " + queue) if queue else ""
+        self.send(("SUB %s%s %d\r\n" % (subject, q, sid)).encode())
+        return sid
+
+    def unsub(self, sid):
+        self.send(b"UNSUB %d\r\n" % sid)
+
+    def pub(self, subject, data=b"", reply=None, hdr=None):
+        if isinstance(data, str):
+            data = data.encode()
+        r = (" " + reply) if reply else ""
+        if hdr:
+            h = b"NATS/1.0\r\n" + hdr + b"\r\n\r\n"
+            self.send(b"HPUB %s%s %d %d\r\n%s%s\r\n" % (subject.encode(), r.encode(), len(h),
+                                                       len(h) + len(data), h, data))
+        else:
+            self.send(b"PUB %s%s %d\r\n%s\r\n" % (subject.encode(), r.encode(), len(data), data))
+
+    def count(self, sid):
+        with self.lock:
+            return len(self.msgs.get(sid, []))
+
+    def wait(self, sid, n, timeout=10):
+        with self.lock:
+            self.lock.wait_for(lambda: len(self.msgs.get(sid, [])) >= n, timeout)
+            return list(self.msgs.get(sid, []))
+
+    def take(self, sid):
+        with self.lock:
+            v = self.msgs.get(sid, [])
+            self.msgs[sid] = []
+            return v
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+_sync_n = [0]
+
+
+def sync(sub_client, pub_client, timeout=10):
+    """Wait until pub_client's server knows all interest sub_client has."""
+    _sync_n[0] += 1
+    subj = "sync.%d.%d" % (os.getpid(), _sync_n[0])
+    sid = sub_client.sub(subj)
+    sub_client.flush()
+    end = time.time() + timeout
+    while time.time() < end:
+        pub_client.pub(subj, b"probe")
+        pub_client.flush()
+        if sub_client.wait(sid, 1, 0.1):
+            sub_client.unsub(sid)
+            sub_client.flush()
+            return
+    raise AssertionError("interest never reached the publisher's server")
+
+
+# ------------------------------------------------------------ servers
+
+class Node:
+    def __init__(self, name, kind, routes, cluster="C1", extra_cluster=""):
+        self.name, self.kind, self.routes = name, kind, routes
+        self.cluster, self.extra_cluster = cluster, extra_cluster
+        self.port, self.cport = free_port(), free_port()
+        self.proc = None
+        self.logpath = os.path.join(TMP, "%s.log" % name)
+
+    @property
+    def route_url(self):
+        return "nats-route://127.0.0.1:%d" % self.cport
+
+    def start(self):
+        log = open(self.logpath, "ab")
+        if self.kind == "modnats":
+            conf = os.path.join(TMP, "%s.conf" % self.name)
+            with open(conf, "w") as f:
+                f.write('modules = ["cluster"];\n')
+                f.write('cluster = { name = "%s"; listen = "127.0.0.1:%d"; routes = [%s]; %s };\n'
+                        % (self.cluster, self.cport,
+                           ", ".join('"%s"' % r for r in self.routes), self.extra_cluster))
+            argv = [ARGS.server, "-c", conf, "-a", "127.0.0.1", "-p", str(self.port), "-n",
+                    self.name]
+            if ARGS.module_dir:
+                argv += ["--module_path", ARGS.module_dir]
+            if ARGS.debug:
+                argv += ["-D"]
+        else:
+            argv = [ARGS.ref, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name,
+                    "--cluster", "nats://127.0.0.1:%d" % self.cport, "--cluster_name", self.cluster]
+            if self.routes:
+                argv += ["--routes", ",".join(self.routes)]
+            if ARGS.debug:
+                argv += ["-D"]
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        end = time.time() + 10
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s:\n%s" % (self.name, self.proc.returncode,
+                                                                self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("%s did not open its port" % self.name)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode if self.proc else 0
+        # modnats must exit cleanly; nats-server answers SIGTERM with 1.
+        if self.kind == "modnats" and rc not in (0, -signal.SIGTERM, -signal.SIGKILL):
+            raise AssertionError("%s exited with %s:\n%s" % (self.name, rc, self.log_tail()))
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def client(self, name="t"):
+        return Client(self.port, name)
+
+
+def wait_mesh(nodes, timeout=15):
+    """Every ordered pair delivers directly (sinks forward local messages only)."""
+    clients = {n.name: n.client("mesh") for n in nodes}
+    try:
+        for a in nodes:
+            for b in nodes:
+                if a is b:
+                    continue
+                sync(clients[b.name], clients[a.name], timeout)
+    finally:
+        for c in clients.values():
+            c.close()
+
+
+# ------------------------------------------------------------ checks
+
+def check_pubsub(pubn, subn, n=200):
+    sc, pc = subn.client("sub"), pubn.client("pub")
+    sid = sc.sub("orders.new")
+    wid = sc.sub("orders.*")
+    gid = sc.sub("orders.>")
+    other = sc.sub("other")
+    sync(sc, pc)
+    for i in range(n):
+        pc.pub("orders.new", "m%d" % i)
+    pc.pub("orders.x.y", "deep")
+    pc.pub("nomatch", "x")
+    pc.flush()
+    got = sc.wait(sid, n)
+    assert [m[2] for m in got] == [b"m%d" % i for i in range(n)], \
+        "%s->%s: plain got %d of %d (or out of order)" % (pubn.name, subn.name, len(got), n)
+    assert len(sc.wait(wid, n)) == n
+    assert len(sc.wait(gid, n + 1)) == n + 1
+    # nothing more arrives
+    time.sleep(0.2)
+    sc.flush()
+    assert sc.count(sid) == n and sc.count(wid) == n and sc.count(gid) == n + 1, \
+        "duplicates: %d %d %d" % (sc.count(sid), sc.count(wid), sc.count(gid))
+    assert sc.count(other) == 0
+    # headers cross routes (HMSG)
+    hid = sc.sub("hdr")
+    sync(sc, pc)
+    pc.pub("hdr", b"body", hdr=b"X-Test: 1")
+    pc.flush()
+    m = sc.wait(hid, 1)
+    assert m and m[0][2] == b"body" and b"X-Test: 1" in m[0][3], "header message %r" % (m,)
+    # after UNSUB the interest goes away on the other side too
+    sc.unsub(sid)
+    sc.flush()
+    sync(sc, pc)
+    pc.pub("orders.new", "late")
+    pc.flush()
+    sc.wait(wid, n + 1)
+    time.sleep(0.1)
+    assert sc.count(sid) == n
+    sc.close()
+    pc.close()
+
+
+def check_request(reqn, repn, n=50):
+    rc, qc = repn.client("responder"), reqn.client("requester")
+    rsid = rc.sub("svc.echo")
+    inbox = "_INBOX.%d" % os.getpid()
+    isid = qc.sub(inbox + ".*")
+    sync(rc, qc)
+    sync(qc, rc)
+    for i in range(n):
+        qc.pub("svc.echo", "q%d" % i, reply="%s.%d" % (inbox, i))
+        qc.flush()
+        reqs = rc.wait(rsid, i + 1)
+        subj, reply, data, _ = reqs[i]
+        assert reply == "%s.%d" % (inbox, i), "reply subject %r" % reply
+        rc.pub(reply, b"re:" + data)
+        rc.flush()
+        got = qc.wait(isid, i + 1)
+        assert len(got) == i + 1 and got[i][2] == b"re:q%d" % i, \
+            "%s->%s: reply %d missing" % (reqn.name, repn.name, i)
+    rc.close()
+    qc.close()
+
+
+def check_queue(nodes, pubn, n=600, members_on=None):
+    """Queue members spread over nodes; each message to exactly one member."""
+    members_on = members_on or nodes
+    subs = []
+    for node in members_on:
+        for k in range(2):
+            c = node.client("q%s%d" % (node.name, k))
+            sid = c.sub("work", "workers")
+            subs.append((node, c, sid))
+    pc = pubn.client("qpub")
+    for node, c, sid in subs:
+        sync(c, pc)
+    for i in range(n):
+        pc.pub("work", "w%d" % i)
+    pc.flush()
+    seen = []
+    end = time.time() + 10
+    while time.time() < end:
+        total = sum(c.count(sid) for _, c, sid in subs)
+        if total >= n:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    per = {}
+    for node, c, sid in subs:
+        c.flush()
+        msgs = c.take(sid)
+        per[node.name] = per.get(node.name, 0) + len(msgs)
+        seen += [m[2] for m in msgs]
+    assert len(seen) == n and len(set(seen)) == n, \
+        "queue: %d delivered, %d distinct, %d published (per node %s)" % (
+            len(seen), len(set(seen)), n, per)
+    for _, c, _ in subs:
+        c.close()
+    pc.close()
+    return per
+
+
+def check_bulk(pubn, subn, n=20000):
+    sc, pc = subn.client("bulk-sub"), pubn.client("bulk-pub")
+    sid = sc.sub("bulk")
+    sync(sc, pc)
+    payload = b"x" * 100
+    for i in range(n):
+        pc.pub("bulk", b"%d:" % i + payload)
+        if i % 2000 == 1999:
+            pc.flush()
+    pc.flush()
+    got = sc.wait(sid, n, 30)
+    time.sleep(0.2)
+    got = sc.take(sid)
+    ids = [int(m[2].split(b":")[0]) for m in got]
+    assert ids == list(range(n)), "bulk %s->%s: %d received, %d distinct, in order: %s" % (
+        pubn.name, subn.name, len(ids), len(set(ids)), ids == sorted(ids))
+    sc.close()
+    pc.close()
+
+
+# ------------------------------------------------------------ tests
+
+def t_mesh_modnats():
+    n1 = Node("n1", "modnats", []).start()
+    n2 = Node("n2", "modnats", [n1.route_url]).start()
+    n3 = Node("n3", "modnats", [n1.route_url]).start()
+    nodes = [n1, n2, n3]
+    try:
+        wait_mesh(nodes)
+        # clients learn every client URL of the cluster
+        c = n1.client()
+        urls = set(c.infos[-1].get("connect_urls", []))
+        for n in nodes:
+            assert "127.0.0.1:%d" % n.port in urls, "connect_urls %s lack %s" % (urls, n.name)
+        c.close()
+        for a in nodes:
+            for b in nodes:
+                if a is not b:
+                    check_pubsub(a, b, 100)
+        check_request(n1, n3)
+        check_request(n3, n2)
+        check_queue(nodes, n3)                       # local members first
+        per = check_queue(nodes, n3, members_on=[n1, n2])
+        assert per.get("n1", 0) > 0 and per.get("n2", 0) > 0, "queue spread %s" % per
+        check_bulk(n2, n3)
+        check_bulk(n3, n1)
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def t_restart():
+    n1 = Node("r1", "modnats", []).start()
+    n2 = Node("r2", "modnats", [n1.route_url]).start()
+    n3 = Node("r3", "modnats", [n1.route_url]).start()
+    nodes = [n1, n2, n3]
+    try:
+        wait_mesh(nodes)
+        n3.kill()
+        time.sleep(0.5)
+        n3.start()
+        wait_mesh(nodes, 20)
+        check_pubsub(n2, n3, 50)
+        check_pubsub(n1, n3, 50)
+        check_pubsub(n3, n2, 50)
+        # the seed itself restarts: the others redial it
+        n1.kill()
+        time.sleep(0.5)
+        n1.start()
+        wait_mesh(nodes, 20)
+        check_pubsub(n2, n1, 50)
+        check_queue(nodes, n1, 300, members_on=[n2, n3])
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def t_mixed():
+    # m1 (modnats seed) <- g2 (nats-server dials modnats) <- m3 (modnats dials
+    # nats-server); m1-m3 comes from gossip.  g4 (nats-server) seeds off m3.
+    m1 = Node("m1", "modnats", []).start()
+    g2 = Node("g2", "nats", [m1.route_url]).start()
+    m3 = Node("m3", "modnats", [g2.route_url]).start()
+    g4 = Node("g4", "nats", [m3.route_url]).start()
+    nodes = [m1, g2, m3, g4]
+    try:
+        wait_mesh(nodes, 20)
+        for a in nodes:
+            for b in nodes:
+                if a is not b:
+                    check_pubsub(a, b, 50)
+        check_request(m1, g2)
+        check_request(g2, m3)
+        check_request(g4, m1)
+        check_queue(nodes, m1, 400, members_on=[g2, m3, g4])
+        check_queue(nodes, g2, 400, members_on=[m1, m3])
+        check_queue(nodes, g4, 400)
+        check_bulk(m1, g2)
+        check_bulk(g2, m3)
+        check_bulk(m3, g4)
+        check_bulk(g4, m1)
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def t_auth_and_name():
+    """Route credentials from the authorization block and URLs; a wrong
+    cluster name or password never forms a route."""
+    auth = 'authorization = { user = "ruser"; password = "s3cret"; timeout = 2; };'
+    a = Node("a1", "modnats", [], extra_cluster=auth).start()
+    good = "nats-route://ruser:s3cret@127.0.0.1:%d" % a.cport
+    bad = "nats-route://ruser:wrong@127.0.0.1:%d" % a.cport
+    b = Node("a2", "modnats", [good]).start()
+    g = Node("a3", "nats", [good]).start()
+    x = Node("a4", "modnats", [bad]).start()
+    y = Node("a5", "modnats", [a.route_url], cluster="OTHER").start()
+    try:
+        wait_mesh([a, b, g], 20)
+        check_pubsub(b, a, 20)
+        check_pubsub(g, b, 20)
+        for lonely in (x, y):
+            sc, pc = a.client(), lonely.client()
+            sid = sc.sub("lonely")
+            sc.flush()
+            time.sleep(1.0)
+            pc.pub("lonely", "x")
+            pc.flush()
+            time.sleep(0.3)
+            assert sc.count(sid) == 0, "%s joined the cluster" % lonely.name
+            sc.close()
+            pc.close()
+    finally:
+        for n in (a, b, g, x, y):
+            n.stop()
+
+
+TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
+         ("auth_and_name", t_auth_and_name)]
+
+
+def main():
+    global ARGS, TMP
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--module-dir", default="")
+    ap.add_argument("--ref", default="/usr/sbin/nats-server")
+    ap.add_argument("-k", default="")
+    ap.add_argument("-D", dest="debug", action="store_true")
+    ARGS = ap.parse_args()
+    TMP = tempfile.mkdtemp(prefix="mn-cluster-")
+    passed = failed = 0
+    for name, fn in TESTS:
+        if ARGS.k and ARGS.k not in name:
+            continue
+        if name in ("mixed",) or "auth" in name:
+            if not os.access(ARGS.ref, os.X_OK):
+                print("FAIL %s: %s not found" % (name, ARGS.ref))
+                failed += 1
+                continue
+        t0 = time.time()
+        try:
+            fn()
+            passed += 1
+            print("ok   %s (%.1fs)" % (name, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % name, flush=True)
+            traceback.print_exc()
+            for f in sorted(os.listdir(TMP)):
+                if f.endswith(".log"):
+                    print("---- %s" % f)
+                    with open(os.path.join(TMP, f), errors="replace") as fh:
+                        print("".join(fh.readlines()[-25:]))
+    print("%d passed, %d failed" % (passed, failed))
+    if failed == 0:
+        shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
