@@ -1041,6 +1041,7 @@ mn_conf_format mn_natsconf_detect(const char *text, size_t len)
             c = dpeek(&d);
             if (c == '=' || c == ':') {
                 d.p++;
+                d_skip_blanks(&d);
             } else if (c == '{') {
                 d.nats++;
             } else {
