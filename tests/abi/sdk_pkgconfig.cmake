@@ -14,7 +14,13 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "pkg-config --cflags modnats failed (${rc})")
 endif()
 get_filename_component(real_prefix ${PREFIX} REALPATH)
-if(NOT cflags MATCHES "-I(${PREFIX}|${real_prefix})/include")
+# pkg-config does not normalise ${pcfiledir}/../..: resolve the -I path.
+string(REGEX MATCH "-I([^ ]+)" _inc "${cflags}")
+set(inc_dir "${CMAKE_MATCH_1}")
+if(inc_dir)
+  get_filename_component(inc_dir "${inc_dir}" REALPATH)
+endif()
+if(NOT inc_dir STREQUAL "${real_prefix}/include")
   message(FATAL_ERROR "modnats.pc installed in ${PREFIX} gives \"${cflags}\": its include "
                       "directory is not in that prefix (relocated installs need "
                       "prefix=\${pcfiledir}/../.. in modnats.pc)")
