@@ -3,7 +3,8 @@
 #   1. a plain build (-Wall -Wextra -Werror), every test;
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build, every test;
 #   3. a ThreadSanitizer build of the multi-threaded routing unit tests;
-#   4. the fuzz targets (clang libFuzzer), briefly.
+#   4. a slim build with modules linked in statically, and its tests;
+#   5. the fuzz targets (clang libFuzzer), briefly.
 # Installs its own dependencies first.  Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +31,13 @@ step "TSan build (routing and threading unit tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_TSAN=ON -DMODNATS_BENCH=OFF >/dev/null
 cmake --build build-tsan -j"$JOBS" --target test_sublist
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R 'unit\.test_sublist' --timeout 900)
+
+step "slim build: auth_basic and monitor linked into the binary"
+cmake -S . -B build-static -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODNATS_BENCH=OFF \
+      -DMODNATS_STATIC_MODULES="auth_basic;monitor" >/dev/null
+cmake --build build-static -j"$JOBS" --target modnats integration_test_auth_basic integration_test_pubsub
+test ! -e build-static/modules/auth_basic.so   # really linked in, not loaded
+(cd build-static && ctest -R 'integration\.(auth_basic|pubsub|monitor)$' --timeout 600)
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   step "fuzz targets, ${FUZZ_SECONDS}s each"
