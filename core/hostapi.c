@@ -289,11 +289,13 @@ void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats
     mn_hooks_notify(MODNATS_EV_INTEREST, &ev.hdr);
 }
 
-static modnats_sub *api_subscribe(modnats_module *m, modnats_account *a, const char *subject,
-                                  const char *queue, int weight, modnats_origin origin,
-                                  modnats_msg_fn fn, void *ud)
+/* A new in-process (or sink) subscription record, subject and queue
+ * stored after it in one allocation; not yet routed.  NULL when the
+ * subject or queue is invalid or memory is short. */
+static mn_isub *isub_new(modnats_module *m, modnats_account *a, const char *subject,
+                         const char *queue, int weight, modnats_origin origin)
 {
-    if (!a || !subject || !fn)
+    if (!a || !subject)
         return NULL;
     size_t sl = strlen(subject), ql = queue ? strlen(queue) : 0;
     if (!mn_subject_valid_sub(subject, sl) || (ql && !mn_subject_valid_literal(queue, ql)))
@@ -315,10 +317,20 @@ static modnats_sub *api_subscribe(modnats_module *m, modnats_account *a, const c
     is->sub.owner = is;
     is->sub.ctx = is;
     is->m = m;
-    is->fn = fn;
-    is->ud = ud;
     is->origin = origin;
     is->acc = (mn_account *)a;
+    return is;
+}
+
+static modnats_sub *api_subscribe(modnats_module *m, modnats_account *a, const char *subject,
+                                  const char *queue, int weight, modnats_origin origin,
+                                  modnats_msg_fn fn, void *ud)
+{
+    mn_isub *is = fn ? isub_new(m, a, subject, queue, weight, origin) : NULL;
+    if (!is)
+        return NULL;
+    is->fn = fn;
+    is->ud = ud;
     if (mn_sublist_insert(is->acc->sl, &is->sub) != MN_OK) {
         free(is);
         return NULL;
@@ -472,30 +484,11 @@ static modnats_sub *api_sink_subscribe(modnats_sink *sk, modnats_account *a, con
                                        const char *queue, int weight)
 {
     mn_sink *k = (mn_sink *)sk;
-    if (!k || atomic_load(&k->dead) || !a || !subject)
+    if (!k || atomic_load(&k->dead))
         return NULL;
-    size_t sl = strlen(subject), ql = queue ? strlen(queue) : 0;
-    if (!mn_subject_valid_sub(subject, sl) || (ql && !mn_subject_valid_literal(queue, ql)))
-        return NULL;
-    mn_isub *is = calloc(1, sizeof(*is) + sl + 1 + ql + 1);
+    mn_isub *is = isub_new(k->m, a, subject, queue, weight, k->origin);
     if (!is)
         return NULL;
-    char *p = (char *)(is + 1);
-    memcpy(p, subject, sl + 1);
-    is->sub.subject = p;
-    is->sub.subject_len = (uint32_t)sl;
-    if (ql) {
-        memcpy(p + sl + 1, queue, ql + 1);
-        is->sub.queue = p + sl + 1;
-        is->sub.queue_len = (uint32_t)ql;
-    }
-    is->sub.weight = weight > 0 ? weight : 1;
-    is->sub.kind = MN_SUBK_MODULE;
-    is->sub.owner = is;
-    is->sub.ctx = is;
-    is->m = k->m;
-    is->origin = k->origin;
-    is->acc = (mn_account *)a;
     is->sink = k;
     pthread_mutex_lock(&k->lock);
     is->sink_next = k->subs;
