@@ -166,6 +166,12 @@ class Client:
             return v
 
     def close(self):
+        # shutdown first: close() alone leaves the socket open while the
+        # reader thread sits in recv(), and the server keeps the client.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
@@ -351,20 +357,20 @@ def check_request(reqn, repn, n=50):
     qc.close()
 
 
-def check_queue(nodes, pubn, n=600, members_on=None):
+def check_queue(nodes, pubn, n=600, members_on=None, subject="work"):
     """Queue members spread over nodes; each message to exactly one member."""
     members_on = members_on or nodes
     subs = []
     for node in members_on:
         for k in range(2):
             c = node.client("q%s%d" % (node.name, k))
-            sid = c.sub("work", "workers")
+            sid = c.sub(subject, "workers")
             subs.append((node, c, sid))
     pc = pubn.client("qpub")
     for node, c, sid in subs:
         sync(c, pc)
     for i in range(n):
-        pc.pub("work", "w%d" % i)
+        pc.pub(subject, "w%d" % i)
     pc.flush()
     seen = []
     end = time.time() + 10
