@@ -1447,6 +1447,7 @@ int mn_opts_imply_modules(mn_opts *o)
         if ((o->cli_set & MN_OPT_ROUTES) && o->routes) {
             mn_cfg *l = mn_cfg_new("routes", MN_CFG_LIST, "command line", 0);
             char *copy = strdup(o->routes), *save = NULL;
+            bool copied = copy != NULL;
             for (char *r = copy ? strtok_r(copy, ",", &save) : NULL; l && r;
                  r = strtok_r(NULL, ",", &save)) {
                 mn_cfg *e = mn_cfg_new(NULL, MN_CFG_STRING, "command line", 0);
@@ -1457,7 +1458,7 @@ int mn_opts_imply_modules(mn_opts *o)
                 }
             }
             free(copy);
-            if (!l || !copy || mn_cfg_add(g, l) != MN_OK) {
+            if (!l || !copied || mn_cfg_add(g, l) != MN_OK) {
                 mn_cfg_free(l);
                 return MN_ENOMEM;
             }

@@ -657,9 +657,10 @@ static int do_include(nc *x, mn_cfg *g, int line, int col)
         return nc_fail(x, vl, vc, "include: expected a file name");
     }
     if (x->sh->depth >= NC_MAX_DEPTH) {
+        rc = nc_fail(x, line, col, "include \"%s\": includes nested too deeply "
+                     "(does a file include itself?)", b.v);
         free(b.v);
-        return nc_fail(x, line, col, "include \"%s\": includes nested too deeply "
-                       "(does a file include itself?)", b.v ? b.v : "");
+        return rc;
     }
     char *path;
     if (b.v[0] == '/') {
