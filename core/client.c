@@ -698,6 +698,9 @@ static inline bool sink_takes(const mn_sink *k, modnats_origin origin)
         return false;
     if (k->origin && k->origin == origin)
         return false;
+    if ((k->flags & MODNATS_SINK_NOT_OWN_MODULE) && origin != 0 &&
+        MODNATS_ORIGIN_MODULE(origin) == MODNATS_ORIGIN_MODULE(k->origin))
+        return false;
     return !((k->flags & MODNATS_SINK_LOCAL_ONLY) && origin != 0);
 }
 
@@ -845,6 +848,8 @@ static void route_full(mn_worker *w, mn_account *acc, mn_client *pub, modnats_or
     }
     if (MN_UNLIKELY(!r))
         return;
+    /* Receivers learn the account from the message. */
+    ((modnats_msg *)m)->account = (modnats_account *)acc;
     route_scratch *rs = &t_scratch[t_route_depth++];
     rs->n = 0;
     size_t delivered = 0;

@@ -267,12 +267,16 @@ static const char *api_account_name(const modnats_account *a)
 
 /* ------------------------------------------- in-process subscriptions */
 
-static _Atomic uint32_t g_next_origin = 1;
-
+/* An origin: the module's index in the high 12 bits, a counter below, so
+ * MODNATS_ORIGIN_MODULE tells which module allocated it. */
 static modnats_origin api_new_origin(modnats_module *m)
 {
-    MN_UNUSED(m);
-    return atomic_fetch_add(&g_next_origin, 1);
+    if (!m)
+        return 0;
+    uint32_t n = atomic_fetch_add(&m->next_origin, 1) + 1;
+    if (n >= (1u << 20) || m->idx >= (1u << 12))
+        return 0;   /* exhausted: 0 means local, which is safe but unfiltered */
+    return (m->idx << 20) | n;
 }
 
 void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats_origin origin)
@@ -856,6 +860,11 @@ static modnats_timer *api_timer_start(modnats_module *m, uint64_t after_ms, uint
     return mn_timer_start(m, after_ms, every_ms, fn, ud);
 }
 
+static modnats_rc api_conn_set_ud(modnats_conn *c, void *ud)
+{
+    return mn_mconn_is(c) ? mn_mconn_set_ud(c, ud) : MODNATS_ERR;
+}
+
 const modnats_host_api mn_host_api = {
     .size = sizeof(modnats_host_api),
     .abi_major = MODNATS_ABI_MAJOR,
@@ -909,6 +918,8 @@ const modnats_host_api mn_host_api = {
     .accounts_foreach = api_accounts_foreach,
     .require_nonce = api_require_nonce,
     .set_connect_urls = api_set_connect_urls,
+    .conn_set_ud = api_conn_set_ud,
+    .listener_port = mn_mlistener_port,
 };
 
 uint64_t mn_unix_ms(void)

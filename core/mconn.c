@@ -45,6 +45,7 @@ struct mn_mconn {
 struct mn_mlistener {
     int                     ep_kind;   /* MN_EP_MLISTENER: first */
     int                     fd;
+    int                     port;      /* the port bound */
     modnats_module         *m;
     const modnats_conn_ops *ops;
     void                   *ud;
@@ -356,6 +357,11 @@ modnats_listener *mn_mconn_listen(modnats_module *m, const char *host, int port,
         return NULL;
     }
     l->ep_kind = MN_EP_MLISTENER;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == 0)
+        l->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                           : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     l->m = m;
     l->ops = ops;
     l->ud = ud;
@@ -457,6 +463,20 @@ modnats_rc mn_mconn_close(modnats_conn *conn, const char *reason)
     atomic_fetch_add(&c->refs, 1);
     mn_worker_post(c->w, task_close, r);
     return MODNATS_OK;
+}
+
+modnats_rc mn_mconn_set_ud(modnats_conn *conn, void *ud)
+{
+    mn_mconn *c = (mn_mconn *)conn;
+    if (mn_current_worker != c->w)
+        return MODNATS_ERR;
+    c->ud = ud;
+    return MODNATS_OK;
+}
+
+int mn_mlistener_port(const modnats_listener *l)
+{
+    return l ? ((const mn_mlistener *)l)->port : -1;
 }
 
 uint64_t mn_mconn_id(const modnats_conn *c) { return ((const mn_mconn *)c)->cid; }

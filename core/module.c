@@ -11,6 +11,7 @@
 #include "log.h"
 #include "opts.h"
 #include "server.h"
+#include "qsbr.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -401,6 +402,7 @@ static int open_all(mn_server *s, bool check_settings, char *err, size_t errlen)
         }
         g_mods = v;
         g_mods[g_nmods++] = m;
+        m->idx = (uint32_t)g_nmods;
         int rc = open_module(s, m, err, errlen);
         if (rc != MN_OK)
             return rc;
@@ -534,6 +536,10 @@ void mn_modules_fini(void)
             m->desc->fini(m);
         m->inited = false;
     }
+    /* What the modules retired (sinks, subscriptions) may call back into
+     * their code: free it while that code is still mapped.  The workers
+     * have stopped by now, so nothing can still read it. */
+    mn_qsbr_drain_all();
     for (int e = 0; e < MODNATS_EV__COUNT; e++) {
         free(mn_hooks[e].hooks);
         mn_hooks[e].hooks = NULL;

@@ -22,6 +22,8 @@ struct modnats_module {
     const modnats_module_desc *desc;
     mn_cfg                    *cfg;      /* its settings group (owned) */
     bool                       inited;
+    uint32_t                   idx;      /* 1-based: the high bits of its origins */
+    _Atomic uint32_t           next_origin;
 };
 
 typedef struct mn_hook {

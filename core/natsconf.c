@@ -991,7 +991,11 @@ mn_conf_format mn_natsconf_detect(const char *text, size_t len)
     int depth = 0;
     bool first = true;
     stack[0] = 'g';
+    const char *last = NULL;
     while (d.p < d.end && !d.lib) {
+        if (d.p == last)
+            d.p++;      /* always move on, whatever the text */
+        last = d.p;
         d_skip_space(&d);
         if (d.p >= d.end)
             break;
@@ -1057,7 +1061,7 @@ mn_conf_format mn_natsconf_detect(const char *text, size_t len)
             d.p++;
             continue;
         }
-        if (c == ']' || c == ')') {
+        if (c == ']' || c == ')' || c == '}') {
             if (depth > 0)
                 depth--;
             d.p++;

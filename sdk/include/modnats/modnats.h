@@ -115,6 +115,9 @@ typedef struct modnats_msg {
      * those groups. */
     uint32_t    flags;
     const char *const *queues;  const size_t *queue_lens;  size_t nqueues;
+    /* On delivery (callbacks, sinks): the account the message is routed
+     * in, set by the core.  Ignored by publish, which names the account. */
+    modnats_account *account;
     void       *reserved[4];
 } modnats_msg;
 
@@ -123,6 +126,9 @@ enum { MODNATS_MSG_QUEUES_LISTED = 1u << 0 };
 /* Where a message came from, so routing never sends it back there.
  * 0 is "a local client"; a module allocates origin ids with new_origin. */
 typedef uint32_t modnats_origin;
+/* Origins carry the allocating module in their high bits, so a sink can
+ * tell "from my own module" (MODNATS_SINK_NOT_OWN_MODULE). */
+#define MODNATS_ORIGIN_MODULE(o) ((o) >> 20)
 
 /* Called for each message matching an in-process subscription, on the
  * worker routing it (any worker; concurrently).  `origin` is the origin of
@@ -159,8 +165,12 @@ typedef struct modnats_sink_ops {
 
 enum {
     /* Deliver only messages of origin 0 (local clients and in-process
-     * publishers): a route forwards nothing it got from another peer. */
+     * publishers). */
     MODNATS_SINK_LOCAL_ONLY = 1u << 0,
+    /* Deliver no message whose origin this sink's module allocated: a
+     * route forwards nothing it got from another route, but does forward
+     * what arrived from a leaf node or a gateway (other modules). */
+    MODNATS_SINK_NOT_OWN_MODULE = 1u << 1,
 };
 
 /* ------------------------------------------------------------- events */
@@ -172,7 +182,8 @@ typedef enum modnats_event {
     MODNATS_EV_SUB_PERMISSION,  /* modnats_perm_event: may it subscribe? */
     MODNATS_EV_PUB_PERMISSION,  /* modnats_perm_event: may it publish? (hot path:
                                    prefer conn_set_permissions) */
-    MODNATS_EV_INTEREST,        /* modnats_interest_event: local interest changed */
+    MODNATS_EV_INTEREST,        /* modnats_interest_event: interest changed (run
+                                   after the change, no core lock held) */
     MODNATS_EV_RELOAD,          /* modnats_reload_event: SIGHUP, new settings */
     MODNATS_EV_SHUTDOWN,        /* modnats_event_hdr: the server is stopping */
     MODNATS_EV__COUNT
@@ -279,7 +290,9 @@ typedef struct modnats_permissions {
 typedef struct modnats_conn_ops {
     size_t size;
     /* A new connection: accepted, or dialed and now connected.  Return
-     * OK to keep it (anything else closes it, with on_close). */
+     * OK to keep it (anything else closes it, with on_close).  Note: a
+     * conn_close called on the connection's own worker runs on_close
+     * before it returns; hold none of your own locks across it. */
     modnats_rc (*on_open)(void *ud, modnats_conn *conn);
     /* Bytes arrived; consume them all (the module keeps partial frames).
      * Return ERR to close the connection. */
@@ -501,6 +514,13 @@ typedef struct modnats_host_api {
      * asynchronous INFO when they change).  Any thread. */
     modnats_rc (*require_nonce)(modnats_module *m);
     modnats_rc (*set_connect_urls)(modnats_module *m, const char *const *urls, size_t n);
+
+    /* --- module connections: give a connection its own user data (the
+     * ud later ops callbacks receive; by default the listener's or the
+     * dial's), on the connection's worker; and the port a listener
+     * bound (for port 0 / -1: a random free port). */
+    modnats_rc (*conn_set_ud)(modnats_conn *c, void *ud);
+    int        (*listener_port)(const modnats_listener *l);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;
