@@ -705,7 +705,6 @@ static inline bool sink_takes(const mn_sink *k, modnats_origin origin)
 }
 
 /* Per-message collection of what each sink gets: one deliver per sink. */
-#define SINK_SLOTS 16
 typedef struct sink_hit {
     mn_sink     *k;
     bool         plain;
@@ -715,8 +714,8 @@ typedef struct sink_hit {
 } sink_hit;
 
 typedef struct route_scratch {
-    sink_hit hits[SINK_SLOTS];
-    size_t   n;
+    sink_hit *hits;     /* grows as needed; kept for the thread's life */
+    size_t    n, cap;
 } route_scratch;
 
 static sink_hit *hit_for(route_scratch *rs, mn_sink *k)
@@ -724,8 +723,15 @@ static sink_hit *hit_for(route_scratch *rs, mn_sink *k)
     for (size_t i = 0; i < rs->n; i++)
         if (rs->hits[i].k == k)
             return &rs->hits[i];
-    if (rs->n == SINK_SLOTS)
-        return NULL;   /* more peers than slots in one message: see below */
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 16;
+        sink_hit *v = realloc(rs->hits, cap * sizeof(*v));
+        if (!v)
+            return NULL;   /* out of memory: this peer misses the message */
+        memset(v + rs->cap, 0, (cap - rs->cap) * sizeof(*v));
+        rs->hits = v;
+        rs->cap = cap;
+    }
     sink_hit *h = &rs->hits[rs->n++];
     h->k = k;
     h->plain = false;
@@ -892,13 +898,13 @@ void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin orig
 void mn_route_scratch_free(void)
 {
     for (int d = 0; d < MAX_ROUTE_DEPTH; d++) {
-        for (size_t i = 0; i < SINK_SLOTS; i++) {
+        for (size_t i = 0; i < t_scratch[d].cap; i++) {
             free(t_scratch[d].hits[i].q);
             free(t_scratch[d].hits[i].ql);
-            t_scratch[d].hits[i].q = NULL;
-            t_scratch[d].hits[i].ql = NULL;
-            t_scratch[d].hits[i].capq = 0;
         }
+        free(t_scratch[d].hits);
+        t_scratch[d].hits = NULL;
+        t_scratch[d].n = t_scratch[d].cap = 0;
     }
 }
 
@@ -943,7 +949,8 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
         modnats_perm_event ev = { .hdr = { sizeof(ev), MODNATS_EV_PUB_PERMISSION },
                                   .conn = (modnats_conn *)c,
                                   .subject = a->subject, .subject_len = a->subject_len };
-        if (mn_hooks_run(MODNATS_EV_PUB_PERMISSION, &ev.hdr) == MODNATS_DENY) {
+        modnats_rc prc = mn_hooks_run(MODNATS_EV_PUB_PERMISSION, &ev.hdr);
+        if (prc == MODNATS_DENY || prc == MODNATS_ERR) {   /* fail closed */
             char buf[300];
             snprintf(buf, sizeof(buf), "Permissions Violation for Publish to \"%.*s\"",
                      (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);
@@ -981,7 +988,8 @@ static int on_sub(void *ud, const mn_sub_args *a)
                                   .subject = a->subject, .subject_len = a->subject_len,
                                   .queue = a->queue_len ? a->queue : NULL,
                                   .queue_len = a->queue_len };
-        denied = mn_hooks_run(MODNATS_EV_SUB_PERMISSION, &ev.hdr) == MODNATS_DENY;
+        modnats_rc prc = mn_hooks_run(MODNATS_EV_SUB_PERMISSION, &ev.hdr);
+        denied = prc == MODNATS_DENY || prc == MODNATS_ERR;   /* fail closed */
     }
     if (denied) {
         char buf[400];

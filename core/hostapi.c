@@ -807,7 +807,8 @@ static modnats_rc api_conns_foreach(bool with_subs,
                                     void (*fn)(void *ud, const modnats_conn_info *info), void *ud)
 {
     mn_server *s = mn_g_server;
-    if (!fn || mn_current_worker || atomic_load(&s->shutting_down))
+    /* Not from a worker (it waits for them), nor before they run. */
+    if (!fn || mn_current_worker || atomic_load(&s->shutting_down) || !s->workers[0].started)
         return MODNATS_ERR;
     snap sn = { .pending = s->nworkers, .with_subs = with_subs };
     pthread_mutex_init(&sn.lock, NULL);
