@@ -150,9 +150,9 @@ int main(int argc, char **argv)
         return 0;
     }
     mn_log_set_utc(o.logtime_utc);
-    int lrc = o.syslog ? mn_log_init_syslog(o.debug, o.trace)
+    int logrc = o.syslog ? mn_log_init_syslog(o.debug, o.trace)
                        : mn_log_init(o.log_file, o.debug, o.trace, o.logtime);
-    if (lrc != MN_OK) {
+    if (logrc != MN_OK) {
         fprintf(stderr, "cannot open log %s: %s\n", o.syslog ? "(syslog)" : o.log_file ? o.log_file : "",
                 strerror(errno));
         mn_opts_free(&o);
