@@ -775,6 +775,8 @@ static int parse_body(nc *x, mn_cfg *g, bool top, int oline, int ocol)
                 }
                 adv(x);
             }
+            if (!key.n)
+                return nc_fail(x, kl, kc, "expected a key, got '%s'", show(peek(x), sb));
         }
         if (!quoted && !strcasecmp(key.v, "include") && is_blank(peek(x))) {
             free(key.v);
@@ -959,8 +961,16 @@ static void d_value_token(det *d)
         while (e < d->p && isdigit((unsigned char)*e))
             e++;
         if (e == d->p) {
+            /* the text is not NUL-terminated: a bounded copy */
+            char num[24];
+            if (n >= sizeof num) {
+                d->nats++;
+                return;
+            }
+            memcpy(num, s, n);
+            num[n] = '\0';
             errno = 0;
-            long long v = strtoll(s, NULL, 10);
+            long long v = strtoll(num, NULL, 10);
             if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN)
                 d->nats++;
             return;
