@@ -601,6 +601,46 @@ static int k_no_auth_user(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return merge_module_group(c, s, g);
 }
 
+/* accounts = { A = { users = (...); }; ... }: accounts and their users are
+ * the auth_basic module's settings, as authorization is.  nats-server's
+ * list form (accounts = [A, B]) names accounts without users. */
+static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
+{
+    mn_cfg *acc = NULL;
+    if (s->type == MN_CFG_GROUP) {
+        acc = mn_cfg_dup(s);
+    } else if (s->type == MN_CFG_LIST) {
+        acc = mn_cfg_new(k->name, MN_CFG_GROUP, s->file, s->line);
+        for (size_t i = 0; acc && i < s->nkids; i++) {
+            mn_cfg *e = s->kids[i];
+            if (e->type != MN_CFG_STRING) {
+                mn_cfg_free(acc);
+                return fail(c, e, "\"%s\": list entries must be account names", k->name);
+            }
+            mn_cfg *g = mn_cfg_new(e->s, MN_CFG_GROUP, e->file, e->line);
+            if (!g || mn_cfg_add(acc, g) != MN_OK) {
+                mn_cfg_free(g);
+                mn_cfg_free(acc);
+                acc = NULL;
+            }
+        }
+    } else {
+        return fail(c, s, "\"%s\" must be a group of accounts: %s = { A = { users = (...); }; }",
+                    k->name, k->name);
+    }
+    mn_cfg *g = mn_cfg_new("auth_basic", MN_CFG_GROUP, s->file, s->line);
+    if (acc) {
+        free(acc->name);
+        acc->name = strdup("accounts");
+    }
+    if (!g || !acc || !acc->name || mn_cfg_add(g, acc) != MN_OK) {
+        mn_cfg_free(g);
+        mn_cfg_free(acc);
+        return fail(c, s, "out of memory");
+    }
+    return merge_module_group(c, s, g);
+}
+
 /* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream
  * module will own the group's other keys; until it exists
  * mn_opts_validate() refuses jetstream altogether. */
@@ -642,8 +682,10 @@ static int k_jetstream(cfg_ctx *c, const keydef *k, mn_cfg *s)
 /* Is module NAME installed where the loader would look (module_path,
  * then mn_module_dirs())?  Used to load a module implicitly for the
  * nats-server block it serves only once that module exists. */
-static bool module_available(const mn_opts *o, const char *name)
+bool mn_module_available(const mn_opts *o, const char *name)
 {
+    if (mn_module_is_static(name))
+        return true;
     char path[4200];
     if (o->module_path) {
         snprintf(path, sizeof path, "%s/%s.so", o->module_path, name);
@@ -737,7 +779,7 @@ static int k_cluster(cfg_ctx *c, const keydef *k, mn_cfg *g)
     }
     free(host);
     free(listen);
-    if (rc == MN_OK && module_available(o, "cluster"))
+    if (rc == MN_OK && mn_module_available(o, "cluster"))
         rc = add_module_group_as(c, g, "cluster");
     return rc;
 }
@@ -827,6 +869,7 @@ static const keydef keys[] = {
     {"prof_port",              V_INT,  F(prof_port), MN_OPT_PROFILE, 0, 65535, NULL},
     {"authorization",          V_FN,   0, 0, 0, 0, k_authorization},
     {"no_auth_user",           V_FN,   0, 0, 0, 0, k_no_auth_user},
+    {"accounts",               V_FN,   0, 0, 0, 0, k_accounts},
     {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
     {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
@@ -891,7 +934,6 @@ static const struct {
     {"websocket", "websocket", NULL},
     {"ws", "websocket", NULL},
     {"mqtt", "mqtt", NULL},
-    {"accounts", NULL, NULL},
     {"system_account", NULL, NULL},
     {"system", NULL, NULL},
     {"no_system_account", NULL, NULL},
@@ -1434,7 +1476,7 @@ int mn_opts_imply_modules(mn_opts *o)
     /* --cluster/--routes and cluster { listen, routes }: the cluster module,
      * once it is installed (until then mn_opts_validate() refuses them).
      * The flags are put over the file's group (k_cluster). */
-    if ((o->cluster_url || o->routes) && module_available(o, "cluster")) {
+    if ((o->cluster_url || o->routes) && mn_module_available(o, "cluster")) {
         mn_cfg *g = module_group(o, "cluster");
         if (!g)
             return MN_ENOMEM;

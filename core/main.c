@@ -8,6 +8,7 @@
  */
 #include "log.h"
 #include "module.h"
+#include "natsconf.h"
 #include "timer.h"
 #include "opts.h"
 #include "server.h"
@@ -135,6 +136,13 @@ int main(int argc, char **argv)
         free(signal_cmd);
         mn_opts_free(&o);
         return rc;
+    }
+    if (o.cli_set & MN_OPT_CONVERT) {
+        int crc = mn_config_convert(o.config_file, stdout, err, sizeof(err));
+        if (crc != MN_OK)
+            fprintf(stderr, "%s\n", err);
+        mn_opts_free(&o);
+        return crc == MN_OK ? 0 : 1;
     }
     if (mn_config_load(&o, err, sizeof(err)) != MN_OK ||
         mn_opts_imply_modules(&o) != MN_OK ||

@@ -277,6 +277,11 @@ static modnats_entry_fn static_entry(const char *name)
     return NULL;
 }
 
+bool mn_module_is_static(const char *name)
+{
+    return static_entry(name) != NULL;
+}
+
 static bool valid_name(const char *n)
 {
     if (!*n)

@@ -79,6 +79,9 @@ const void *mn_service_get(const char *name, uint32_t version);
 /* The host API table handed to every module. */
 extern const modnats_host_api mn_host_api;
 
+/* Is module name linked into this binary (slim builds)? */
+bool mn_module_is_static(const char *name);
+
 /* Directories searched for NAME.so, in order. */
 size_t mn_module_dirs(char dirs[][4096], size_t max);
 

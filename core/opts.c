@@ -523,8 +523,9 @@ out:
 static bool want_jetstream(const mn_opts *o) { return o->jetstream; }
 static bool want_cluster(const mn_opts *o)
 {
-    return o->cluster_url || o->routes || o->cluster_advertise ||
-           o->cluster_no_advertise || o->cluster_connect_retries;
+    return (o->cluster_url || o->routes || o->cluster_advertise ||
+            o->cluster_no_advertise || o->cluster_connect_retries) &&
+           !mn_module_available(o, "cluster");
 }
 static bool want_tls(const mn_opts *o)
 {

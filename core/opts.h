@@ -163,6 +163,10 @@ int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen);
  * after mn_config_load (and on a reloaded copy).  MN_OK or MN_ENOMEM. */
 int mn_opts_imply_modules(mn_opts *o);
 
+/* Is module name available: linked in, or NAME.so where the loader looks
+ * (module_path, then the default module directories)? */
+bool mn_module_available(const mn_opts *o, const char *name);
+
 /* Sizes ("1MB", "64KB", or digits) and durations ("2s", "500ms", "1m") as
  * config files write them: MN_OK, or MN_EINVAL when malformed. */
 int mn_parse_size(const char *s, int64_t *out);

@@ -544,9 +544,9 @@ static void test_load_refusals(void **state)
     assert_string_equal(f->err, want);
     assert_int_equal(load(f, "listen: 127.0.0.1:4222\nleafnodes { port: 7422 }\n"), MN_EINVAL);
     assert_non_null(strstr(f->err, ":2:1: \"leafnodes\" needs the leafnodes module"));
-    assert_int_equal(load(f, "listen: 127.0.0.1:4222\naccounts { A { users: [] } }\n"),
+    assert_int_equal(load(f, "listen: 127.0.0.1:4222\noperator: /etc/op.jwt\n"),
                      MN_EINVAL);
-    snprintf(want, sizeof want, "%s:2:1: \"accounts\" is a nats-server option that modnats "
+    snprintf(want, sizeof want, "%s:2:1: \"operator\" is a nats-server option that modnats "
              "does not support yet", f->path);
     assert_string_equal(f->err, want);
     /* Ignored with a warning where that is harmless. */

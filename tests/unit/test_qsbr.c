@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -310,6 +311,7 @@ static void test_drain_all(void **state)
 static _Atomic(obj *) g_shared[SLOTS];
 static atomic_bool g_stop;
 static atomic_long g_reads;
+static atomic_int g_running;   /* readers that have started reading */
 
 static void *stress_reader(void *arg)
 {
@@ -318,6 +320,7 @@ static void *stress_reader(void *arg)
         abort();
     unsigned seed = (unsigned)(uintptr_t)&seed;
     long reads = 0;
+    atomic_fetch_add(&g_running, 1);
     while (!atomic_load(&g_stop)) {
         for (int k = 0; k < 64; k++) {
             obj *o = atomic_load(&g_shared[rand_r(&seed) % SLOTS]);
@@ -346,6 +349,10 @@ static void test_stress(void **state)
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, stress_reader, NULL), 0);
+    /* On a loaded machine the readers may start late: wait for them, so
+     * the swaps really race with reads. */
+    for (int spin = 0; atomic_load(&g_running) < 4 && spin < 10000; spin++)
+        usleep(1000);
     const int swaps = 20000;
     for (int i = 0; i < swaps; i++) {
         obj *old = atomic_exchange(&g_shared[i % SLOTS], new_obj());
