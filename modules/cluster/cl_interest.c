@@ -9,11 +9,14 @@
  * weight on every change, RS- at zero, as nats-server does.  A route
  * that registers gets the whole table.
  *
- * Remote side: one sink per route and account (deliver does not say the
- * account, so the sink's user data carries it).  RS+/RS- become sink
- * subscriptions, and the sink's deliver writes one RMSG/HMSG per message
- * naming the queue groups the core chose for this route.  Inbound RMSG is
- * published with the route's origin and the listed queues only.
+ * Remote side: one sink per route, for all accounts (a delivered message
+ * carries its account).  RS+/RS- become sink subscriptions in the account
+ * they name, and the sink's deliver writes one RMSG/HMSG per message
+ * naming the account and the queue groups the core chose for this route.
+ * The sink takes MODNATS_SINK_NOT_OWN_MODULE: messages from local clients
+ * and from other modules' origins (leaf nodes, gateways) go out, nothing
+ * that came in over a route.  Inbound RMSG is published with the route's
+ * origin and the listed queues only.
  */
 #include "cluster.h"
 
@@ -155,7 +158,7 @@ static modnats_rc on_interest(void *ud, modnats_event_hdr *hdr)
     if (!ev->account || !ev->subject || ev->subject_len == 0)
         return MODNATS_DEFER;
     pthread_mutex_lock(&g_cl.lock);
-    if (cl_origin_is_ours_locked(ev->origin)) {
+    if (cl_origin_is_ours(ev->origin)) {
         pthread_mutex_unlock(&g_cl.lock);
         return MODNATS_DEFER;
     }
@@ -219,7 +222,7 @@ static void seed_sub(void *ud, const char *subject, const char *queue, int weigh
                      modnats_origin origin)
 {
     modnats_account *a = ud;
-    if (origin != 0 && cl_origin_is_ours_locked(origin))
+    if (cl_origin_is_ours(origin))
         return;
     cl_lint **slot;
     lint_update(a, subject, strlen(subject), queue, queue ? strlen(queue) : 0,
@@ -276,14 +279,10 @@ static const modnats_sink_ops sink_ops = {
     .released = sink_released,
 };
 
-/* No deliver runs any more: the sink's account name and its route
- * reference can go. */
+/* No deliver runs any more: the route's reference can go. */
 static void sink_released(void *ud)
 {
-    cl_asink *s = ud;
-    cl_route_unref(s->route);
-    free(s->acc_name);
-    free(s);
+    cl_route_unref(ud);
 }
 
 static modnats_account *lookup_account(const char *name)
@@ -294,65 +293,59 @@ static modnats_account *lookup_account(const char *name)
     return a;
 }
 
-/* The route's sink for an account, created at need (NULL: unknown
- * account or no sinks in this core). */
-static cl_asink *asink_get(cl_route *r, const char *acc, bool create)
+/* The route's worker: the account an RS+/RMSG names, remembering the last
+ * one (accounts live as long as the process).  NULL: unknown. */
+static modnats_account *route_account(cl_route *r, const char *name)
 {
-    for (cl_asink *s = r->sinks; s; s = s->next)
-        if (strcmp(s->acc_name, acc) == 0)
-            return s;
-    if (!create)
-        return NULL;
-    modnats_account *a = lookup_account(acc);
-    if (!a) {
-        cl_log(MODNATS_LOG_DEBUG, "route %s: interest in unknown account \"%s\" ignored",
-               r->remote_id, acc);
-        return NULL;
+    if (r->rmsg_acc && strcmp(r->rmsg_acc_name, name) == 0)
+        return r->rmsg_acc;
+    modnats_account *a = lookup_account(name);
+    if (a && strlen(name) < sizeof(r->rmsg_acc_name)) {
+        strcpy(r->rmsg_acc_name, name);
+        r->rmsg_acc = a;
     }
-    if (!MODNATS_HAS(CL_API, sink_new))
-        return NULL;
-    cl_asink *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
-    s->route = r;
-    s->acc = a;
-    s->acc_name = strdup(acc);
-    s->nbuckets = 64;
-    s->tab = calloc(s->nbuckets, sizeof(*s->tab));
-    if (s->acc_name && s->tab)
-        s->sink = CL_API->sink_new(g_cl.self, &sink_ops, s, r->origin, MODNATS_SINK_LOCAL_ONLY);
-    if (!s->sink) {
+    return a;
+}
+
+/* The route's sink and its table, created on its first RS+. */
+static bool route_sink(cl_route *r)
+{
+    if (r->sink)
+        return true;
+    if (!r->rtab) {
+        r->rtab = calloc(64, sizeof(*r->rtab));
+        if (!r->rtab)
+            return false;
+        r->rbuckets = 64;
+    }
+    r->sink = CL_API->sink_new(g_cl.self, &sink_ops, r, r->origin, MODNATS_SINK_NOT_OWN_MODULE);
+    if (!r->sink) {
         static _Atomic bool warned;
         if (!atomic_exchange(&warned, true))
             cl_log(MODNATS_LOG_ERROR, "sink_new failed: remote interest cannot be held");
-        free(s->acc_name);
-        free(s->tab);
-        free(s);
-        return NULL;
+        return false;
     }
     cl_route_ref(r);   /* deliver may run until released */
-    s->next = r->sinks;
-    r->sinks = s;
-    return s;
+    return true;
 }
 
-static cl_rsub **rsub_slot(cl_asink *s, const char *key)
+static cl_rsub **rsub_slot(cl_route *r, const char *key)
 {
-    size_t b = (size_t)(hash_str(1469598103934665603ull, key, strlen(key)) % s->nbuckets);
-    cl_rsub **pp = &s->tab[b];
+    size_t b = (size_t)(hash_str(1469598103934665603ull, key, strlen(key)) % r->rbuckets);
+    cl_rsub **pp = &r->rtab[b];
     while (*pp && strcmp((*pp)->key, key) != 0)
         pp = &(*pp)->next;
     return pp;
 }
 
-static void rsub_grow(cl_asink *s)
+static void rsub_grow(cl_route *r)
 {
-    size_t nb = s->nbuckets * 4;
+    size_t nb = r->rbuckets * 4;
     cl_rsub **nt = calloc(nb, sizeof(*nt));
     if (!nt)
         return;
-    for (size_t i = 0; i < s->nbuckets; i++) {
-        cl_rsub *e = s->tab[i];
+    for (size_t i = 0; i < r->rbuckets; i++) {
+        cl_rsub *e = r->rtab[i];
         while (e) {
             cl_rsub *next = e->next;
             size_t b = (size_t)(hash_str(1469598103934665603ull, e->key, strlen(e->key)) % nb);
@@ -361,49 +354,60 @@ static void rsub_grow(cl_asink *s)
             e = next;
         }
     }
-    free(s->tab);
-    s->tab = nt;
-    s->nbuckets = nb;
+    free(r->rtab);
+    r->rtab = nt;
+    r->rbuckets = nb;
 }
 
-static char *make_key(const char *subject, const char *queue)
+/* "account subject[ queue]" */
+static char *make_key(const char *acc, const char *subject, const char *queue)
 {
-    size_t sl = strlen(subject), ql = queue ? strlen(queue) : 0;
-    char *k = malloc(sl + ql + 2);
+    size_t al = strlen(acc), sl = strlen(subject), ql = queue ? strlen(queue) : 0;
+    char *k = malloc(al + sl + ql + 3);
     if (!k)
         return NULL;
-    memcpy(k, subject, sl);
+    char *p = k;
+    memcpy(p, acc, al);
+    p += al;
+    *p++ = ' ';
+    memcpy(p, subject, sl);
+    p += sl;
     if (queue) {
-        k[sl] = ' ';
-        memcpy(k + sl + 1, queue, ql + 1);
-    } else {
-        k[sl] = 0;
+        *p++ = ' ';
+        memcpy(p, queue, ql);
+        p += ql;
     }
+    *p = 0;
     return k;
 }
 
 int cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *queue,
                int weight)
 {
-    cl_asink *s = asink_get(r, acc, true);
-    if (!s)
+    if (!route_sink(r))
         return 0;
-    char *key = make_key(subject, queue);
+    char *key = make_key(acc, subject, queue);
     if (!key)
         return -1;
-    cl_rsub **pp = rsub_slot(s, key);
+    cl_rsub **pp = rsub_slot(r, key);
     if (*pp) {
         if (queue && (*pp)->weight != weight) {
             (*pp)->weight = weight;
-            if (MODNATS_HAS(CL_API, sub_set_weight))
-                CL_API->sub_set_weight((*pp)->sub, weight);
+            CL_API->sub_set_weight((*pp)->sub, weight);
         }
         free(key);
         return 0;
     }
-    modnats_sub *sub = CL_API->sink_subscribe(s->sink, s->acc, subject, queue, weight);
+    modnats_account *a = route_account(r, acc);
+    if (!a) {
+        cl_log(MODNATS_LOG_DEBUG, "route %s: interest in unknown account \"%s\" ignored",
+               r->remote_id, acc);
+        free(key);
+        return 0;
+    }
+    modnats_sub *sub = CL_API->sink_subscribe(r->sink, a, subject, queue, weight);
     if (!sub) {
-        cl_log(MODNATS_LOG_DEBUG, "route %s: cannot hold interest %s %s", r->remote_id, acc, key);
+        cl_log(MODNATS_LOG_DEBUG, "route %s: cannot hold interest %s", r->remote_id, key);
         free(key);
         return 0;
     }
@@ -418,26 +422,25 @@ int cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *qu
     e->weight = weight;
     *pp = e;
     atomic_fetch_add_explicit(&r->nsubs, 1, memory_order_relaxed);
-    if (++s->count > s->nbuckets * 2)
-        rsub_grow(s);
+    if (++r->rcount > r->rbuckets * 2)
+        rsub_grow(r);
     return 0;
 }
 
 int cl_on_runsub(cl_route *r, const char *acc, const char *subject, const char *queue)
 {
-    cl_asink *s = asink_get(r, acc, false);
-    if (!s)
+    if (!r->sink)
         return 0;
-    char *key = make_key(subject, queue);
+    char *key = make_key(acc, subject, queue);
     if (!key)
         return -1;
-    cl_rsub **pp = rsub_slot(s, key);
+    cl_rsub **pp = rsub_slot(r, key);
     free(key);
     cl_rsub *e = *pp;
     if (!e)
         return 0;
     *pp = e->next;
-    s->count--;
+    r->rcount--;
     atomic_fetch_sub_explicit(&r->nsubs, 1, memory_order_relaxed);
     CL_API->unsubscribe(e->sub);
     free(e->key);
@@ -445,23 +448,24 @@ int cl_on_runsub(cl_route *r, const char *acc, const char *subject, const char *
     return 0;
 }
 
-void cl_route_drop_sinks(cl_route *r)
+void cl_route_drop_interest(cl_route *r)
 {
-    while (r->sinks) {
-        cl_asink *s = r->sinks;
-        r->sinks = s->next;
-        for (size_t i = 0; i < s->nbuckets; i++) {
-            while (s->tab[i]) {
-                cl_rsub *e = s->tab[i];
-                s->tab[i] = e->next;
-                free(e->key);
-                free(e);
-            }
+    for (size_t i = 0; i < r->rbuckets; i++) {
+        while (r->rtab[i]) {
+            cl_rsub *e = r->rtab[i];
+            r->rtab[i] = e->next;
+            free(e->key);
+            free(e);
         }
-        free(s->tab);
-        s->tab = NULL;
-        /* Drops every subscription of the sink; released() frees s. */
-        CL_API->sink_free(s->sink);
+    }
+    free(r->rtab);
+    r->rtab = NULL;
+    r->rbuckets = r->rcount = 0;
+    if (r->sink) {
+        /* Drops every subscription of the sink; released() unrefs r. */
+        modnats_sink *k = r->sink;
+        r->sink = NULL;
+        CL_API->sink_free(k);
     }
     atomic_store(&r->nsubs, 0);
 }
@@ -476,8 +480,7 @@ int cl_on_rmsg(cl_route *r, const char *acc, const char *subject, const char *re
     atomic_fetch_add_explicit(&r->in_bytes, total, memory_order_relaxed);
     if (!r->got_info)
         return 0;   /* nothing routes before the handshake */
-    cl_asink *s = asink_get(r, acc, false);
-    modnats_account *a = s ? s->acc : lookup_account(acc);
+    modnats_account *a = route_account(r, acc);
     if (!a)
         return 0;
     modnats_msg m = {
@@ -500,12 +503,17 @@ static void sink_deliver(void *ud, modnats_sink *sink, const modnats_msg *msg,
 {
     (void)sink;
     (void)origin;
-    cl_asink *s = ud;
+    cl_route *r = ud;
     if (!plain && nqueues == 0)
         return;
+    const char *acc = msg->size >= offsetof(modnats_msg, account) + sizeof(msg->account) &&
+                              msg->account ? CL_API->account_name(msg->account) : NULL;
+    if (!acc)
+        return;
+    size_t an = strlen(acc);
     size_t hl = msg->hdr ? msg->hdr_len : 0;
     size_t total = hl + msg->data_len;
-    size_t line_cap = strlen(s->acc_name) + msg->subject_len + msg->reply_len + 64;
+    size_t line_cap = an + msg->subject_len + msg->reply_len + 64;
     for (size_t i = 0; i < nqueues; i++)
         line_cap += queue_lens[i] + 1;
     size_t cap = line_cap + total + 2;
@@ -516,8 +524,7 @@ static void sink_deliver(void *ud, modnats_sink *sink, const modnats_msg *msg,
     char *p = buf;
     memcpy(p, hl ? "HMSG " : "RMSG ", 5);
     p += 5;
-    size_t an = strlen(s->acc_name);
-    memcpy(p, s->acc_name, an);
+    memcpy(p, acc, an);
     p += an;
     *p++ = ' ';
     memcpy(p, msg->subject, msg->subject_len);
@@ -556,9 +563,9 @@ static void sink_deliver(void *ud, modnats_sink *sink, const modnats_msg *msg,
     }
     *p++ = '\r';
     *p++ = '\n';
-    if (cl_route_write(s->route, buf, (size_t)(p - buf))) {
-        atomic_fetch_add_explicit(&s->route->out_msgs, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->route->out_bytes, total, memory_order_relaxed);
+    if (cl_route_write(r, buf, (size_t)(p - buf))) {
+        atomic_fetch_add_explicit(&r->out_msgs, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->out_bytes, total, memory_order_relaxed);
     }
     if (buf != stackbuf)
         free(buf);

@@ -37,21 +37,12 @@ static modnats_rc on_open(void *ud, modnats_conn *conn);
 static modnats_rc on_data(void *ud, modnats_conn *conn, const char *buf, size_t len);
 static void on_close(void *ud, modnats_conn *conn, const char *reason);
 
-/* Dialed connections carry their route as ud; accepted ones get NULL and
- * are found by connection (no per-connection user data in the ABI). */
-static const modnats_conn_ops dial_ops = {
+/* Every callback's ud is the connection's route: a dial's from the start,
+ * an accepted connection's once on_open gave it one (conn_set_ud). */
+static const modnats_conn_ops route_ops = {
     .size = sizeof(modnats_conn_ops), .on_open = on_open, .on_data = on_data,
     .on_close = on_close,
 };
-static const modnats_conn_ops accept_ops = {
-    .size = sizeof(modnats_conn_ops), .on_open = on_open, .on_data = on_data,
-    .on_close = on_close,
-};
-
-/* One-entry cache per worker: all callbacks of a connection run on its
- * worker, so it stays coherent (on_close clears it). */
-static _Thread_local modnats_conn *tl_conn;
-static _Thread_local cl_route *tl_route;
 
 /* ----------------------------------------------------------- routes */
 
@@ -134,27 +125,9 @@ static void close_route(cl_route *r, const char *err)
     pthread_mutex_unlock(&r->wlock);
 }
 
-bool cl_origin_is_ours_locked(modnats_origin o)
+bool cl_origin_is_ours(modnats_origin o)
 {
-    if (o == 0)
-        return false;
-    for (size_t i = 0; i < g_cl.norigins; i++)
-        if (g_cl.origins[i] == o)
-            return true;
-    return false;
-}
-
-static void add_origin_locked(modnats_origin o)
-{
-    if (g_cl.norigins == g_cl.corigins) {
-        size_t nc = g_cl.corigins ? g_cl.corigins * 2 : 16;
-        modnats_origin *n = realloc(g_cl.origins, nc * sizeof(*n));
-        if (!n)
-            return;
-        g_cl.origins = n;
-        g_cl.corigins = nc;
-    }
-    g_cl.origins[g_cl.norigins++] = o;
+    return o != 0 && MODNATS_ORIGIN_MODULE(o) == g_cl.origin_module;
 }
 
 static cl_route *active_by_id_locked(const char *id, const cl_route *except)
@@ -407,7 +380,7 @@ static bool dial_locked(const cl_url *u, int explicit_idx, const char *expect_id
     if (expect_id)
         snprintf(r->remote_id, sizeof(r->remote_id), "%s", expect_id);
     link_route(r);
-    if (CL_API->dial(g_cl.self, u->host, u->port, &dial_ops, r) != MODNATS_OK) {
+    if (CL_API->dial(g_cl.self, u->host, u->port, &route_ops, r) != MODNATS_OK) {
         unlink_route(r);
         cl_route_unref(r);
         return false;
@@ -667,42 +640,30 @@ void cl_on_err(cl_route *r, const char *text)
 
 /* ------------------------------------------------------ connections */
 
-static cl_route *route_of(void *ud, modnats_conn *conn)
-{
-    if (ud)
-        return ud;
-    if (tl_conn == conn && tl_route)
-        return tl_route;
-    cl_route *found = NULL;
-    pthread_mutex_lock(&g_cl.lock);
-    for (cl_route *r = g_cl.routes; r && !found; r = r->next)
-        if (r->conn == conn)
-            found = r;
-    pthread_mutex_unlock(&g_cl.lock);
-    if (found) {
-        tl_conn = conn;
-        tl_route = found;
-    }
-    return found;
-}
-
 static modnats_rc on_open(void *ud, modnats_conn *conn)
 {
     cl_route *r = ud;
     if (!r) {
+        /* Accepted: the route becomes the connection's ud, so on_data and
+         * on_close (also after a refusal below) get it. */
         r = route_new(false, -1);
         if (!r)
             return MODNATS_ERR;
+        if (CL_API->conn_set_ud(conn, r) != MODNATS_OK) {
+            cl_route_unref(r);
+            return MODNATS_ERR;
+        }
     }
     modnats_origin o = CL_API->new_origin(g_cl.self);
+    if (!cl_origin_is_ours(o)) {
+        cl_log(MODNATS_LOG_ERROR, "no origin id left for a route");
+        return MODNATS_ERR;
+    }
     pthread_mutex_lock(&g_cl.lock);
     if (g_cl.shutting_down) {
         pthread_mutex_unlock(&g_cl.lock);
-        if (!ud)
-            cl_route_unref(r);
         return MODNATS_ERR;
     }
-    add_origin_locked(o);
     r->origin = o;
     r->owner = pthread_self();
     r->has_owner = true;
@@ -716,8 +677,6 @@ static modnats_rc on_open(void *ud, modnats_conn *conn)
     if (!ud)
         link_route(r);
     pthread_mutex_unlock(&g_cl.lock);
-    tl_conn = conn;
-    tl_route = r;
     if (r->solicited)
         send_connect(r);
     send_info(r);
@@ -728,7 +687,8 @@ static modnats_rc on_open(void *ud, modnats_conn *conn)
 
 static modnats_rc on_data(void *ud, modnats_conn *conn, const char *buf, size_t len)
 {
-    cl_route *r = route_of(ud, conn);
+    (void)conn;
+    cl_route *r = ud;
     if (!r)
         return MODNATS_ERR;
     return cl_proto_feed(r, buf, len) == 0 ? MODNATS_OK : MODNATS_ERR;
@@ -736,11 +696,8 @@ static modnats_rc on_data(void *ud, modnats_conn *conn, const char *buf, size_t 
 
 static void on_close(void *ud, modnats_conn *conn, const char *reason)
 {
-    cl_route *r = conn ? route_of(ud, conn) : ud;
-    if (tl_conn == conn) {
-        tl_conn = NULL;
-        tl_route = NULL;
-    }
+    (void)conn;
+    cl_route *r = ud;
     if (!r)
         return;
     pthread_mutex_lock(&r->wlock);
@@ -793,7 +750,7 @@ static void on_close(void *ud, modnats_conn *conn, const char *reason)
     else
         cl_log(MODNATS_LOG_DEBUG, "route %s:%d closed: %s", r->url.host ? r->url.host : "?",
                r->url.port, reason ? reason : "?");
-    cl_route_drop_sinks(r);
+    cl_route_drop_interest(r);
     cl_route_unref(r);
 }
 
@@ -891,12 +848,16 @@ modnats_rc cl_route_start(void)
 {
     own_client_urls();
     CL_API->hook(g_cl.self, MODNATS_EV_SHUTDOWN, 100, on_shutdown, NULL);
-    g_cl.listener = CL_API->listen(g_cl.self, g_cl.host, g_cl.port, &accept_ops, NULL);
+    g_cl.listener = CL_API->listen(g_cl.self, g_cl.host, g_cl.port, &route_ops, NULL);
     if (!g_cl.listener) {
         cl_log(MODNATS_LOG_ERROR, "cannot listen for route connections on %s:%d",
                g_cl.host ? g_cl.host : "0.0.0.0", g_cl.port);
         return MODNATS_ERR;
     }
+    /* Port 0 or -1: a random one, which INFO and routez then advertise. */
+    int bound = CL_API->listener_port(g_cl.listener);
+    if (bound > 0)
+        g_cl.port = bound;
     cl_log(MODNATS_LOG_INFO, "listening for route connections on %s:%d (cluster \"%s\")",
            g_cl.host ? g_cl.host : "0.0.0.0", g_cl.port, g_cl.name);
     g_cl.timer = CL_API->timer_start(g_cl.self, 20, CL_TICK_MS, tick, NULL);
@@ -925,9 +886,6 @@ void cl_route_stop(void)
     cl_strv_free(g_cl.own_client_urls, g_cl.nown_client_urls);
     g_cl.own_client_urls = NULL;
     g_cl.nown_client_urls = 0;
-    free(g_cl.origins);
-    g_cl.origins = NULL;
-    g_cl.norigins = g_cl.corigins = 0;
 }
 
 /* ---------------------------------------------------------- routez */

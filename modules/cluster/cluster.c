@@ -26,7 +26,7 @@ static const modnats_option cl_options[] = {
     { "name", MODNATS_OPT_STRING, false, "cluster name (default: a random one, adopted from peers)" },
     { "listen", MODNATS_OPT_STRING, false, "route listener, host:port (or a nats-route:// URL)" },
     { "host", MODNATS_OPT_STRING, false, "route listener host (default 0.0.0.0)" },
-    { "port", MODNATS_OPT_INT, false, "route listener port (default 6222)" },
+    { "port", MODNATS_OPT_INT, false, "route listener port (default 6222; 0 or -1: random)" },
     { "routes", MODNATS_OPT_STRING_LIST, false, "seed routes, nats-route://[user:pass@]host:port" },
     { "no_advertise", MODNATS_OPT_BOOL, false, "do not tell clients the cluster's other URLs" },
     { "connect_retries", MODNATS_OPT_INT, false, "redials of a lost implicit route (default 3)" },
@@ -238,6 +238,15 @@ static modnats_rc read_settings(const modnats_config *cfg)
     s = NULL;
     if (api->cfg_string(cfg, "listen", &s) == MODNATS_OK && s) {
         cl_url u;
+        /* nats-server's "host:-1" (a random port) is "host:0" here. */
+        char tmp[300];
+        size_t sl = strlen(s);
+        if (sl >= 3 && sl < sizeof(tmp) && strcmp(s + sl - 3, ":-1") == 0) {
+            snprintf(tmp, sizeof(tmp), "%.*s:0", (int)(sl - 3), s);
+            s = tmp;
+        } else if (strcmp(s, "-1") == 0) {
+            s = "0";
+        }
         if (!cl_url_parse(s, 6222, &u)) {
             api->log(g_cl.self, MODNATS_LOG_ERROR, "%s: cannot parse listen \"%s\"",
                      where(cfg, "listen", w, sizeof(w)), s);
@@ -261,18 +270,12 @@ static modnats_rc read_settings(const modnats_config *cfg)
     }
     int64_t v;
     if (api->cfg_int(cfg, "port", &v) == MODNATS_OK) {
-        if (v < 0 || v > 65535) {
+        if (v < -1 || v > 65535) {
             api->log(g_cl.self, MODNATS_LOG_ERROR, "%s: port %lld out of range",
                      where(cfg, "port", w, sizeof(w)), (long long)v);
             return MODNATS_ERR;
         }
-        g_cl.port = (int)v;
-    }
-    if (g_cl.port == 0) {
-        api->log(g_cl.self, MODNATS_LOG_ERROR,
-                 "%s: a random route port cannot be advertised; give a port",
-                 where(cfg, "port", w, sizeof(w)));
-        return MODNATS_ERR;
+        g_cl.port = v < 0 ? 0 : (int)v;   /* 0: random, the bound port is advertised */
     }
     bool b;
     if (api->cfg_bool(cfg, "no_advertise", &b) == MODNATS_OK)
@@ -359,10 +362,20 @@ static modnats_rc cl_init(modnats_module *self, const modnats_host_api *api,
     g_cl.api = api;
     g_cl.self = self;
     pthread_mutex_init(&g_cl.lock, NULL);
-    if (!MODNATS_HAS(api, listen) || !MODNATS_HAS(api, dial) || !MODNATS_HAS(api, sink_new)) {
+    if (!MODNATS_HAS(api, listen) || !MODNATS_HAS(api, dial) || !MODNATS_HAS(api, sink_new) ||
+        !MODNATS_HAS(api, sub_set_weight) || !MODNATS_HAS(api, conn_set_ud) ||
+        !MODNATS_HAS(api, listener_port)) {
         api->log(self, MODNATS_LOG_ERROR, "this core lacks module connections or sinks");
         return MODNATS_ERR;
     }
+    /* Every origin new_origin gives us carries our module's number: that
+     * is how our routes' interest and messages are told apart. */
+    modnats_origin probe = api->new_origin(self);
+    if (probe == 0) {
+        api->log(self, MODNATS_LOG_ERROR, "no origin ids");
+        return MODNATS_ERR;
+    }
+    g_cl.origin_module = MODNATS_ORIGIN_MODULE(probe);
     if (read_settings(cfg) != MODNATS_OK) {
         free_settings();
         return MODNATS_ERR;

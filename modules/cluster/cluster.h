@@ -5,7 +5,8 @@
  * Files: cluster.c (entry, settings, init/fini, the routez service),
  * cl_route.c (connections: INFO/CONNECT, duplicates, gossip, reconnects,
  * pings), cl_proto.c (the route protocol parser), cl_interest.c (local
- * interest -> RS+/RS-, remote interest -> sinks, RMSG both ways),
+ * interest -> RS+/RS-, remote interest -> one sink per route, RMSG both
+ * ways),
  * cl_json.c (the little JSON this needs).
  *
  * Locks, in the only order they are taken: g_cl.lock (the route list,
@@ -43,26 +44,15 @@ typedef enum cl_state {
     CL_CLOSED,
 } cl_state;
 
-/* The remote interest of one route in one account: a sink, and its
- * subscriptions by "subject[ queue]". */
+/* One remote subscription of a route, by "account subject[ queue]". */
 typedef struct cl_rsub {
-    char           *key;     /* "subject" or "subject queue" */
+    char           *key;
     modnats_sub    *sub;
     int             weight;
     struct cl_rsub *next;
 } cl_rsub;
 
 typedef struct cl_route cl_route;
-
-typedef struct cl_asink {
-    cl_route        *route;
-    modnats_account *acc;
-    char            *acc_name;
-    modnats_sink    *sink;
-    cl_rsub        **tab;    /* hash table of remote subscriptions */
-    size_t           nbuckets, count;
-    struct cl_asink *next;
-} cl_asink;
 
 struct cl_route {
     _Atomic int      refs;
@@ -93,7 +83,11 @@ struct cl_route {
     /* the connection's worker only */
     char            *rbuf;
     size_t           rlen, rcap;
-    cl_asink        *sinks;
+    modnats_sink    *sink;           /* the remote interest (all accounts), or NULL */
+    cl_rsub        **rtab;           /* its subscriptions, hashed by key */
+    size_t           rbuckets, rcount;
+    modnats_account *rmsg_acc;       /* the account of the last RMSG, by name */
+    char             rmsg_acc_name[64];
 
     /* counters (relaxed atomics) */
     _Atomic uint64_t in_msgs, in_bytes, out_msgs, out_bytes, nsubs;
@@ -154,10 +148,7 @@ typedef struct cl_global {
     modnats_listener *listener;
     modnats_timer    *timer;
     cl_route         *routes;
-    modnats_origin   *origins;       /* every origin ours (never shrinks) */
-    size_t            norigins, corigins;
-    modnats_origin   *free_origins;  /* reusable once their route is gone */
-    size_t            nfree_origins, cfree_origins;
+    uint32_t          origin_module; /* MODNATS_ORIGIN_MODULE of our origins */
 
     cl_lint         **lint;          /* local interest hash table */
     size_t            lint_buckets, lint_count;
@@ -201,8 +192,8 @@ int        cl_on_connect(cl_route *r, const char *json);
 void       cl_on_ping(cl_route *r);
 void       cl_on_pong(cl_route *r);
 void       cl_on_err(cl_route *r, const char *text);
-/* g_cl.lock held. */
-bool       cl_origin_is_ours_locked(modnats_origin o);
+/* An origin of one of our routes (any thread, no lock). */
+bool       cl_origin_is_ours(modnats_origin o);
 void       cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud);
 
 /* cl_proto.c: consume bytes; returns 0, or -1 to close. */
@@ -221,6 +212,6 @@ int        cl_on_rmsg(cl_route *r, const char *acc, const char *subject, const c
                       const char *const *queues, const size_t *qlens, size_t nq, bool listed,
                       const char *payload, size_t hdr_len, size_t total);
 /* The route's worker, after close: drop all remote interest. */
-void       cl_route_drop_sinks(cl_route *r);
+void       cl_route_drop_interest(cl_route *r);
 
 #endif

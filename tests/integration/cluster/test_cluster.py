@@ -18,6 +18,7 @@ Counts are then exact: N published, N received, no duplicates.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -43,7 +44,7 @@ def free_port():
 class Client:
     """A minimal NATS client: enough protocol for the checks."""
 
-    def __init__(self, port, name="t"):
+    def __init__(self, port, name="t", user=None, password=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.sock.settimeout(None)
         self.lock = threading.Condition()
@@ -60,8 +61,11 @@ class Client:
             self.lock.wait_for(lambda: self.infos or self.closed, 5)
         if not self.infos:
             raise RuntimeError("no INFO from port %d" % port)
+        cred = ""
+        if user is not None:
+            cred = ',"user":%s,"pass":%s' % (json.dumps(user), json.dumps(password or ""))
         self.send(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1,'
-                  b'"name":"%s"}\r\n' % name.encode())
+                  b'"name":"%s"%s}\r\n' % (name.encode(), cred.encode()))
         self.flush()
 
     def send(self, b):
@@ -272,8 +276,8 @@ class Node:
         except OSError:
             return ""
 
-    def client(self, name="t"):
-        return Client(self.port, name)
+    def client(self, name="t", user=None, password=None):
+        return Client(self.port, name, user, password)
 
 
 def wait_mesh(nodes, timeout=15):
@@ -446,6 +450,97 @@ def t_mesh_modnats():
             n.stop()
 
 
+ACCOUNTS_LIBCONFIG = ('accounts = { A = { users = ( { user = "a"; password = "a"; } ); };\n'
+                     '            B = { users = ( { user = "b"; password = "b"; } ); }; };\n')
+ACCOUNTS_NATS = ('accounts {\n  A { users: [ { user: a, password: a } ] }\n'
+                 '  B { users: [ { user: b, password: b } ] }\n}\n')
+
+
+class RawNode(Node):
+    """A modnats node from a config text written as is (its client port
+    from the command line)."""
+
+    def __init__(self, name, text):
+        Node.__init__(self, name, "modnats", [])
+        self.text = text
+
+    def start(self):
+        conf = os.path.join(TMP, "%s.conf" % self.name)
+        with open(conf, "w") as f:
+            f.write(self.text)
+        argv = [ARGS.server, "-c", conf, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name]
+        if ARGS.module_dir:
+            argv += ["--module_path", ARGS.module_dir]
+        if ARGS.debug:
+            argv += ["-D"]
+        self.proc = subprocess.Popen(argv, stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
+        end = time.time() + 10
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s:\n%s" % (self.name, self.proc.returncode,
+                                                                self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("%s did not open its port" % self.name)
+
+
+def t_random_port_accounts():
+    # b has a fixed route port; a and c listen on random ports (libconfig
+    # "-1" and nats-server syntax "host:-1") and dial b.  The a-c route can
+    # only come from gossip of the ports they advertise.  Two accounts share
+    # one sink per route: traffic stays in its account.
+    b = RawNode("pb", 'cluster = { name = "C1"; listen = "127.0.0.1:%d"; };\n' % free_port()
+                + ACCOUNTS_LIBCONFIG)
+    b.cport = int(b.text.split("127.0.0.1:")[1].split('"')[0])
+    b.start()
+    a = RawNode("pa", 'cluster = { name = "C1"; port = -1; host = "127.0.0.1"; routes = ["%s"]; };\n'
+                % b.route_url + ACCOUNTS_LIBCONFIG).start()
+    c = RawNode("pc", "cluster {\n  name: C1\n  listen: 127.0.0.1:-1\n  routes: [%s]\n}\n"
+                % b.route_url + ACCOUNTS_NATS).start()
+    nodes = [a, b, c]
+    clients = {}
+    try:
+        for n in nodes:
+            clients[n.name] = (n.client("ua", "a", "a"), n.client("ub", "b", "b"))
+        for x in nodes:
+            for y in nodes:
+                if x is not y:
+                    for k in (0, 1):
+                        sync(clients[y.name][k], clients[x.name][k], 15)
+        for n in (a, c):
+            m = re.search(r"listening for route connections on 127\.0\.0\.1:(\d+)",
+                          open(n.logpath, errors="replace").read())
+            assert m and int(m.group(1)) > 0, "%s: no bound route port in its log" % n.name
+        # accounts stay apart over the shared sink (a -> c is a direct route)
+        sa, sb = clients["pc"]
+        ida, idb = sa.sub("acc.test"), sb.sub("acc.test")
+        sa.flush()
+        sb.flush()
+        pa, pb = clients["pa"]
+        for x in (clients["pc"][0], clients["pc"][1]):
+            sync(x, pa if x is sa else pb, 10)
+        for i in range(50):
+            pa.pub("acc.test", b"A%d" % i)
+            pb.pub("acc.test", b"B%d" % i)
+        pa.flush()
+        pb.flush()
+        ga = sa.wait(ida, 50, 10)
+        gb = sb.wait(idb, 50, 10)
+        time.sleep(0.2)
+        ga, gb = ga + sa.take(ida)[len(ga):], gb + sb.take(idb)[len(gb):]
+        assert [m[2] for m in ga] == [b"A%d" % i for i in range(50)], "account A got %s" % ga[:5]
+        assert [m[2] for m in gb] == [b"B%d" % i for i in range(50)], "account B got %s" % gb[:5]
+    finally:
+        for v in clients.values():
+            for x in v:
+                x.close()
+        for n in nodes:
+            n.stop()
+
+
 def t_restart():
     n1 = Node("r1", "modnats", []).start()
     n2 = Node("r2", "modnats", [n1.route_url]).start()
@@ -533,7 +628,8 @@ def t_auth_and_name():
 
 
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
-         ("auth_and_name", t_auth_and_name)]
+         ("auth_and_name", t_auth_and_name),
+         ("random_port_accounts", t_random_port_accounts)]
 
 
 def main():
