@@ -37,6 +37,7 @@
 
 static const char *g_host = "127.0.0.1";
 static int g_port;
+static int g_port2;             /* route: the subscriber's server (B of the pair) */
 static double g_scale = 1.0;
 static long g_pid;              /* server pid, for RSS */
 static int g_timeout_s = 120;   /* whole run */
@@ -138,12 +139,12 @@ typedef struct frame {
 
 static atomic_int g_stop; /* set when readers are being torn down on purpose */
 
-static int tcp_connect(void)
+static int tcp_connect(int port)
 {
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)g_port);
+	sa.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, g_host, &sa.sin_addr) != 1)
 		die("bad --host %s (IPv4 address expected)", g_host);
 	uint64_t deadline = now_ns() + (uint64_t)g_wait_ms * 1000000u;
@@ -162,7 +163,7 @@ static int tcp_connect(void)
 		int e = errno;
 		close(fd);
 		if ((e != ECONNREFUSED && e != EINTR && e != EAGAIN) || now_ns() > deadline)
-			die("connect %s:%d: %s", g_host, g_port, strerror(e));
+			die("connect %s:%d: %s", g_host, port, strerror(e));
 		sleep_us(20000);
 	}
 }
@@ -200,17 +201,23 @@ static const char CONNECT_LINE[] =
 	"\"name\":\"mnbench\",\"lang\":\"c\",\"version\":\"0.1\",\"protocol\":1,"
 	"\"echo\":true,\"headers\":true,\"no_responders\":false}\r\n";
 
-/* Opens a connection and sends CONNECT; the server's INFO is skipped later. */
-static conn_t *conn_open(size_t bufsize)
+/* Opens a connection to the server on `port` and sends CONNECT; the
+ * server's INFO is skipped later. */
+static conn_t *conn_open_port(size_t bufsize, int port)
 {
 	conn_t *c = xmalloc(sizeof *c);
-	c->fd = tcp_connect();
+	c->fd = tcp_connect(port);
 	c->cap = bufsize;
 	c->buf = xmalloc(bufsize);
 	c->off = c->len = 0;
 	pthread_mutex_init(&c->wlock, NULL);
 	conn_send(c, CONNECT_LINE, sizeof CONNECT_LINE - 1);
 	return c;
+}
+
+static conn_t *conn_open(size_t bufsize)
+{
+	return conn_open_port(bufsize, g_port);
 }
 
 static void conn_close(conn_t *c)
@@ -333,6 +340,26 @@ static void conn_flush(conn_t *c)
 			if (f.type == FR_PONG)
 				return;
 			if (f.type == FR_PING)
+				conn_send_locked(c, "PONG\r\n", 6);
+		}
+		if (conn_fill(c) <= 0)
+			die("server closed the connection");
+	}
+}
+
+/* conn_flush that also counts the MSG frames read before the PONG. */
+static uint64_t conn_flush_count(conn_t *c)
+{
+	frame_t f;
+	uint64_t msgs = 0;
+	conn_send_locked(c, "PING\r\n", 6);
+	for (;;) {
+		while (parse_frame(c, &f)) {
+			if (f.type == FR_PONG)
+				return msgs;
+			if (f.type == FR_MSG)
+				msgs++;
+			else if (f.type == FR_PING)
 				conn_send_locked(c, "PONG\r\n", 6);
 		}
 		if (conn_fill(c) <= 0)
@@ -604,6 +631,63 @@ static void scen_fanout(const char *key, const char *label, int nsubs, uint64_t 
 	fprintf(stderr, "%s: %llu msgs x %d subs in %.3f s, all delivered in order\n", key,
 		(unsigned long long)n, nsubs, secs(t0, t1));
 	metric(key, label, (double)n * nsubs / secs(t0, t1), "msgs/s", "higher");
+}
+
+#define SEND_LIT(c, lit) conn_send((c), (lit), sizeof(lit) - 1)
+
+/*
+ * route: publisher on server A (--port), subscriber on server B (--port2),
+ * the two clustered. B's interest reaches A over the route some time after
+ * the SUB: probes are published on A until the subscriber sees one, then the
+ * probe subscription goes (and late probes are drained) before the measured
+ * run. The run ends once the subscriber got all n messages, in order.
+ */
+static void scen_route(void)
+{
+	uint64_t n = scaled(4000000);
+	if (g_port2 <= 0)
+		die("route: --port2 (the subscriber's server) is required");
+	sub_ctx_t sub;
+	memset(&sub, 0, sizeof sub);
+	sub.c = conn_open_port(READ_BUF, g_port2);
+	sub.check = CHECK_ORDER;
+	/* bench.route first: once a probe arrives, A has both RS+ (in order). */
+	SEND_LIT(sub.c, "SUB bench.route 1\r\nSUB bench.probe 2\r\n");
+	conn_flush(sub.c);
+	conn_t *p = conn_open(READ_BUF);
+	conn_flush(p);
+	uint64_t t_probe = now_ns(), probes = 0;
+	for (;;) {
+		SEND_LIT(p, "PUB bench.probe 5\r\nprobe\r\n");
+		conn_flush(p);
+		probes++;
+		sleep_us(5000);
+		if (conn_flush_count(sub.c) > 0)
+			break;
+		if (now_ns() - t_probe > (uint64_t)g_io_timeout_s * 1000000000u)
+			die("route: B's interest never reached A (%llu probes in %d s)",
+			    (unsigned long long)probes, g_io_timeout_s);
+	}
+	SEND_LIT(sub.c, "UNSUB 2\r\n");
+	sleep_us(20000);
+	conn_flush_count(sub.c); /* probes still in flight are dropped or drained */
+	fprintf(stderr, "route: interest reached A after %.3f s (%llu probes)\n",
+		secs(t_probe, now_ns()), (unsigned long long)probes);
+	subs_start(&sub, 1);
+	uint64_t t0 = now_ns();
+	pub_seq(p, "bench.route", 16, n, 1, NULL);
+	wait_window(n, 0); /* the last messages may still cross the route */
+	uint64_t t1 = subs_finish(&sub, 1);
+	if (sub.count != n || sub.errors)
+		die("route: subscriber got %llu of %llu messages, %llu out of order",
+		    (unsigned long long)sub.count, (unsigned long long)n,
+		    (unsigned long long)sub.errors);
+	conn_close(sub.c);
+	conn_close(p);
+	fprintf(stderr, "route: %llu msgs A -> B in %.3f s, all delivered in order\n",
+		(unsigned long long)n, secs(t0, t1));
+	metric("route", "1 pub on A -> 1 sub on B (route), 16 B", (double)n / secs(t0, t1),
+	       "msgs/s", "higher");
 }
 
 static void scen_queue(void)
@@ -949,7 +1033,7 @@ static void scen_idle(void)
 /* ---- main -------------------------------------------------------------- */
 
 static const char *SCENARIOS[] = { "pub16", "pub1k", "pubsub", "fanout8", "queue4", "reqrep",
-				   "wildcard", "idleconns", NULL };
+				   "wildcard", "idleconns", "route", NULL };
 
 static void usage(FILE *to)
 {
@@ -958,6 +1042,7 @@ static void usage(FILE *to)
 		"       mnbench --free-port | --list\n"
 		"options:\n"
 		"  --host ADDR       server address (default 127.0.0.1)\n"
+		"  --port2 PORT      route: the subscriber's server, clustered with --port\n"
 		"  --scale X         multiply message counts by X (default 1)\n"
 		"  --count N         exact message count, overrides --scale\n"
 		"  --conns N         idle connections for idleconns (default 5000)\n"
@@ -965,7 +1050,7 @@ static void usage(FILE *to)
 		"  --timeout S       abort the whole run after S seconds (default 120)\n"
 		"  --io-timeout S    abort when one read or write blocks S seconds (default 10)\n"
 		"  --wait-ms MS      retry the first connect this long (default 5000)\n"
-		"scenarios: pub16 pub1k pubsub fanout8 queue4 reqrep wildcard idleconns\n");
+		"scenarios: pub16 pub1k pubsub fanout8 queue4 reqrep wildcard idleconns route\n");
 }
 
 static int free_port(void)
@@ -1008,6 +1093,8 @@ int main(int argc, char **argv)
 			g_host = v;
 		else if (OPT("--port"))
 			g_port = atoi(v);
+		else if (OPT("--port2"))
+			g_port2 = atoi(v);
 		else if (OPT("--scale"))
 			g_scale = atof(v);
 		else if (OPT("--count"))
@@ -1059,6 +1146,8 @@ int main(int argc, char **argv)
 		scen_wildcard();
 	else if (strcmp(scen, "idleconns") == 0)
 		scen_idle();
+	else if (strcmp(scen, "route") == 0)
+		scen_route();
 	else
 		die("unknown scenario %s (see --list)", scen);
 	return 0;

@@ -7,6 +7,10 @@
 # the median of each figure per server and a ratio oriented so that >1 always
 # means server A (modnats) wins: A/B for throughput, B/A for latency and
 # memory. Both servers get the same flags: -a 127.0.0.1 -p PORT [-c CONFIG].
+# The scenario "route" starts two processes of the same server instead,
+# clustered on loopback (a nats-server style config file with cluster {}
+# that both servers read; --config is not used there), publisher on the
+# first, subscriber on the second.
 # Every step is bounded by a timeout, so a hung server cannot hang the run.
 # See docs/benchmarks.md.
 set -euo pipefail
@@ -35,6 +39,9 @@ usage: contrib/bench/run.sh [options]
   --rounds N         rounds per server, alternating A B A B (default 3)
   --only LIST        comma-separated scenarios (default: all):
                      pub16 pub1k pubsub fanout8 queue4 reqrep wildcard idleconns
+                     route (two servers of each kind clustered: pub on one,
+                     sub on the other; modnats needs modules/cluster.so
+                     in ../modules next to its binary)
   --server-a PATH    server A (default build/bin/modnats)
   --server-b PATH    server B (default nats-server from PATH)
   --name-a NAME      label for A in the table (default: file name)
@@ -119,8 +126,10 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mnbench-run.XXXXXX")
 SRV_PID=""
+SRV_PID2=""
 cleanup() {
 	if [ -n "$SRV_PID" ]; then kill -KILL "$SRV_PID" 2>/dev/null || true; fi
+	if [ -n "$SRV_PID2" ]; then kill -KILL "$SRV_PID2" 2>/dev/null || true; fi
 	if [ "$KEEP" = 1 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -141,17 +150,42 @@ start_server() {
 	SRV_PID=$!
 }
 
-stop_server() {
-	[ -n "$SRV_PID" ] || return 0
-	kill -TERM "$SRV_PID" 2>/dev/null || true
+# Starts two processes of server $1, clustered (logs $2.1 and $2.2): sets
+# SRV_PID/SRV_PORT (the first, which the second dials) and SRV_PID2/SRV_PORT2.
+# Route ports are free ports picked at random; one config per process, in
+# nats-server's syntax, which modnats reads too.
+start_route_pair() {
+	local cp1 cp2 i
+	SRV_PORT=$("$MNBENCH" --free-port)
+	SRV_PORT2=$("$MNBENCH" --free-port)
+	cp1=$("$MNBENCH" --free-port)
+	cp2=$("$MNBENCH" --free-port)
+	printf 'cluster {\n  name: BENCH\n  listen: 127.0.0.1:%d\n}\n' "$cp1" >"$2.1.conf"
+	printf 'cluster {\n  name: BENCH\n  listen: 127.0.0.1:%d\n  routes: [nats-route://127.0.0.1:%d]\n}\n' \
+		"$cp2" "$cp1" >"$2.2.conf"
+	"${NICE[@]}" "$1" -a 127.0.0.1 -p "$SRV_PORT" -n bench-1 -c "$2.1.conf" >"$2.1" 2>&1 &
+	SRV_PID=$!
+	"${NICE[@]}" "$1" -a 127.0.0.1 -p "$SRV_PORT2" -n bench-2 -c "$2.2.conf" >"$2.2" 2>&1 &
+	SRV_PID2=$!
+}
+
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null || true
 	local i
 	for i in $(seq 50); do
-		kill -0 "$SRV_PID" 2>/dev/null || break
+		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$SRV_PID" 2>/dev/null || true
-	wait "$SRV_PID" 2>/dev/null || true
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+stop_server() {
+	stop_pid "$SRV_PID"
 	SRV_PID=""
+	stop_pid "$SRV_PID2"
+	SRV_PID2=""
 }
 
 declare -A VALS LABEL UNIT BETTER FAILS
@@ -162,11 +196,17 @@ NFAIL=0
 run_one() {
 	local scen=$1 side=$2 srv=$3 round=$4
 	local log="$WORK/$scen.$side.$round.server.log" out="$WORK/$scen.$side.$round.out"
-	start_server "$srv" "$log"
+	local extra=()
+	if [ "$scen" = route ]; then
+		start_route_pair "$srv" "$log"
+		extra=(--port2 "$SRV_PORT2")
+	else
+		start_server "$srv" "$log"
+	fi
 	local rc=0
 	"${NICE[@]}" timeout -k 5 "$((RUN_TIMEOUT + 15))" "$MNBENCH" --scenario "$scen" --port "$SRV_PORT" \
-		--pid "$SRV_PID" --scale "$SCALE" --timeout "$RUN_TIMEOUT" >"$out" 2>"$out.err" || rc=$?
-	if ! kill -0 "$SRV_PID" 2>/dev/null; then
+		"${extra[@]}" --pid "$SRV_PID" --scale "$SCALE" --timeout "$RUN_TIMEOUT" >"$out" 2>"$out.err" || rc=$?
+	if ! kill -0 "$SRV_PID" 2>/dev/null || { [ -n "$SRV_PID2" ] && ! kill -0 "$SRV_PID2" 2>/dev/null; }; then
 		echo "  server $side exited during the run" >>"$out.err"
 		[ "$rc" != 0 ] || rc=1
 	fi
@@ -176,7 +216,9 @@ run_one() {
 		NFAIL=$((NFAIL + 1))
 		echo "  [$scen] round $round $side: FAILED (rc $rc)" >&2
 		sed 's/^/    | /' "$out.err" >&2
-		tail -n 5 "$log" | sed 's/^/    server| /' >&2
+		for l in "$log" "$log.1" "$log.2"; do
+			[ -f "$l" ] && tail -n 5 "$l" | sed 's/^/    server| /' >&2
+		done
 		return 0
 	fi
 	local key label value unit better summary=""
