@@ -473,6 +473,10 @@ void mn_client_close(mn_client *c, const char *err)
     c->nsids_buckets = 0;
     c->nsubs = 0;
     mn_parser_free(&c->parser);
+    if (c->stall_on && !c->stalled_listed) {
+        mn_client_unref(c->stall_on);
+        c->stall_on = NULL;
+    }
 
     if (c->prev)
         c->prev->next = c->next;
@@ -633,6 +637,20 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
         atomic_fetch_add_explicit(&cs->delivered, 1, memory_order_relaxed);
     }
     queue_flush(w, c);
+    /* A burst for one subscriber (a publisher's whole read buffer) must
+     * not pile up to max_pending before the end of the turn: write early,
+     * and if the socket takes no more, slow the publisher down (below)
+     * rather than cut a subscriber that reads, as nats-server does. */
+    size_t maxp = (size_t)atomic_load_explicit(&c->srv->max_pending, memory_order_relaxed);
+    size_t now_pending = c->olen - c->ooff;
+    if (MN_UNLIKELY(now_pending > maxp / 4)) {
+        write_locked(c);
+        now_pending = c->olen - c->ooff;
+        if (now_pending > maxp / 2 && pub && pub != c && !pub->stall_on) {
+            pub->stall_on = c;
+            mn_client_ref(c);
+        }
+    }
     pthread_mutex_unlock(&c->lock);
 
     if (MN_UNLIKELY(reached) && csub_unroute(cs)) {
@@ -1364,6 +1382,33 @@ void mn_client_on_readable(mn_client *c)
     c->saw_input = true;
     c->last_in_ms = w->now_ms;
     process_input(c, w->rbuf, (size_t)n);
+    if (MN_UNLIKELY(c->stall_on != NULL) && c->state != MN_CS_CLOSED && !c->ticket)
+        mn_worker_stall(w, c);
+}
+
+/* A stalled publisher: may it read again?  (Owner thread.) */
+bool mn_client_stall_over(mn_client *c, uint64_t now)
+{
+    mn_client *t = c->stall_on;
+    if (!t)
+        return true;
+    size_t maxp = (size_t)atomic_load_explicit(&c->srv->max_pending, memory_order_relaxed);
+    pthread_mutex_lock(&t->lock);
+    bool drained = t->closed || t->slow || t->olen - t->ooff <= maxp / 4;
+    pthread_mutex_unlock(&t->lock);
+    if (!drained && now < c->stall_until_ms && c->state != MN_CS_CLOSED)
+        return false;
+    c->stall_on = NULL;
+    mn_client_unref(t);
+    if (c->state != MN_CS_CLOSED)
+        set_paused(c, false);
+    return true;
+}
+
+void mn_client_stall_begin(mn_client *c, uint64_t now)
+{
+    c->stall_until_ms = now + MN_STALL_MAX_MS;
+    set_paused(c, true);
 }
 
 void mn_client_auth_done(mn_client *c, modnats_rc result, const char *reason)

@@ -37,6 +37,7 @@ struct mn_mconn {
     bool                    closed;
     bool                    connecting;
     bool                    want_out;
+    bool                    flush_queued;   /* on a worker's mflush list */
     char                   *obuf;
     size_t                  ooff, olen, ocap;
     mn_mconn               *prev, *next;   /* owner's list (owner only) */
@@ -427,10 +428,34 @@ modnats_rc mn_mconn_write(modnats_conn *conn, const void *buf, size_t len)
     }
     memcpy(c->obuf + c->olen, buf, len);
     c->olen += len;
-    if (!c->connecting)
+    mn_worker *w = mn_current_worker;
+    if (c->connecting) {
+        /* written once connected */
+    } else if (w && c->olen - c->ooff < 64 * 1024) {
+        /* On a worker: one write per peer per loop turn, carrying every
+         * frame queued in that turn (as client output is). */
+        if (!c->flush_queued && mn_worker_schedule_mflush(w, c) == MN_OK) {
+            c->flush_queued = true;
+            atomic_fetch_add(&c->refs, 1);
+        } else if (!c->flush_queued) {
+            write_locked(c);
+        }
+    } else {
         write_locked(c);
+    }
     pthread_mutex_unlock(&c->lock);
     return MODNATS_OK;
+}
+
+void mn_mconn_flush(void *conn)
+{
+    mn_mconn *c = conn;
+    pthread_mutex_lock(&c->lock);
+    c->flush_queued = false;
+    if (!c->closed && !c->connecting)
+        write_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    mconn_unref(c);
 }
 
 typedef struct close_req {

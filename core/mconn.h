@@ -30,6 +30,9 @@ const char *mn_mconn_ip(const modnats_conn *c);
 int        mn_mconn_port(const modnats_conn *c);
 modnats_rc mn_mconn_set_ud(modnats_conn *c, void *ud);
 int        mn_mlistener_port(const modnats_listener *l);
+/* Worker, end of a loop turn: write what conn_write queued (drops the
+ * list's reference). */
+void mn_mconn_flush(void *conn);
 /* Worker shutdown: close every module connection of w. */
 void mn_mconn_close_all(mn_worker *w);
 /* Main thread, after the workers stopped: close the listeners. */

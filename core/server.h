@@ -138,6 +138,9 @@ struct mn_client {
     uint64_t     start_ms, last_in_ms, last_ping_ms;
     uint64_t     in_msgs, in_bytes;
     uint64_t     ldm_close_at_ms;  /* lame duck: when to close us */
+    mn_client   *stall_on;         /* publisher slowed for this subscriber (ref) */
+    uint64_t     stall_until_ms;
+    bool         stalled_listed;   /* on the worker's stalled list (ref) */
     mn_client   *prev, *next;      /* worker's client list */
 };
 
@@ -168,6 +171,11 @@ struct mn_worker {
     mn_client   *clients;
     size_t       nclients;
     struct mn_mconn *mconns;       /* module-owned connections (mconn.c) */
+
+    void       **mflush;        /* module connections with output this turn (refs) */
+    size_t       nmflush, capmflush;
+    mn_client  **stalled;       /* publishers not read until a subscriber drains */
+    size_t       nstalled, capstalled;
 
     mn_match_cache **caches;    /* per account, indexed by account idx */
     size_t       ncaches;
@@ -257,12 +265,20 @@ int  mn_worker_start(mn_worker *w);
 void mn_worker_post(mn_worker *w, mn_task_fn fn, void *arg);
 void mn_worker_schedule_flush(mn_worker *w, mn_client *c);  /* c->lock held */
 mn_match_cache *mn_worker_cache(mn_worker *w, mn_account *acc);
+/* Queue a module connection for a write at the end of this turn. */
+int  mn_worker_schedule_mflush(mn_worker *w, void *mconn);
+/* Stop reading publisher c until its subscriber drains (owner thread). */
+void mn_worker_stall(mn_worker *w, mn_client *c);
+#define MN_STALL_MAX_MS 250
 
 /* client.c */
 mn_client *mn_client_new(mn_worker *w, int fd);      /* adopted by worker w */
 void mn_client_on_readable(mn_client *c);
 void mn_client_on_writable(mn_client *c);
 void mn_client_flush(mn_client *c);                 /* any thread */
+void mn_client_stall_begin(mn_client *c, uint64_t now);
+/* True when the stall ended (subscriber drained, gone, or time up). */
+bool mn_client_stall_over(mn_client *c, uint64_t now);
 void mn_client_tick(mn_client *c);                  /* owner: timers */
 /* Close from the owner thread, optionally sending -ERR 'why' first. */
 void mn_client_close(mn_client *c, const char *err);

@@ -97,8 +97,62 @@ void mn_worker_schedule_flush(mn_worker *w, mn_client *c)
     w->flush[w->nflush++] = c;
 }
 
+void mn_worker_stall(mn_worker *w, mn_client *c)
+{
+    if (c->stalled_listed)
+        return;
+    if (w->nstalled == w->capstalled) {
+        size_t cap = w->capstalled ? w->capstalled * 2 : 16;
+        mn_client **v = realloc(w->stalled, cap * sizeof(*v));
+        if (!v) {
+            /* Cannot track it: no stall; the hard limit still holds. */
+            mn_client_unref(c->stall_on);
+            c->stall_on = NULL;
+            return;
+        }
+        w->stalled = v;
+        w->capstalled = cap;
+    }
+    mn_client_ref(c);
+    c->stalled_listed = true;
+    w->stalled[w->nstalled++] = c;
+    mn_client_stall_begin(c, w->now_ms);
+}
+
+static void check_stalls(mn_worker *w)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < w->nstalled; i++) {
+        mn_client *c = w->stalled[i];
+        if (mn_client_stall_over(c, w->now_ms)) {
+            c->stalled_listed = false;
+            mn_client_unref(c);
+        } else {
+            w->stalled[k++] = c;
+        }
+    }
+    w->nstalled = k;
+}
+
+int mn_worker_schedule_mflush(mn_worker *w, void *mconn)
+{
+    if (w->nmflush == w->capmflush) {
+        size_t cap = w->capmflush ? w->capmflush * 2 : 16;
+        void **v = realloc(w->mflush, cap * sizeof(*v));
+        if (!v)
+            return MN_ENOMEM;
+        w->mflush = v;
+        w->capmflush = cap;
+    }
+    w->mflush[w->nmflush++] = mconn;
+    return MN_OK;
+}
+
 static void flush_all(mn_worker *w)
 {
+    for (size_t i = 0; i < w->nmflush; i++)
+        mn_mconn_flush(w->mflush[i]);
+    w->nmflush = 0;
     /* Flushing cannot add to the list: it only writes. */
     for (size_t i = 0; i < w->nflush; i++) {
         mn_client *c = w->flush[i];
@@ -189,6 +243,8 @@ static void *worker_main(void *arg)
         int timeout = (int)(w->next_tick_ms > w->now_ms ? w->next_tick_ms - w->now_ms : 0);
         if (w->idx == 0)
             timeout = mn_timers_timeout(w->now_ms, timeout);
+        if (w->nstalled && timeout > 1)
+            timeout = 1;   /* look at stalled publishers often */
         mn_qsbr_offline();
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, timeout);
         mn_qsbr_online();
@@ -220,6 +276,8 @@ static void *worker_main(void *arg)
             mn_timers_run(w->now_ms);
         }
         flush_all(w);
+        if (w->nstalled)
+            check_stalls(w);
         if (w->now_ms >= w->next_tick_ms) {
             tick(w);
             flush_all(w);
@@ -231,6 +289,13 @@ static void *worker_main(void *arg)
     while (w->clients)
         mn_client_close(w->clients, NULL);
     mn_mconn_close_all(w);
+    w->now_ms = UINT64_MAX;   /* every stall is over */
+    check_stalls(w);
+    free(w->stalled);
+    w->stalled = NULL;
+    flush_all(w);
+    free(w->mflush);
+    w->mflush = NULL;
     flush_all(w);
     mn_route_scratch_free();
     mn_qsbr_quiescent();
