@@ -339,6 +339,14 @@ static modnats_sub *api_subscribe(modnats_module *m, modnats_account *a, const c
         free(is);
         return NULL;
     }
+    if (m) {
+        pthread_mutex_lock(&m->res_lock);
+        is->mod_next = m->isubs;
+        if (m->isubs)
+            m->isubs->mod_prev = is;
+        m->isubs = is;
+        pthread_mutex_unlock(&m->res_lock);
+    }
     mn_interest_changed(is->acc, &is->sub, true, origin);
     return (modnats_sub *)is;
 }
@@ -349,6 +357,17 @@ static modnats_rc api_unsubscribe(modnats_sub *s)
     int expect = 0;
     if (!is || !atomic_compare_exchange_strong(&is->removed, &expect, 1))
         return MODNATS_ERR;
+    if (!is->sink && is->m) {
+        modnats_module *m = is->m;
+        pthread_mutex_lock(&m->res_lock);
+        if (is->mod_prev)
+            is->mod_prev->mod_next = is->mod_next;
+        else if (m->isubs == is)
+            m->isubs = is->mod_next;
+        if (is->mod_next)
+            is->mod_next->mod_prev = is->mod_prev;
+        pthread_mutex_unlock(&m->res_lock);
+    }
     if (is->sink) {
         mn_sink *k = is->sink;
         pthread_mutex_lock(&k->lock);
@@ -481,6 +500,14 @@ static modnats_sink *api_sink_new(modnats_module *m, const modnats_sink_ops *ops
     k->origin = origin;
     k->flags = flags;
     pthread_mutex_init(&k->lock, NULL);
+    if (m) {
+        pthread_mutex_lock(&m->res_lock);
+        k->mod_next = m->sinks;
+        if (m->sinks)
+            m->sinks->mod_prev = k;
+        m->sinks = k;
+        pthread_mutex_unlock(&m->res_lock);
+    }
     return (modnats_sink *)k;
 }
 
@@ -545,6 +572,17 @@ static void api_sink_free(modnats_sink *sk)
     int expect = 0;
     if (!atomic_compare_exchange_strong(&k->dead, &expect, 1))
         return;
+    if (k->m) {
+        modnats_module *m = k->m;
+        pthread_mutex_lock(&m->res_lock);
+        if (k->mod_prev)
+            k->mod_prev->mod_next = k->mod_next;
+        else if (m->sinks == k)
+            m->sinks = k->mod_next;
+        if (k->mod_next)
+            k->mod_next->mod_prev = k->mod_prev;
+        pthread_mutex_unlock(&m->res_lock);
+    }
     for (;;) {
         pthread_mutex_lock(&k->lock);
         mn_isub *is = k->subs;
@@ -850,6 +888,33 @@ static const char *api_cfg_where(const modnats_config *c, const char *key, char 
     else
         snprintf(buf, len, "configuration");
     return buf;
+}
+
+void mn_module_release_all(modnats_module *m)
+{
+    for (;;) {
+        pthread_mutex_lock(&m->res_lock);
+        mn_isub *is = m->isubs;
+        pthread_mutex_unlock(&m->res_lock);
+        if (!is)
+            break;
+        if (api_unsubscribe((modnats_sub *)is) != MODNATS_OK) {
+            /* Already being removed elsewhere: just forget it here. */
+            pthread_mutex_lock(&m->res_lock);
+            if (m->isubs == is)
+                m->isubs = is->mod_next;
+            pthread_mutex_unlock(&m->res_lock);
+        }
+    }
+    for (;;) {
+        pthread_mutex_lock(&m->res_lock);
+        mn_sink *k = m->sinks;
+        pthread_mutex_unlock(&m->res_lock);
+        if (!k)
+            break;
+        api_sink_free((modnats_sink *)k);
+    }
+    mn_timers_drop(m);
 }
 
 static const char *api_server_id(void) { return mn_g_server->server_id; }

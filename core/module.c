@@ -381,6 +381,7 @@ static int open_module(mn_server *s, modnats_module *m, char *err, size_t errlen
 
 static void free_module(modnats_module *m)
 {
+    pthread_mutex_destroy(&m->res_lock);
     if (m->dl)
         dlclose(m->dl);
     free(m->name);
@@ -394,6 +395,8 @@ static int open_all(mn_server *s, bool check_settings, char *err, size_t errlen)
     const mn_opts *o = &s->opts;
     for (int i = 0; i < o->nmodules; i++) {
         modnats_module *m = calloc(1, sizeof(*m));
+        if (m)
+            pthread_mutex_init(&m->res_lock, NULL);
         if (!m || !(m->name = strdup(o->modules[i]))) {
             free(m);
             snprintf(err, errlen, "out of memory");
@@ -541,9 +544,12 @@ void mn_modules_fini(void)
             m->desc->fini(m);
         m->inited = false;
     }
-    /* What the modules retired (sinks, subscriptions) may call back into
-     * their code: free it while that code is still mapped.  The workers
-     * have stopped by now, so nothing can still read it. */
+    /* What a module left routed goes now; what the modules retired
+     * (sinks, subscriptions) may call back into their code: free it while
+     * that code is still mapped.  The workers have stopped by now, so
+     * nothing can still read it. */
+    for (size_t i = 0; i < g_nmods; i++)
+        mn_module_release_all(g_mods[i]);
     mn_qsbr_drain_all();
     for (int e = 0; e < MODNATS_EV__COUNT; e++) {
         free(mn_hooks[e].hooks);

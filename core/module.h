@@ -12,6 +12,7 @@
 #include "mn.h"
 #include "cfgtree.h"
 #include <modnats/modnats.h>
+#include <pthread.h>
 
 struct mn_server;
 
@@ -24,6 +25,10 @@ struct modnats_module {
     bool                       inited;
     uint32_t                   idx;      /* 1-based: the high bits of its origins */
     _Atomic uint32_t           next_origin;
+    /* what the module holds, released for it at shutdown if it did not */
+    pthread_mutex_t            res_lock;
+    struct mn_isub            *isubs;    /* in-process subscriptions */
+    struct mn_sink            *sinks;
 };
 
 typedef struct mn_hook {
@@ -78,6 +83,10 @@ const void *mn_service_get(const char *name, uint32_t version);
 
 /* The host API table handed to every module. */
 extern const modnats_host_api mn_host_api;
+
+/* hostapi.c: after m's fini, drop the subscriptions, sinks and timers it
+ * left behind. */
+void mn_module_release_all(modnats_module *m);
 
 /* Is module name linked into this binary (slim builds)? */
 bool mn_module_is_static(const char *name);

@@ -51,6 +51,7 @@ typedef struct mn_sink {
     _Atomic int             dead;
     pthread_mutex_t         lock;     /* guards subs */
     struct mn_isub         *subs;
+    struct mn_sink         *mod_prev, *mod_next;   /* module's sinks (res_lock) */
 } mn_sink;
 
 /* A module's in-process subscription (modnats_sub), or a sink's. */
@@ -63,6 +64,7 @@ typedef struct mn_isub {
     mn_account      *acc;
     mn_sink         *sink;       /* NULL: in-process */
     struct mn_isub  *sink_prev, *sink_next;   /* sink->subs (under sink->lock) */
+    struct mn_isub  *mod_prev, *mod_next;     /* module's own subs (res_lock) */
     _Atomic int      removed;
 } mn_isub;
 

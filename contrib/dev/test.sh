@@ -25,7 +25,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_SANITIZE=ON -DMODNAT
 cmake --build build-asan -j"$JOBS"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest -j"$JOBS" --timeout 900)
+(cd build-asan && MN_SANITIZED=1 ctest -j"$JOBS" --timeout 900)
 
 step "TSan build (routing and threading unit tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_TSAN=ON -DMODNATS_BENCH=OFF >/dev/null

@@ -223,7 +223,9 @@ static int process(cl_route *r, const char *buf, size_t len, size_t *used)
             size_t n = split(line + 5, a, CL_MAX_ARGS);
             if (n > CL_MAX_ARGS ||
                 parse_msg_args(a, n, kind != 1, kind == 3, &m) != 0) {
-                cl_log(MODNATS_LOG_ERROR, "route: malformed message line \"%.80s\"", p);
+                /* p is not NUL-terminated: bound the read by the line. */
+                cl_log(MODNATS_LOG_ERROR, "route: malformed message line \"%.*s\"",
+                       (int)(ll < 80 ? ll : 80), p);
                 rc = -1;
             } else if (off + frame + (size_t)m.total + 2 > len) {
                 if (line != stackline)
