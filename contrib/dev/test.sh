@@ -29,8 +29,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 step "TSan build (routing and threading unit tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_TSAN=ON -DMODNATS_BENCH=OFF >/dev/null
-cmake --build build-tsan -j"$JOBS" --target test_sublist
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R 'unit\.test_sublist' --timeout 900)
+cmake --build build-tsan -j"$JOBS" --target test_sublist test_qsbr
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R 'unit\.test_(sublist|qsbr)$' --timeout 900)
 
 step "slim build: auth_basic and monitor linked into the binary"
 cmake -S . -B build-static -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODNATS_BENCH=OFF \
