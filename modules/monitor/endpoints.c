@@ -4,12 +4,14 @@
  * Each mon_X(state, query, reply) reads the host API's stats and
  * connection snapshot and prints the same field names, in the same order,
  * as nats-server 2.9/2.10 (server/monitor.go); query options are parsed
- * and refused with the same 400 messages.  Fields the core has no data
- * for (routes, gateways, leaf nodes, JetStream, TLS) print the values a
- * nats-server without those features prints.  docs/modules/monitor.md
+ * and refused with the same 400 messages.  /routez reads the cluster
+ * module's "routez" service (mon_routez.h) when it is loaded.  Fields the
+ * core has no data for (gateways, leaf nodes, JetStream, TLS) print the
+ * values a nats-server without those features prints.  docs/modules/monitor.md
  * lists the differences.  Runs on the HTTP thread only.
  */
 #include "monitor.h"
+#include "mon_routez.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -264,6 +266,8 @@ static void split_sub(const char *entry, char *buf, size_t cap, const char **sub
 
 /* ------------------------------------------------------------- /varz */
 
+static const cl_routez_v1 *routez_service(mon_state *st);
+
 static void server_header(mon_state *st, mon_json *j, const modnats_stats *s, int64_t now)
 {
     mon_json_str(j, "server_id", s->server_id ? s->server_id : st->api->server_id());
@@ -334,8 +338,12 @@ void mon_varz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_double(&j, "cpu", p.cpu_pct);
     mon_json_u64(&j, "connections", s.connections);
     mon_json_u64(&j, "total_connections", s.total_connections);
-    mon_json_i64(&j, "routes", 0);
-    mon_json_i64(&j, "remotes", 0);
+    /* the cluster module's routes (one per remote server in a full mesh) */
+    const cl_routez_v1 *rz = routez_service(st);
+    int64_t nroutes = rz && MON_RZ_HAS(rz, cl_routez_v1, num_routes) && rz->num_routes
+                          ? (int64_t)rz->num_routes() : 0;
+    mon_json_i64(&j, "routes", nroutes);
+    mon_json_i64(&j, "remotes", nroutes);
     mon_json_i64(&j, "leafnodes", 0);
     mon_json_u64(&j, "in_msgs", s.in_msgs);
     mon_json_u64(&j, "out_msgs", s.out_msgs);
@@ -715,21 +723,142 @@ void mon_subsz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
 
 /* ---------------------------------------- /routez /gatewayz /leafz */
 
+/* One route copied out of the routez service's callback (its strings
+ * live only during the call). */
+typedef struct rz_route {
+    cl_routez_info ri;
+    char *remote_id, *ip;
+} rz_route;
+
+typedef struct rz_list {
+    rz_route *v;
+    size_t    n, cap;
+    bool      oom;
+} rz_list;
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static void rz_collect(void *ud, const cl_routez_info *ri)
+{
+    rz_list *l = ud;
+    if (l->oom || !ri)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        rz_route *nv = realloc(l->v, cap * sizeof(*nv));
+        if (!nv) {
+            l->oom = true;
+            return;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    rz_route *r = &l->v[l->n];
+    memset(r, 0, sizeof(*r));
+    /* copy only what the writer filled; the rest stays zero */
+    size_t n = ri->size < sizeof(r->ri) ? ri->size : sizeof(r->ri);
+    memcpy(&r->ri, ri, n);
+    r->ri.size = n;
+    r->remote_id = dup_or_empty(MON_RZ_HAS(&r->ri, cl_routez_info, remote_id) ? ri->remote_id : NULL);
+    r->ip = dup_or_empty(MON_RZ_HAS(&r->ri, cl_routez_info, port) ? ri->ip : NULL);
+    /* the copied pointers are dead after this call */
+    r->ri.remote_id = r->ri.remote_name = r->ri.ip = NULL;
+    r->ri.connect_urls = NULL;
+    if (!r->remote_id || !r->ip) {
+        free(r->remote_id);
+        free(r->ip);
+        l->oom = true;
+        return;
+    }
+    l->n++;
+}
+
+static void rz_list_free(rz_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].remote_id);
+        free(l->v[i].ip);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+/* The cluster module's service, looked up per request: it may load after
+ * the monitor, and the lookup is cheap.  NULL without a usable one. */
+static const cl_routez_v1 *routez_service(mon_state *st)
+{
+    if (!MODNATS_HAS(st->api, service_get) || !st->api->service_get)
+        return NULL;
+    const cl_routez_v1 *rz = st->api->service_get(CL_ROUTEZ_SERVICE, 1);
+    if (!rz || !MON_RZ_HAS(rz, cl_routez_v1, foreach) || !rz->foreach)
+        return NULL;
+    return rz;
+}
+
+static void route_json(mon_json *j, const rz_route *r, int64_t now)
+{
+    const cl_routez_info *ri = &r->ri;
+    int64_t start = (int64_t)ri->start_unix_ms * 1000000;
+    if (start <= 0 || start > now)
+        start = now;
+    char up[64];
+    mon_fmt_uptime(up, sizeof(up), now - start);
+    mon_json_obj_begin(j, NULL);
+    mon_json_u64(j, "rid", ri->rid);
+    mon_json_str(j, "remote_id", r->remote_id);
+    mon_json_bool(j, "did_solicit", ri->did_solicit);
+    mon_json_bool(j, "is_configured", ri->is_configured);
+    mon_json_str(j, "ip", r->ip);
+    mon_json_i64(j, "port", ri->port);
+    mon_json_time(j, "start", start);
+    /* the service has no activity time, RTT or pending bytes: see the docs */
+    mon_json_time(j, "last_activity", now);
+    mon_json_str(j, "rtt", "0s");
+    mon_json_str(j, "uptime", up);
+    mon_json_str(j, "idle", "0s");
+    mon_json_i64(j, "pending_size", 0);
+    mon_json_u64(j, "in_msgs", ri->in_msgs);
+    mon_json_u64(j, "out_msgs", ri->out_msgs);
+    mon_json_u64(j, "in_bytes", ri->in_bytes);
+    mon_json_u64(j, "out_bytes", ri->out_bytes);
+    mon_json_u64(j, "subscriptions", ri->subscriptions);
+    /* subscriptions_list(_detail): the service has no per-route subject
+     * list, and nats-server omits an empty one */
+    mon_json_obj_end(j);
+}
+
 void mon_routez(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
 {
     bool subs, detail;
     if (!q_subs(q, qc, &subs, &detail, r))
         return;
+    rz_list l = { 0 };
+    const cl_routez_v1 *rz = routez_service(st);
+    if (rz)
+        rz->foreach(rz_collect, &l);   /* on this (HTTP) thread, no lock held */
+    if (l.oom) {
+        rz_list_free(&l);
+        mon_reply_text(r, 500, "out of memory");
+        return;
+    }
     modnats_stats s;
     get_stats(st, &s);
+    int64_t now = mon_now_ns();
     mon_json j;
     mon_json_init(&j);
     mon_json_obj_begin(&j, NULL);
-    server_header(st, &j, &s, mon_now_ns());
-    mon_json_i64(&j, "num_routes", 0);
+    server_header(st, &j, &s, now);
+    /* the routes listed, so the count and the list always agree */
+    mon_json_u64(&j, "num_routes", l.n);
     mon_json_arr_begin(&j, "routes");
+    for (size_t i = 0; i < l.n; i++)
+        route_json(&j, &l.v[i], now);
     mon_json_arr_end(&j);
     mon_json_obj_end(&j);
+    rz_list_free(&l);
     mon_reply_json(r, &j);
 }
 

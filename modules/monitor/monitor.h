@@ -6,7 +6,8 @@
  * monitor.c (descriptor, settings, the libmicrohttpd daemon and routing),
  * json.c (a small JSON writer that prints as Go's encoding/json does, and
  * Go's time and duration formats), procstat.c (mem and cpu from /proc),
- * endpoints.c (one function per endpoint), metrics.c (/metrics).
+ * endpoints.c (one function per endpoint), metrics.c (/metrics),
+ * mon_routez.h (a copy of the cluster module's "routez" service v1).
  * Everything here runs on libmicrohttpd's thread, never an I/O worker.
  * Internal names start with mon_.
  */

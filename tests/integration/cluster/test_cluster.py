@@ -16,6 +16,8 @@ Counts are then exact: N published, N received, no duplicates.
                     [--ref /usr/sbin/nats-server] [-k name]
 """
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import re
@@ -28,6 +30,8 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 ARGS = None
 TMP = None
@@ -205,10 +209,11 @@ def sync(sub_client, pub_client, timeout=10):
 # ------------------------------------------------------------ servers
 
 class Node:
-    def __init__(self, name, kind, routes, cluster="C1", extra_cluster=""):
+    def __init__(self, name, kind, routes, cluster="C1", extra_cluster="", monitor=False):
         self.name, self.kind, self.routes = name, kind, routes
         self.cluster, self.extra_cluster = cluster, extra_cluster
         self.port, self.cport = free_port(), free_port()
+        self.mport = free_port() if monitor else 0   # -m: HTTP monitoring
         self.proc = None
         self.logpath = os.path.join(TMP, "%s.log" % name)
 
@@ -238,6 +243,8 @@ class Node:
                 argv += ["--routes", ",".join(self.routes)]
             if ARGS.debug:
                 argv += ["-D"]
+        if self.mport:
+            argv += ["-m", str(self.mport)]
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         end = time.time() + 10
         while time.time() < end:
@@ -278,6 +285,20 @@ class Node:
 
     def client(self, name="t", user=None, password=None):
         return Client(self.port, name, user, password)
+
+    def http(self, path):
+        """(status, body) of GET path on the monitoring port."""
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.mport, path),
+                                        timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def json(self, path):
+        st, body = self.http(path)
+        assert st == 200, "%s %s: %d %s" % (self.name, path, st, body)
+        return json.loads(body)
 
 
 def wait_mesh(nodes, timeout=15):
@@ -626,10 +647,232 @@ def t_auth_and_name():
         for n in (a, b, g, x, y):
             n.stop()
 
+def route_keys(rz):
+    return [list(rz.keys())] + [list(r.keys()) for r in rz.get("routes", [])]
+
+
+def t_routez():
+    """/routez of two clustered modnats (monitor + cluster's routez service)
+    against two clustered nats-servers: same fields in the same order, and
+    the values describe the peer."""
+    n1 = Node("z1", "modnats", [], monitor=True).start()
+    n2 = Node("z2", "modnats", [n1.route_url], monitor=True).start()
+    g1 = Node("zg1", "nats", [], monitor=True).start()
+    g2 = Node("zg2", "nats", [g1.route_url], monitor=True).start()
+    try:
+        wait_mesh([n1, n2])
+        wait_mesh([g1, g2])
+        # traffic z2 -> z1 so the counters move; z1's interest is held by z2
+        sc, pc = n1.client("rzsub"), n2.client("rzpub")
+        sid = sc.sub("rz.x")
+        sync(sc, pc)
+        for i in range(20):
+            pc.pub("rz.x", b"0123456789")
+        pc.flush()
+        assert len(sc.wait(sid, 20)) == 20
+        v1, v2 = n1.json("/varz"), n2.json("/varz")
+        id1, id2 = v1["server_id"], v2["server_id"]
+        assert v1["routes"] == v2["routes"] == 1 == g1.json("/varz")["routes"], (v1, v2)
+        z1, z2 = n1.json("/routez"), n2.json("/routez")
+        r1, r2 = g1.json("/routez"), g2.json("/routez")
+        for mine, ref, who in ((z1, r1, "z1"), (z2, r2, "z2")):
+            assert mine["num_routes"] == 1 == len(mine["routes"]), "%s: %s" % (who, mine)
+            assert ref["num_routes"] == 1, "nats-server: %s" % ref
+            assert route_keys(mine) == route_keys(ref), \
+                "%s fields %s\n  nats-server %s" % (who, route_keys(mine), route_keys(ref))
+        a, b = z1["routes"][0], z2["routes"][0]
+        assert z1["server_id"] == id1 and z2["server_id"] == id2
+        assert a["remote_id"] == id2 and b["remote_id"] == id1, (a, b)
+        # z2 dialed z1 from its settings; z1 accepted it
+        assert b["did_solicit"] is True and b["is_configured"] is True, b
+        assert a["did_solicit"] is False and a["is_configured"] is False, a
+        assert b["ip"] == "127.0.0.1" and b["port"] == n1.cport, b
+        assert a["ip"] == "127.0.0.1" and a["port"] > 0, a
+        assert b["out_msgs"] >= 20 and b["out_bytes"] >= 200, b
+        assert a["in_msgs"] >= 20 and a["in_bytes"] >= 200, a
+        assert b["subscriptions"] >= 1, b     # z1's rz.x
+        for r in (a, b):
+            assert isinstance(r["rid"], int) and r["rtt"] and r["uptime"] and r["start"], r
+        # ?subs: accepted as nats-server does, bad values refused alike
+        for q in ("?subs=1", "?subs=detail", "?subs=0"):
+            st, body = n2.http("/routez" + q)
+            assert st == 200 and json.loads(body)["num_routes"] == 1, (q, st, body)
+        st, body = n2.http("/routez?subs=x")
+        rst, rbody = g2.http("/routez?subs=x")
+        assert st == rst == 400 and body == rbody, (st, body, rst, rbody)
+        sc.close()
+        pc.close()
+        # the peer leaves: its route leaves /routez
+        n1.stop()
+        end = time.time() + 10
+        while time.time() < end and n2.json("/routez")["num_routes"] != 0:
+            time.sleep(0.1)
+        z2 = n2.json("/routez")
+        assert z2["num_routes"] == 0 and z2["routes"] == [], z2
+    finally:
+        for n in (n1, n2, g1, g2):
+            n.stop()
+
+
+# ------------------------------------------------------------ libnats
+
+class LibNats:
+    """The libnats (C client) calls the failover test needs, via ctypes."""
+
+    CONNECTED = 2          # natsConnStatus
+
+    def __init__(self):
+        path = ctypes.util.find_library("nats")
+        if not path:
+            raise RuntimeError("libnats not found (apt install libnats-dev)")
+        lib = ctypes.CDLL(path)
+        P, PP, S = ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p
+        I, I64, B = ctypes.c_int, ctypes.c_int64, ctypes.c_bool
+        for name, args, res in [
+            ("natsOptions_Create", [PP], I), ("natsOptions_SetURL", [P, S], I),
+            ("natsOptions_SetName", [P, S], I), ("natsOptions_SetAllowReconnect", [P, B], I),
+            ("natsOptions_SetMaxReconnect", [P, I], I),
+            ("natsOptions_SetReconnectWait", [P, I64], I),
+            ("natsConnection_Connect", [PP, P], I),
+            ("natsConnection_SubscribeSync", [PP, P, S], I),
+            ("natsConnection_Flush", [P], I), ("natsConnection_Status", [P], I),
+            ("natsConnection_GetConnectedUrl", [P, ctypes.c_char_p, ctypes.c_size_t], I),
+            ("natsSubscription_NextMsg", [PP, P, I64], I),
+            ("natsMsg_GetData", [P], S), ("natsMsg_GetDataLength", [P], I),
+        ]:
+            f = getattr(lib, name)
+            f.argtypes, f.restype = args, res
+        for name in ("natsConnection_Destroy", "natsSubscription_Destroy",
+                     "natsOptions_Destroy", "natsMsg_Destroy"):
+            f = getattr(lib, name)
+            f.argtypes, f.restype = [P], None
+        self.lib = lib
+
+    @staticmethod
+    def _ok(rc, what):
+        if rc != 0:
+            raise RuntimeError("%s failed: natsStatus %d" % (what, rc))
+
+    def connect(self, url, name):
+        L = self.lib
+        o = ctypes.c_void_p()
+        self._ok(L.natsOptions_Create(ctypes.byref(o)), "natsOptions_Create")
+        try:
+            self._ok(L.natsOptions_SetURL(o, url.encode()), "SetURL")
+            self._ok(L.natsOptions_SetName(o, name.encode()), "SetName")
+            self._ok(L.natsOptions_SetAllowReconnect(o, True), "SetAllowReconnect")
+            self._ok(L.natsOptions_SetMaxReconnect(o, 100), "SetMaxReconnect")
+            self._ok(L.natsOptions_SetReconnectWait(o, 100), "SetReconnectWait")
+            nc = ctypes.c_void_p()
+            self._ok(L.natsConnection_Connect(ctypes.byref(nc), o), "Connect")
+        finally:
+            L.natsOptions_Destroy(o)
+        return nc
+
+    def url(self, nc):
+        buf = ctypes.create_string_buffer(256)
+        if self.lib.natsConnection_GetConnectedUrl(nc, buf, len(buf)) != 0:
+            return ""
+        return buf.value.decode()
+
+    def sub(self, nc, subject):
+        s = ctypes.c_void_p()
+        self._ok(self.lib.natsConnection_SubscribeSync(ctypes.byref(s), nc, subject.encode()),
+                 "Subscribe")
+        self._ok(self.lib.natsConnection_Flush(nc), "Flush")
+        return s
+
+    def next(self, sub, timeout_ms):
+        """The next message's data, or None on timeout."""
+        m = ctypes.c_void_p()
+        if self.lib.natsSubscription_NextMsg(ctypes.byref(m), sub, timeout_ms) != 0:
+            return None
+        n = self.lib.natsMsg_GetDataLength(m)
+        d = ctypes.string_at(self.lib.natsMsg_GetData(m), n)
+        self.lib.natsMsg_Destroy(m)
+        return d
+
+
+def t_failover():
+    """Issue acceptance: a client connected to one node fails over to
+    another and keeps its subscriptions.  libnats is given only A's URL, so
+    it must learn B and C from INFO connect_urls; A is SIGKILLed."""
+    nats = LibNats()
+    a = Node("fa", "modnats", []).start()
+    b = Node("fb", "modnats", [a.route_url]).start()
+    c = Node("fc", "modnats", [a.route_url]).start()
+    nodes = [a, b, c]
+    nc = sub = None
+    pubs = []
+    try:
+        wait_mesh(nodes)
+        nc = nats.connect("nats://127.0.0.1:%d" % a.port, "failover")
+        sub = nats.sub(nc, "fo.x")
+        pubs = [b.client("pub-b"), c.client("pub-c")]
+
+        def deliver(tag, n=10):
+            """Probe from B and C until the interest is there, then n each, exact."""
+            for p in pubs:
+                end, k, got = time.time() + 15, 0, False
+                while time.time() < end and not got:
+                    k += 1
+                    p.pub("fo.x", b"probe-%s-%d" % (tag.encode(), k))
+                    p.flush()
+                    while True:
+                        d = nats.next(sub, 100)
+                        if d is None:
+                            break
+                        got = got or d.startswith(b"probe-%s" % tag.encode())
+                assert got, "%s: no message from %s reached the client" % (tag, p)
+            while nats.next(sub, 200) is not None:     # drain late probes
+                pass
+            want = set()
+            for i, p in enumerate(pubs):
+                for j in range(n):
+                    d = b"%s-%d-%d" % (tag.encode(), i, j)
+                    want.add(d)
+                    p.pub("fo.x", d)
+                p.flush()
+            got = set()
+            while want - got:
+                d = nats.next(sub, 5000)
+                if d is None:
+                    break
+                assert d not in got, "duplicate %r" % d
+                got.add(d)
+            assert got == want, "%s: missing %s" % (tag, sorted(want - got)[:5])
+
+        deliver("before")
+        assert nats.url(nc).endswith(":%d" % a.port), nats.url(nc)
+        a.kill()                                       # SIGKILL
+        end = time.time() + 20
+        while time.time() < end:
+            if (nats.lib.natsConnection_Status(nc) == LibNats.CONNECTED
+                    and not nats.url(nc).endswith(":%d" % a.port)):
+                break
+            time.sleep(0.05)
+        url = nats.url(nc)
+        assert nats.lib.natsConnection_Status(nc) == LibNats.CONNECTED, "never reconnected"
+        assert url.endswith(":%d" % b.port) or url.endswith(":%d" % c.port), url
+        print("     failover: reconnected to %s (%s)"
+              % (url, "fb" if url.endswith(":%d" % b.port) else "fc"), flush=True)
+        # the subscription came along: messages published on B and on C arrive
+        deliver("after")
+    finally:
+        for p in pubs:
+            p.close()
+        if sub:
+            nats.lib.natsSubscription_Destroy(sub)
+        if nc:
+            nats.lib.natsConnection_Destroy(nc)
+        for n in nodes:
+            n.stop()
+
 
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
          ("auth_and_name", t_auth_and_name),
-         ("random_port_accounts", t_random_port_accounts)]
+         ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
+         ("failover", t_failover)]
 
 
 def main():
@@ -646,7 +889,7 @@ def main():
     for name, fn in TESTS:
         if ARGS.k and ARGS.k not in name:
             continue
-        if name in ("mixed",) or "auth" in name:
+        if name in ("mixed", "routez") or "auth" in name:
             if not os.access(ARGS.ref, os.X_OK):
                 print("FAIL %s: %s not found" % (name, ARGS.ref))
                 failed += 1
