@@ -822,6 +822,62 @@ static int k_modules(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return MN_OK;
 }
 
+static void free_tags(mn_opts *o)
+{
+    for (int i = 0; i < o->nserver_tags; i++)
+        free(o->server_tags[i]);
+    free(o->server_tags);
+    o->server_tags = NULL;
+    o->nserver_tags = 0;
+}
+
+/* server_tags = ["az:1", "ssd"] or one string: nats-server trims and
+ * lowercases each tag and keeps them in order (duplicates dropped). */
+static int k_server_tags(cfg_ctx *c, const keydef *k, mn_cfg *s)
+{
+    size_t n = s->type == MN_CFG_STRING ? 1 : s->type == MN_CFG_LIST ? s->nkids : 0;
+    if (s->type != MN_CFG_STRING && s->type != MN_CFG_LIST)
+        return fail(c, s, "\"%s\" must be a list of strings: [\"az:1\", \"ssd\"]", k->name);
+    for (size_t i = 0; i < n; i++) {
+        const mn_cfg *e = s->type == MN_CFG_STRING ? s : s->kids[i];
+        if (e->type != MN_CFG_STRING)
+            return fail(c, e, "\"%s\" must be a list of strings: [\"az:1\", \"ssd\"]",
+                        k->name);
+    }
+    char **v = n ? calloc(n, sizeof *v) : NULL;
+    int nv = 0;
+    if (n && !v)
+        return fail(c, s, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *t = (s->type == MN_CFG_STRING ? s : s->kids[i])->s;
+        while (isspace((unsigned char)*t))
+            t++;
+        size_t len = strlen(t);
+        while (len && isspace((unsigned char)t[len - 1]))
+            len--;
+        char *tag = strndup(t, len);
+        if (!tag) {
+            for (int j = 0; j < nv; j++)
+                free(v[j]);
+            free(v);
+            return fail(c, s, "out of memory");
+        }
+        for (char *p = tag; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        bool dup = !*tag;
+        for (int j = 0; j < nv && !dup; j++)
+            dup = strcmp(v[j], tag) == 0;
+        if (dup)
+            free(tag);
+        else
+            v[nv++] = tag;
+    }
+    free_tags(c->o);
+    c->o->server_tags = v;
+    c->o->nserver_tags = nv;
+    return MN_OK;
+}
+
 static const keydef keys[] = {
     {"port",                   V_FN,   0, 0, 0, 0, k_port},
     {"host",                   V_FN,   0, 0, 0, 0, k_host},
@@ -874,6 +930,8 @@ static const keydef keys[] = {
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
     {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
     {"modules",                V_FN,   0, 0, 0, 0, k_modules},
+    {"no_header_support",      V_BOOL, F(no_header_support), 0, 0, 0, NULL},
+    {"server_tags",            V_FN,   0, 0, 0, 0, k_server_tags},
 };
 
 static int apply_key(cfg_ctx *c, const keydef *k, mn_cfg *s)
@@ -953,7 +1011,6 @@ static const struct {
     {"resolver_preload", NULL, NULL},
     {"resolver_pinned_accounts", NULL, NULL},
     {"default_js_domain", NULL, NULL},
-    {"server_tags", NULL, NULL},
     {"ocsp", NULL, NULL},
     {"ocsp_cache", NULL, NULL},
     {"http_base_path", NULL, NULL},
@@ -962,7 +1019,6 @@ static const struct {
     {"max_subscription_tokens", NULL, NULL},
     {"mappings", NULL, NULL},
     {"maps", NULL, NULL},
-    {"no_header_support", NULL, NULL},
     {"disable_sublist_cache", NULL, "a cache of nats-server's subject index; modnats has its own"},
     {"no_sublist_cache", NULL, "a cache of nats-server's subject index; modnats has its own"},
     {"connect_error_reports", NULL, "how often route, gateway and leaf node connect errors are "
@@ -1530,7 +1586,10 @@ static void durations_as_text(mn_cfg *n)
         n->type = MN_CFG_STRING;
 }
 
-int mn_config_convert(const char *path, FILE *out, char *errbuf, size_t errlen)
+/* Read path (either format), check it as -c would, and leave in *out the
+ * tree to print: variables resolved and their definitions dropped,
+ * unit-bearing durations as text. */
+static int convert_tree(const char *path, mn_cfg **out, char *errbuf, size_t errlen)
 {
     char dummy[1];
     mn_opts o;
@@ -1538,12 +1597,14 @@ int mn_config_convert(const char *path, FILE *out, char *errbuf, size_t errlen)
     cfg_ctx c = {.o = &o, .path = path, .err = errbuf ? errbuf : dummy,
                  .errlen = errbuf ? errlen : sizeof dummy};
     mn_cfg *root = NULL;
+    *out = NULL;
     int rc = read_one(&c, path, &root);
     /* Check it as -c would (the server's options are thrown away). */
     if (rc == MN_OK)
         rc = collect_modules(&c, root);
     if (rc == MN_OK)
         rc = apply_file(&c, root);
+    free_tags(&o);
     mn_opts_free(&o);
     if (rc != MN_OK) {
         mn_cfg_free(root);
@@ -1569,8 +1630,275 @@ int mn_config_convert(const char *path, FILE *out, char *errbuf, size_t errlen)
         root->kids[w++] = k;
     }
     root->nkids = w;
+    *out = root;
+    return MN_OK;
+}
+
+int mn_config_convert(const char *path, FILE *out, char *errbuf, size_t errlen)
+{
+    char dummy[1];
+    if (!errbuf) {
+        errbuf = dummy;
+        errlen = sizeof dummy;
+    }
+    mn_cfg *root;
+    int rc = convert_tree(path, &root, errbuf, errlen);
+    if (rc != MN_OK)
+        return rc;
     fprintf(out, "# %s, in libconfig syntax (modnats --convert)\n", path);
-    rc = mn_natsconf_print_libconfig(out, root, c.err, c.errlen);
+    rc = mn_natsconf_print_libconfig(out, root, errbuf, errlen);
     mn_cfg_free(root);
+    return rc;
+}
+
+/* ---- modnats --convert FILE --confd DIR ----------------------------------- */
+
+/* The module a nats-server top-level key configures (the module that
+ * serves it once loaded), or NULL for the core's keys. */
+static const char *key_module(const char *name)
+{
+    static const struct { const char *key, *module; } map[] = {
+        {"authorization", "auth_basic"}, {"no_auth_user", "auth_basic"},
+        {"accounts", "auth_basic"},
+        {"http", "monitor"}, {"http_port", "monitor"}, {"monitor_port", "monitor"},
+        {"https", "monitor"}, {"https_port", "monitor"},
+        {"cluster", "cluster"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcasecmp(map[i].key, name))
+            return map[i].module;
+    return NULL;
+}
+
+typedef struct confd_file {
+    char   *module;     /* NULL: 00-server.conf */
+    mn_cfg *root;       /* a GROUP holding the keys of this file */
+} confd_file;
+
+static void confd_files_free(confd_file *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].module);
+        mn_cfg_free(f[i].root);
+    }
+    free(f);
+}
+
+/* The file for module m (NULL: the server's), added at the end if new. */
+static confd_file *confd_slot(confd_file **v, size_t *n, const char *m)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((!m && !(*v)[i].module) || (m && (*v)[i].module && !strcmp((*v)[i].module, m)))
+            return &(*v)[i];
+    confd_file *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return NULL;
+    *v = nv;
+    confd_file *f = &nv[*n];
+    f->module = m ? strdup(m) : NULL;
+    f->root = mn_cfg_new(NULL, MN_CFG_GROUP, NULL, 0);
+    if ((m && !f->module) || !f->root) {
+        free(f->module);
+        mn_cfg_free(f->root);
+        return NULL;
+    }
+    (*n)++;
+    return f;
+}
+
+/* Split a converted tree into the files of a conf.d layout: the server's
+ * keys in files[0], then one file per module, in the order the modules
+ * would load from the single file (its modules list first, then those its
+ * nats-server keys imply: auth_basic, cluster, monitor).  Moves root's
+ * members; root is left empty. */
+static int confd_split(mn_cfg *root, confd_file **out, size_t *nout)
+{
+    confd_file *v = NULL;
+    size_t n = 0;
+    int rc = MN_ENOMEM;
+    if (!confd_slot(&v, &n, NULL))
+        goto fail;
+    /* Slots in load order, first the modules named by modules = [...]. */
+    for (size_t i = 0; i < root->nkids; i++) {
+        const mn_cfg *k = root->kids[i];
+        if (strcasecmp(k->name, "modules") != 0)
+            continue;
+        size_t cnt = k->type == MN_CFG_STRING ? 1 : k->nkids;
+        for (size_t j = 0; j < cnt; j++) {
+            const char *m = k->type == MN_CFG_STRING ? k->s : k->kids[j]->s;
+            if (m && !confd_slot(&v, &n, m))
+                goto fail;
+        }
+    }
+    static const char *const implied[] = {"auth_basic", "cluster", "monitor"};
+    for (size_t j = 0; j < sizeof implied / sizeof implied[0]; j++) {
+        bool used = false;
+        for (size_t i = 0; i < root->nkids && !used; i++) {
+            const char *m = key_module(root->kids[i]->name);
+            used = m && !strcmp(m, implied[j]);
+        }
+        if (used && !confd_slot(&v, &n, implied[j]))
+            goto fail;
+    }
+    /* Each module's file starts with its modules line. */
+    for (size_t i = 1; i < n; i++) {
+        mn_cfg *l = mn_cfg_new("modules", MN_CFG_LIST, NULL, 0);
+        mn_cfg *e = mn_cfg_new(NULL, MN_CFG_STRING, NULL, 0);
+        if (!l || !e || !(e->s = strdup(v[i].module)) || mn_cfg_add(l, e) != MN_OK) {
+            mn_cfg_free(l);
+            mn_cfg_free(e);
+            goto fail;
+        }
+        if (mn_cfg_add(v[i].root, l) != MN_OK) {
+            mn_cfg_free(l);
+            goto fail;
+        }
+    }
+    /* Then every key to its file: a module's own group (name = a listed
+     * module) and the nats-server keys a module serves to that module's
+     * file, the rest to the server's. */
+    size_t r = 0;
+    for (; r < root->nkids; r++) {
+        mn_cfg *k = root->kids[r];
+        if (!strcasecmp(k->name, "modules")) {
+            mn_cfg_free(k);
+            root->kids[r] = NULL;
+            continue;
+        }
+        const char *m = key_module(k->name);
+        confd_file *f = &v[0];
+        for (size_t i = 1; i < n; i++)
+            if ((m && !strcmp(v[i].module, m)) || !strcmp(v[i].module, k->name))
+                f = &v[i];
+        if (mn_cfg_add(f->root, k) != MN_OK)
+            goto fail;
+        root->kids[r] = NULL;
+    }
+    root->nkids = 0;
+    *out = v;
+    *nout = n;
+    return MN_OK;
+fail:
+    /* Members not moved yet stay in root, which the caller frees. */
+    {
+        size_t w = 0;
+        for (size_t i = 0; i < root->nkids; i++)
+            if (root->kids[i])
+                root->kids[w++] = root->kids[i];
+        root->nkids = w;
+    }
+    confd_files_free(v, n);
+    return rc;
+}
+
+/* "00-server.conf", then NN-module.conf numbered in load order (10, 20, ...
+ * or 10, 11, ... when there are many), so the sorted conf.d order is the
+ * load order. */
+static void confd_name(char *buf, size_t len, const confd_file *f, size_t i, size_t n)
+{
+    if (!f->module)
+        snprintf(buf, len, "00-server.conf");
+    else
+        snprintf(buf, len, "%02zu-%s.conf", n <= 9 ? i * 10 : 9 + i, f->module);
+}
+
+int mn_config_convert_confd(const char *path, const char *dir, char *errbuf, size_t errlen)
+{
+    char dummy[1];
+    if (!errbuf) {
+        errbuf = dummy;
+        errlen = sizeof dummy;
+    }
+    mn_cfg *root;
+    int rc = convert_tree(path, &root, errbuf, errlen);
+    if (rc != MN_OK)
+        return rc;
+    confd_file *files = NULL;
+    size_t n = 0;
+    char **text = NULL;
+    size_t *tlen = NULL;
+    if ((rc = confd_split(root, &files, &n)) != MN_OK) {
+        snprintf(errbuf, errlen, "out of memory");
+        mn_cfg_free(root);
+        return rc;
+    }
+    mn_cfg_free(root);
+    if (n > 89) {
+        snprintf(errbuf, errlen, "%s: too many modules for one conf.d layout", path);
+        rc = MN_EINVAL;
+        goto out;
+    }
+    /* Everything is rendered before anything is written. */
+    text = calloc(n, sizeof *text);
+    tlen = calloc(n, sizeof *tlen);
+    if (!text || !tlen) {
+        snprintf(errbuf, errlen, "out of memory");
+        rc = MN_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == MN_OK; i++) {
+        FILE *m = open_memstream(&text[i], &tlen[i]);
+        if (!m) {
+            snprintf(errbuf, errlen, "out of memory");
+            rc = MN_ENOMEM;
+            break;
+        }
+        if (files[i].module)
+            fprintf(m, "# %s: the %s module (modnats --convert --confd)\n", path,
+                    files[i].module);
+        else
+            fprintf(m, "# %s: the server's settings (modnats --convert --confd)\n", path);
+        rc = mn_natsconf_print_libconfig(m, files[i].root, errbuf, errlen);
+        if (fclose(m) != 0 && rc == MN_OK) {
+            snprintf(errbuf, errlen, "out of memory");
+            rc = MN_ENOMEM;
+        }
+    }
+    if (rc != MN_OK)
+        goto out;
+
+    /* A new directory, or an existing one without .conf files: the layout
+     * must be all that `modnats --confd DIR` reads there. */
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(errbuf, errlen, "%s: cannot create the directory: %s", dir, strerror(errno));
+        rc = MN_EINVAL;
+        goto out;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(errbuf, errlen, "%s: cannot open the directory: %s", dir, strerror(errno));
+        rc = MN_EINVAL;
+        goto out;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > 5 && !strcmp(de->d_name + l - 5, ".conf")) {
+            snprintf(errbuf, errlen, "%s: already holds .conf files (%s); give a new or "
+                     "empty directory", dir, de->d_name);
+            rc = MN_EINVAL;
+            break;
+        }
+    }
+    closedir(d);
+    for (size_t i = 0; i < n && rc == MN_OK; i++) {
+        char name[300], fpath[4400];
+        confd_name(name, sizeof name, &files[i], i, n);
+        snprintf(fpath, sizeof fpath, "%s/%s", dir, name);
+        FILE *f = fopen(fpath, "wx");
+        bool ok = f && fwrite(text[i], 1, tlen[i], f) == tlen[i];
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (!ok) {
+            snprintf(errbuf, errlen, "%s: cannot write: %s", fpath, strerror(errno));
+            rc = MN_EINVAL;
+        }
+    }
+out:
+    for (size_t i = 0; text && i < n; i++)
+        free(text[i]);
+    free(text);
+    free(tlen);
+    confd_files_free(files, n);
     return rc;
 }

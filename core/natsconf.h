@@ -58,6 +58,17 @@ int mn_natsconf_print_libconfig(FILE *f, const mn_cfg *root, char *err, size_t e
  * "file:line[:col]: problem" in err. */
 int mn_config_convert(const char *path, FILE *out, char *err, size_t errlen);
 
+/* modnats --convert FILE --confd DIR: the same conversion as a conf.d
+ * layout written into DIR (created if missing; refused if it already holds
+ * .conf files), for `modnats --confd DIR`: 00-server.conf with the
+ * server's own keys, then one NN-module.conf per module (its
+ * `modules = ["x"];` line, its group and the nats-server keys it serves:
+ * authorization/accounts/no_auth_user -> auth_basic, http* -> monitor,
+ * cluster -> cluster), numbered in the order the modules would load from
+ * the single file.  Nothing is written unless the whole file converts.
+ * 0, or MN_EINVAL/MN_ENOMEM with the problem in err. */
+int mn_config_convert_confd(const char *path, const char *dir, char *err, size_t errlen);
+
 /* --convert FILE on the command line sets this bit of mn_opts.cli_set and
  * puts FILE in mn_opts.config_file; main() then calls mn_config_convert()
  * instead of running the server. */

