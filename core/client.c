@@ -1222,6 +1222,8 @@ static int on_connect(void *ud, const char *json, size_t len)
         mn_client_close(c, "invalid client protocol");
         return MN_ECLOSED;
     }
+    if (c->srv->opts.no_header_support)
+        headers = false;   /* as nats-server: the server offers none */
     if (nr && !headers) {
         mn_json_free(&doc);
         mn_client_close(c, "no responders requires headers support");

@@ -138,7 +138,9 @@ int main(int argc, char **argv)
         return rc;
     }
     if (o.cli_set & MN_OPT_CONVERT) {
-        int crc = mn_config_convert(o.config_file, stdout, err, sizeof(err));
+        int crc = o.confd_dir
+                      ? mn_config_convert_confd(o.config_file, o.confd_dir, err, sizeof(err))
+                      : mn_config_convert(o.config_file, stdout, err, sizeof(err));
         if (crc != MN_OK)
             fprintf(stderr, "%s\n", err);
         mn_opts_free(&o);

@@ -84,6 +84,7 @@ void mn_opts_free(mn_opts *o)
     mn_cfg_free(o->module_cfg);
     free(o->remote_syslog);
     free(o->cluster_advertise);
+    free_strv(o->server_tags, o->nserver_tags);
     free_strv(o->modules, o->nmodules);
     free_strv(o->config_files, o->nconfig_files);
     free_strv(o->argv, o->argc);
