@@ -2,7 +2,8 @@
 # test.sh - build modnats and run the whole test suite, the way CI does:
 #   1. a plain build (-Wall -Wextra -Werror), every test;
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build, every test;
-#   3. a ThreadSanitizer build of the multi-threaded routing unit tests;
+#   3. a ThreadSanitizer build: routing unit tests, and the server itself
+#      under libnats clients and the hostile suite;
 #   4. a slim build with modules linked in statically, and its tests;
 #   5. the fuzz targets (clang libFuzzer), briefly.
 # Installs its own dependencies first.  Exits non-zero on any failure.
@@ -27,10 +28,12 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && MN_SANITIZED=1 ctest -j"$JOBS" --timeout 900)
 
-step "TSan build (routing and threading unit tests)"
+step "TSan build: routing and threading unit tests, the server under real clients"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMODNATS_TSAN=ON -DMODNATS_BENCH=OFF >/dev/null
-cmake --build build-tsan -j"$JOBS" --target test_sublist test_qsbr
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R 'unit\.test_(sublist|qsbr)$' --timeout 900)
+cmake --build build-tsan -j"$JOBS" --target test_sublist test_qsbr modnats auth_basic \
+      integration_test_pubsub integration_test_protocol integration_test_limits
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
+   ctest -R 'unit\.test_(sublist|qsbr)$|integration\.(pubsub|protocol|limits)$|^hostile$' --timeout 900)
 
 step "slim build: auth_basic and monitor linked into the binary"
 cmake -S . -B build-static -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODNATS_BENCH=OFF \
