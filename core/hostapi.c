@@ -747,6 +747,8 @@ static modnats_rc api_stats(modnats_stats *out)
     out->start_unix_ms = s->start_unix_ms;
     out->config_load_unix_ms = s->config_load_unix_ms;
     out->io_threads = s->nworkers;
+    out->tags = (const char *const *)s->opts.server_tags;
+    out->ntags = (size_t)s->opts.nserver_tags;
     for (int i = 0; i < s->nworkers; i++) {
         /* Racy reads of plain counters: monitoring tolerates a stale value. */
         mn_worker *w = &s->workers[i];

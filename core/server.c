@@ -330,6 +330,9 @@ static void server_reload(mn_server *s)
     keep.io_threads = old.io_threads;
     keep.pid_file = old.pid_file;  old.pid_file = fresh.pid_file;
     keep.ports_file_dir = old.ports_file_dir;  old.ports_file_dir = fresh.ports_file_dir;
+    /* Tags are read by monitoring without a lock: they stay as started. */
+    keep.server_tags = old.server_tags;  old.server_tags = fresh.server_tags;
+    keep.nserver_tags = old.nserver_tags;  old.nserver_tags = fresh.nserver_tags;
     s->opts = keep;
     s->auth_required = opts_need_auth(&keep);
     pthread_mutex_unlock(&s->auth_lock);

@@ -360,6 +360,13 @@ void mon_varz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_obj_end(&j);
     mon_json_time(&j, "config_load_time",
                   (int64_t)(s.config_load_unix_ms ? s.config_load_unix_ms : s.start_unix_ms) * 1000000);
+    if (s.size >= offsetof(modnats_stats, reserved) && s.ntags > 0) {
+        /* as nats-server: present only when server_tags is set */
+        mon_json_arr_begin(&j, "tags");
+        for (size_t i = 0; i < s.ntags; i++)
+            mon_json_str(&j, NULL, s.tags[i]);
+        mon_json_arr_end(&j);
+    }
     mon_json_obj_end(&j);
     mon_reply_json(r, &j);
 }

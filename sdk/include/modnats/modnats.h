@@ -324,6 +324,8 @@ typedef struct modnats_stats {
     /* routing (global account; /subsz) */
     uint64_t subscriptions, sublist_cache_entries;
     uint64_t sublist_inserts, sublist_removes, sublist_matches, sublist_cache_hits;
+    /* server_tags, as configured (valid for the server's life) */
+    const char *const *tags;  size_t ntags;
     void    *reserved[16];
 } modnats_stats;
 
