@@ -125,13 +125,26 @@ def churner(port, stop, seed, counts):
             time.sleep(0.01)
 
 
+def wait_pong(s):
+    """Read until the server's PONG: everything sent before it is processed."""
+    got = b''
+    while b'PONG\r\n' not in got:
+        d = s.recv(4096)
+        if not d:
+            raise OSError('closed')
+        got += d
+
+
 def requester(port, stop, counts):
-    srv = connect(port, b'SUB svc.echo q 1\r\n')
+    # Both subscriptions must be in place before the first request (the
+    # two connections may live on different workers).
+    srv = connect(port, b'SUB svc.echo q 1\r\nPING\r\n')
     cli = connect(port, b'SUB _INBOX.soak.* 1\r\nPING\r\n')
-    srv.settimeout(2)
-    cli.settimeout(2)
+    srv.settimeout(10)
+    cli.settimeout(10)
     try:
-        cli.recv(4096)
+        wait_pong(srv)
+        wait_pong(cli)
         i = 0
         while not stop.is_set():
             i += 1
