@@ -581,24 +581,30 @@ static int k_authorization(cfg_ctx *c, const keydef *k, mn_cfg *g)
 
 /* no_auth_user = "name" (top level, as nats-server has it) belongs to the
  * auth_basic module too. */
+/* Put node n (owned) into module's settings group under the name key. */
+static int put_in_module_group(cfg_ctx *c, const mn_cfg *where, const char *module,
+                               const char *key, mn_cfg *n)
+{
+    mn_cfg *g = mn_cfg_new(module, MN_CFG_GROUP, where->file, where->line);
+    if (n) {
+        free(n->name);
+        n->name = strdup(key);
+    }
+    if (!g || !n || !n->name || mn_cfg_add(g, n) != MN_OK) {
+        mn_cfg_free(g);
+        mn_cfg_free(n);
+        return fail(c, where, "out of memory");
+    }
+    return merge_module_group(c, where, g);
+}
+
 static int k_no_auth_user(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     const char *v;
     int rc = get_str(c, s, k->name, &v);
     if (rc != MN_OK)
         return rc;
-    mn_cfg *g = mn_cfg_new("auth_basic", MN_CFG_GROUP, s->file, s->line);
-    mn_cfg *n = mn_cfg_dup(s);
-    if (n) {
-        free(n->name);
-        n->name = strdup("no_auth_user");
-    }
-    if (!g || !n || !n->name || mn_cfg_add(g, n) != MN_OK) {
-        mn_cfg_free(g);
-        mn_cfg_free(n);
-        return fail(c, s, "out of memory");
-    }
-    return merge_module_group(c, s, g);
+    return put_in_module_group(c, s, "auth_basic", "no_auth_user", mn_cfg_dup(s));
 }
 
 /* accounts = { A = { users = (...); }; ... }: accounts and their users are
@@ -628,17 +634,7 @@ static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
         return fail(c, s, "\"%s\" must be a group of accounts: %s = { A = { users = (...); }; }",
                     k->name, k->name);
     }
-    mn_cfg *g = mn_cfg_new("auth_basic", MN_CFG_GROUP, s->file, s->line);
-    if (acc) {
-        free(acc->name);
-        acc->name = strdup("accounts");
-    }
-    if (!g || !acc || !acc->name || mn_cfg_add(g, acc) != MN_OK) {
-        mn_cfg_free(g);
-        mn_cfg_free(acc);
-        return fail(c, s, "out of memory");
-    }
-    return merge_module_group(c, s, g);
+    return put_in_module_group(c, s, "auth_basic", "accounts", acc);
 }
 
 /* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream

@@ -152,14 +152,22 @@ static modnats_account *api_conn_account(const modnats_conn *c)
     return mn_mconn_is(c) ? NULL : (modnats_account *)CONN(c)->acc;
 }
 
-static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
+/* The client a login-time setter may change: a client connection, on its
+ * own worker (inside the AUTH hook), not yet logged in.  NULL otherwise. */
+static mn_client *client_in_login(modnats_conn *conn)
 {
     if (mn_mconn_is(conn))
-        return MODNATS_ERR;
+        return NULL;
     mn_client *c = CONN(conn);
-    if (mn_current_worker != c->w)
-        return MODNATS_ERR;
-    if (!a || c->state != MN_CS_NEW || c->nsubs > 0)
+    if (mn_current_worker != c->w || c->state != MN_CS_NEW)
+        return NULL;
+    return c;
+}
+
+static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
+{
+    mn_client *c = client_in_login(conn);
+    if (!c || !a || c->nsubs > 0)
         return MODNATS_ERR;
     c->acc = (mn_account *)a;
     return MODNATS_OK;
@@ -167,12 +175,8 @@ static modnats_rc api_conn_set_account(modnats_conn *conn, modnats_account *a)
 
 static modnats_rc api_conn_set_permissions(modnats_conn *conn, const modnats_permissions *p)
 {
-    if (mn_mconn_is(conn))
-        return MODNATS_ERR;
-    mn_client *c = CONN(conn);
-    if (mn_current_worker != c->w)
-        return MODNATS_ERR;
-    if (c->state != MN_CS_NEW)
+    mn_client *c = client_in_login(conn);
+    if (!c)
         return MODNATS_ERR;
     mn_perms *np = NULL;
     if (p && !(np = mn_perms_compile(p)))
@@ -184,12 +188,8 @@ static modnats_rc api_conn_set_permissions(modnats_conn *conn, const modnats_per
 
 static modnats_rc api_conn_set_user(modnats_conn *conn, const char *user)
 {
-    if (mn_mconn_is(conn))
-        return MODNATS_ERR;
-    mn_client *c = CONN(conn);
-    if (mn_current_worker != c->w)
-        return MODNATS_ERR;
-    if (c->state != MN_CS_NEW)
+    mn_client *c = client_in_login(conn);
+    if (!c)
         return MODNATS_ERR;
     char *u = user ? strdup(user) : NULL;
     if (user && !u)
