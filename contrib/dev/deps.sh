@@ -6,7 +6,8 @@
 set -euo pipefail
 
 # Build: compiler, CMake, libraries of the core.
-BUILD_PKGS=(build-essential cmake pkg-config libconfig-dev libssl-dev libcrypt-dev libmicrohttpd-dev)
+BUILD_PKGS=(build-essential cmake pkg-config libconfig-dev libssl-dev libcrypt-dev libmicrohttpd-dev
+            libjansson-dev librocksdb-dev)
 # Tests: cmocka, clang (fuzzing), the real clients and the reference server.
 TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server
            golang-go golang-github-nats-io-go-nats-dev

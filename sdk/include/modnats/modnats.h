@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define MODNATS_ABI_MAJOR 1
-#define MODNATS_ABI_MINOR 0
+#define MODNATS_ABI_MINOR 1
 #define MODNATS_MODULE_MAGIC 0x6d6e6d64u   /* "mnmd" */
 
 /* ------------------------------------------------------------ results */
@@ -347,6 +347,82 @@ typedef struct modnats_conn_info {
     void       *reserved[8];
 } modnats_conn_info;
 
+/* ------------------------------------------- accounts: sharing, limits (ABI 1.1) */
+
+/* What an account offers others: a stream (messages published in it on
+ * `subject` may be received by importers) or a service (importers may send
+ * requests to `subject`; answers go back to the requester's account). */
+typedef enum modnats_export_kind {
+    MODNATS_EXPORT_STREAM = 1,
+    MODNATS_EXPORT_SERVICE = 2,
+} modnats_export_kind;
+
+/* How many answers a service request may get (nats-server's response_type). */
+typedef enum modnats_response_type {
+    MODNATS_RESP_SINGLETON = 0,   /* one answer, then the reply mapping goes */
+    MODNATS_RESP_STREAM = 1,      /* many, until response_threshold passes */
+    MODNATS_RESP_CHUNKED = 2,     /* many, until an empty message or the threshold */
+} modnats_response_type;
+
+typedef struct modnats_export {
+    size_t              size;        /* sizeof(modnats_export) */
+    modnats_export_kind kind;
+    const char         *subject;     /* may hold wildcards */
+    /* Accounts allowed to import it (names); NULL/0: public. */
+    const char *const  *accounts;    size_t n_accounts;
+    /* Services: how answers flow back, and how long a reply mapping lives
+     * (0: 2 minutes, nats-server's default). */
+    modnats_response_type response_type;
+    uint64_t            response_threshold_ms;
+    void               *reserved[4];
+} modnats_export;
+
+typedef struct modnats_import {
+    size_t              size;        /* sizeof(modnats_import) */
+    modnats_export_kind kind;
+    modnats_account    *from;        /* the exporting account */
+    const char         *subject;     /* in the exporter's space; may hold wildcards */
+    /* Where it appears locally: `to` maps token by token (same wildcards as
+     * subject; NULL: the same subject); for streams, `prefix` (NULL: none)
+     * is put in front instead, as nats-server's stream "prefix". */
+    const char         *to;
+    const char         *prefix;
+    /* The caller already checked an authorization of its own (a JWT
+     * activation token): the export's account list is not consulted. */
+    bool                authorized;
+    void               *reserved[4];
+} modnats_import;
+
+/* Account limits; -1: unlimited (a field left 0 means 0 where that is
+ * meaningful, so start from MODNATS_ACCOUNT_LIMITS_NONE). */
+typedef struct modnats_account_limits {
+    size_t   size;
+    int64_t  max_conns;       /* client connections */
+    int64_t  max_leafnodes;
+    int64_t  max_subs;        /* subscriptions over all its connections */
+    int64_t  max_payload;     /* per message, bytes */
+    int64_t  max_imports, max_exports;
+    void    *reserved[4];
+} modnats_account_limits;
+#define MODNATS_ACCOUNT_LIMITS_NONE \
+    { sizeof(modnats_account_limits), -1, -1, -1, -1, -1, -1, { 0 } }
+
+/* A user's own limits and identity, applied at login; -1: unlimited
+ * (the account's or server's limit still applies). */
+typedef struct modnats_login {
+    size_t      size;              /* sizeof(modnats_login) */
+    const char *user;              /* name for logs and monitoring (copied); NULL: none */
+    const modnats_permissions *perms;   /* NULL: none */
+    modnats_account *account;      /* NULL: unchanged */
+    int64_t     max_subs;
+    int64_t     max_payload;
+    /* The credentials expire then (Unix ms; 0: never): the core closes the
+     * connection with 'User Authentication Expired' as nats-server does. */
+    uint64_t    expires_unix_ms;
+    void       *reserved[8];
+} modnats_login;
+#define MODNATS_LOGIN_INIT { sizeof(modnats_login), NULL, NULL, NULL, -1, -1, 0, { 0 } }
+
 /* ------------------------------------------------------- the host API */
 
 /* Log levels, as nats-server's. */
@@ -523,6 +599,35 @@ typedef struct modnats_host_api {
      * bound (for port 0 / -1: a random free port). */
     modnats_rc (*conn_set_ud)(modnats_conn *c, void *ud);
     int        (*listener_port)(const modnats_listener *l);
+
+    /* ================================================== ABI 1.1 */
+
+    /* --- accounts: exports and imports (any thread, outside routing
+     * callbacks of the same account).  account_import returns DENY when
+     * `from` has no matching export open to `a` (and !authorized),
+     * ENOTFOUND when it has no export of that subject at all.  Imports of
+     * an account that it already has (same kind, from, subject) are
+     * replaced.  account_clear_io drops every export and import of `a`
+     * (and the imports of others that depended on its exports), so an
+     * updated account JWT can be applied afresh. */
+    modnats_rc (*account_export)(modnats_account *a, const modnats_export *e);
+    modnats_rc (*account_import)(modnats_account *a, const modnats_import *i);
+    modnats_rc (*account_clear_io)(modnats_account *a);
+    /* --- account limits, enforced by the core with nats-server's error
+     * texts; lowering them closes what is over the limit (newest first). */
+    modnats_rc (*account_set_limits)(modnats_account *a, const modnats_account_limits *l);
+    /* --- the system account ($SYS events and requests); set during init
+     * or from the AUTH path; NULL when none. */
+    modnats_rc       (*account_set_system)(modnats_account *a);
+    modnats_account *(*account_system)(void);
+    /* --- a login with user limits and expiry: inside the AUTH hook
+     * (conn_login) or, for PENDING, from any thread (auth_complete_ex). */
+    modnats_rc (*conn_login)(modnats_conn *c, const modnats_login *l);
+    modnats_rc (*auth_complete_ex)(modnats_auth_ticket *t, modnats_rc result,
+                                   const char *deny_reason, const modnats_login *l);
+    /* Close every client connection of account a (user NULL: all of them;
+     * otherwise only those whose user name equals it) with -ERR err. */
+    modnats_rc (*conns_close_where)(modnats_account *a, const char *user, const char *err);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;
