@@ -607,6 +607,17 @@ static int k_no_auth_user(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return put_in_module_group(c, s, "auth_basic", "no_auth_user", mn_cfg_dup(s));
 }
 
+/* system_account = "NAME": the auth_basic module declares the accounts,
+ * so it names the system account too (the core's default is "$SYS"). */
+static int k_system_account(cfg_ctx *c, const keydef *k, mn_cfg *s)
+{
+    const char *v;
+    int rc = get_str(c, s, k->name, &v);
+    if (rc != MN_OK)
+        return rc;
+    return put_in_module_group(c, s, "auth_basic", "system_account", mn_cfg_dup(s));
+}
+
 /* accounts = { A = { users = (...); }; ... }: accounts and their users are
  * the auth_basic module's settings, as authorization is.  nats-server's
  * list form (accounts = [A, B]) names accounts without users. */
@@ -921,6 +932,7 @@ static const keydef keys[] = {
     {"prof_port",              V_INT,  F(prof_port), MN_OPT_PROFILE, 0, 65535, NULL},
     {"authorization",          V_FN,   0, 0, 0, 0, k_authorization},
     {"no_auth_user",           V_FN,   0, 0, 0, 0, k_no_auth_user},
+    {"system_account",         V_FN,   0, 0, 0, 0, k_system_account},
     {"accounts",               V_FN,   0, 0, 0, 0, k_accounts},
     {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
@@ -988,7 +1000,6 @@ static const struct {
     {"websocket", "websocket", NULL},
     {"ws", "websocket", NULL},
     {"mqtt", "mqtt", NULL},
-    {"system_account", NULL, NULL},
     {"system", NULL, NULL},
     {"no_system_account", NULL, NULL},
     {"no_system", NULL, NULL},
@@ -1655,7 +1666,7 @@ static const char *key_module(const char *name)
 {
     static const struct { const char *key, *module; } map[] = {
         {"authorization", "auth_basic"}, {"no_auth_user", "auth_basic"},
-        {"accounts", "auth_basic"},
+        {"accounts", "auth_basic"}, {"system_account", "auth_basic"},
         {"http", "monitor"}, {"http_port", "monitor"}, {"monitor_port", "monitor"},
         {"https", "monitor"}, {"https_port", "monitor"},
         {"cluster", "cluster"},
