@@ -75,6 +75,8 @@ typedef enum ab_mode {
 /* One export or import of an account, as configured (ab_io.c). */
 typedef struct ab_io {
     bool      import;
+    bool      limits;           /* an account's limits { } (lim), not a share */
+    modnats_account_limits lim;
     modnats_export_kind kind;
     char     *account;          /* the account declaring it */
     char     *subject;          /* exports: what; imports: the exporter's subject */

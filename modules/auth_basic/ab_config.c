@@ -517,9 +517,8 @@ static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
         return;
     }
     static const char *const known[] = { "users", "default_permissions", "default_permission",
-                                         "nkey", "imports", "exports", NULL };
-    static const char *const unsupported[] = { "jetstream", "mappings",
-                                               "limits", "msg_trace", NULL };
+                                         "nkey", "imports", "exports", "limits", NULL };
+    static const char *const unsupported[] = { "jetstream", "mappings", "msg_trace", NULL };
     static const char *const defk[] = { "default_permissions", "default_permission", NULL };
     const char *name;
     for (size_t i = 0; (name = x->api->cfg_key(ag, i)) != NULL; i++) {

@@ -227,10 +227,45 @@ static void read_import(io_ctx *x, const modnats_config *g, const char *acct, ab
         fail(x, where, "out of memory");
 }
 
+/* limits = { max_connections; max_subscriptions; max_payload; max_leafnodes; } */
+static void read_limits(io_ctx *x, const modnats_config *g, const char *acct, ab_conf *c)
+{
+    char where[160];
+    where_of(x, g, NULL, where, sizeof where);
+    static const struct { const char *k1, *k2; size_t off; } keys[] = {
+        { "max_connections", "max_conn", offsetof(modnats_account_limits, max_conns) },
+        { "max_subscriptions", "max_subs", offsetof(modnats_account_limits, max_subs) },
+        { "max_payload", "max_pay", offsetof(modnats_account_limits, max_payload) },
+        { "max_leafnodes", "max_leafs", offsetof(modnats_account_limits, max_leafnodes) },
+    };
+    static const char *const known[] = { "max_connections", "max_conn", "max_subscriptions",
+                                         "max_subs", "max_payload", "max_pay", "max_leafnodes",
+                                         "max_leafs", NULL };
+    check_known(x, g, where, known);
+    ab_io *e = new_io(x, c, acct, where);
+    if (!e)
+        return;
+    e->limits = true;
+    e->lim = (modnats_account_limits)MODNATS_ACCOUNT_LIMITS_NONE;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        int64_t v;
+        if (x->api->cfg_int(g, keys[i].k1, &v) == MODNATS_OK ||
+            x->api->cfg_int(g, keys[i].k2, &v) == MODNATS_OK)
+            *(int64_t *)(void *)((char *)&e->lim + keys[i].off) = v;
+        else if (x->api->cfg_list_len(g, keys[i].k1) || x->api->cfg_list_len(g, keys[i].k2))
+            fail(x, where, "%s must be a number", keys[i].k1);
+    }
+    if (!e->account)
+        fail(x, where, "out of memory");
+}
+
 size_t ab_io_read(const modnats_host_api *api, modnats_module *self, const modnats_config *g,
                   const char *name, ab_conf *c)
 {
     io_ctx x = { .api = api, .self = self };
+    const modnats_config *lim = api->cfg_child(g, "limits", 0);
+    if (lim)
+        read_limits(&x, lim, name, c);
     static const char *const keys[] = { "exports", "imports", NULL };
     for (const char *const *k = keys; *k; k++) {
         size_t n = api->cfg_list_len(g, *k);
@@ -298,7 +333,14 @@ bool ab_io_apply(const modnats_host_api *api, modnats_module *self, const ab_con
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < c->nio; i++) {
             const ab_io *e = &c->io[i];
-            if (e->import != (pass == 1))
+            if (e->limits && pass == 0) {
+                modnats_account *la = api->account_get(e->account);
+                if (!la || api->account_set_limits(la, &e->lim) != MODNATS_OK) {
+                    fail(&x, e->where, "cannot apply the limits of account \"%s\"", e->account);
+                    return false;
+                }
+            }
+            if (e->limits || e->import != (pass == 1))
                 continue;
             const char *kind = e->kind == MODNATS_EXPORT_STREAM ? "stream" : "service";
             modnats_account *a = api->account_get(e->account);
