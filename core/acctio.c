@@ -847,3 +847,28 @@ modnats_rc mn_acc_conns_close_where(modnats_account *a, const char *user, const 
         mn_worker_post(&s->workers[i], task_close_where, j);
     return MODNATS_OK;
 }
+
+/* ------------------------------------------------------- conn_info */
+
+modnats_rc mn_acc_conn_info(modnats_conn *conn, modnats_conn_info *out)
+{
+    if (!conn || !out || out->size < offsetof(modnats_conn_info, reserved) || mn_mconn_is(conn))
+        return MODNATS_ERR;
+    mn_client *c = (mn_client *)conn;
+    if (mn_current_worker != c->w)
+        return MODNATS_ERR;
+    size_t size = out->size > sizeof *out ? sizeof *out : out->size;
+    modnats_conn_info tmp = { .size = sizeof tmp };
+    mn_client_info(c, &tmp, false);
+    memcpy(out, &tmp, size);
+    out->size = size;
+    return MODNATS_OK;
+}
+
+void mn_acc_conn_info_release(modnats_conn_info *info)
+{
+    if (info) {
+        info->subs = NULL;
+        mn_conn_info_free(info);
+    }
+}

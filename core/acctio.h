@@ -23,6 +23,8 @@ modnats_rc mn_acc_set_system(modnats_account *a);
 modnats_account *mn_acc_system(void);
 modnats_rc mn_acc_conn_login(modnats_conn *c, const modnats_login *l);
 modnats_rc mn_acc_conns_close_where(modnats_account *a, const char *user, const char *err);
+modnats_rc mn_acc_conn_info(modnats_conn *c, modnats_conn_info *out);
+void       mn_acc_conn_info_release(modnats_conn_info *info);
 
 /* After the modules' init: nats-server's default system account "$SYS"
  * when nobody named one. */

@@ -1536,6 +1536,13 @@ int mn_opts_imply_modules(mn_opts *o)
     }
     if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
         return MN_ENOMEM;
+    /* accounts { } or system_account: the system module too ($SYS
+     * advisories and requests, as nats-server has them), when this build
+     * has it; after auth_basic, which names the system account. */
+    mn_cfg *ab = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_basic") : NULL;
+    if (ab && (mn_cfg_get(ab, "accounts") || mn_cfg_get(ab, "system_account")) &&
+        mn_module_available(o, "system") && want_module(o, "system") != MN_OK)
+        return MN_ENOMEM;
     /* --cluster/--routes and cluster { listen, routes }: the cluster module,
      * once it is installed (until then mn_opts_validate() refuses them).
      * The flags are put over the file's group (k_cluster). */

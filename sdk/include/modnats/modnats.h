@@ -628,6 +628,13 @@ typedef struct modnats_host_api {
     /* Close every client connection of account a (user NULL: all of them;
      * otherwise only those whose user name equals it) with -ERR err. */
     modnats_rc (*conns_close_where)(modnats_account *a, const char *user, const char *err);
+    /* --- one client connection as monitoring sees it (no subs), on the
+     * connection's own worker only, e.g. inside its CONNECT or DISCONNECT
+     * hook (DISCONNECT still sees its final counters); ERR elsewhere.
+     * out->size must be set; the strings are copies the caller releases
+     * with conn_info_release. */
+    modnats_rc (*conn_info)(modnats_conn *c, modnats_conn_info *out);
+    void       (*conn_info_release)(modnats_conn_info *info);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;
