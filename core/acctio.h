@@ -36,9 +36,6 @@ void mn_acc_default_system(void);
 const char *mn_acc_admit(mn_client *c);
 /* c is closing: uncount it.  Owner thread. */
 void mn_acc_leave(mn_client *c);
-/* Is subj a live service reply subject ("_R_...") of account a?  A
- * responder may answer it whatever its publish permissions. */
-bool mn_acc_is_service_reply(mn_account *a, const char *subj, size_t len);
 
 /* Shutdown: free a's exports, imports and reply map (routing stopped). */
 void mn_acc_io_free(mn_account *a);

@@ -973,8 +973,7 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
     }
     if (MN_UNLIKELY(c->perms != NULL) &&
         !mn_perms_pub_allowed(c->perms, a->subject, a->subject_len) &&
-        !(c->nresp && resp_take(c, a->subject, a->subject_len)) &&
-        !mn_acc_is_service_reply(c->acc, a->subject, a->subject_len)) {
+        !(c->nresp && resp_take(c, a->subject, a->subject_len))) {
         char buf[300];
         snprintf(buf, sizeof(buf), "Permissions Violation for Publish to \"%.*s\"",
                  (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);
