@@ -62,7 +62,10 @@ static struct {
     req                    *head, *tail;
     bool                    stop;
     _Atomic uint64_t        seq;
-    char                    host[64];
+    /* identity, read once at init (before the workers run) */
+    char                    host[64], ver[32];
+    const char *const      *tags;    /* the core's, valid for the server's life */
+    size_t                  ntags;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 /* ------------------------------------------------------------- JSON */
@@ -123,7 +126,10 @@ static void b_printf(buf *b, const char *fmt, ...)
 /* "key":"escaped value" (with a leading comma unless first). */
 static void b_str(buf *b, bool comma, const char *key, const char *v)
 {
-    b_printf(b, "%s\"%s\":\"", comma ? "," : "", key);
+    if (key)
+        b_printf(b, "%s\"%s\":\"", comma ? "," : "", key);
+    else
+        b_printf(b, "%s\"", comma ? "," : "");
     for (const unsigned char *s = (const unsigned char *)(v ? v : ""); *s; s++) {
         if (*s == '"' || *s == '\\') {
             char e[2] = { '\\', (char)*s };
@@ -183,22 +189,17 @@ static void new_id(char out[23])
 /* nats-server's ServerInfo object, as "server":{...}. */
 static void b_server(buf *b)
 {
-    modnats_stats st = { .size = sizeof st };
-    g.api->stats(&st);
     char t[64];
     fmt_time(t, sizeof t, now_ns());
     b_put(b, "\"server\":{", 10);
     b_str(b, false, "name", g.api->server_name());
-    b_str(b, true, "host", st.host && *st.host ? st.host : g.host);
+    b_str(b, true, "host", g.host);
     b_str(b, true, "id", g.api->server_id());
-    b_str(b, true, "ver", st.compat_version ? st.compat_version : st.version);
-    if (st.ntags) {
+    b_str(b, true, "ver", g.ver);
+    if (g.ntags) {
         b_put(b, ",\"tags\":[", 9);
-        for (size_t i = 0; i < st.ntags; i++) {
-            if (i)
-                b_put(b, ",", 1);
-            b_printf(b, "\"%s\"", st.tags[i]);
-        }
+        for (size_t i = 0; i < g.ntags; i++)
+            b_str(b, i > 0, NULL, g.tags[i]);
         b_put(b, "]", 1);
     }
     b_printf(b, ",\"jetstream\":false,\"flags\":0,\"seq\":%llu",
@@ -539,8 +540,12 @@ static modnats_rc sys_init(modnats_module *self, const modnats_host_api *api,
         api->log(self, MODNATS_LOG_ERROR, "this core lacks ABI 1.1 (system account, conn_info)");
         return MODNATS_ERR;
     }
-    if (gethostname(g.host, sizeof g.host - 1) != 0)
-        snprintf(g.host, sizeof g.host, "0.0.0.0");
+    modnats_stats st = { .size = sizeof st };
+    api->stats(&st);
+    snprintf(g.host, sizeof g.host, "%s", st.host && *st.host ? st.host : "0.0.0.0");
+    snprintf(g.ver, sizeof g.ver, "%s", st.compat_version ? st.compat_version : st.version);
+    g.tags = st.tags;
+    g.ntags = st.ntags;
     g.sys = api->account_system();
     g.stop = false;
     if (pthread_create(&g.thread, NULL, worker, NULL) != 0) {
