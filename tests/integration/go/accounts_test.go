@@ -27,6 +27,8 @@ accounts: {
       {service: "svc.>"}
       {service: "st.>", response_type: stream, response_threshold: "2s"}
       {service: "priv.>", accounts: [I]}
+      {service: "ch.>", response_type: chunked}
+      {service: "th.>", response_type: stream, response_threshold: "300ms"}
     ]
   }
   I: {
@@ -36,6 +38,8 @@ accounts: {
       {service: {account: E, subject: "svc.x"}, to: "x"}
       {service: {account: E, subject: "st.q"}, to: "q"}
       {service: {account: E, subject: "priv.p"}}
+      {service: {account: E, subject: "ch.q"}}
+      {service: {account: E, subject: "th.q"}}
     ]
   }
   J: {
@@ -437,5 +441,76 @@ func TestSystemServerPing(t *testing.T) {
 	a := connect(t, s, nats.UserInfo("a", "a"))
 	if _, err := a.Request("$SYS.REQ.SERVER.PING", nil, 300*time.Millisecond); err == nil {
 		t.Fatal("an account A user got a $SYS answer")
+	}
+}
+
+// nats-server 2.9.10 sends no "503 no responders" for a request that a
+// service import carried to an exporter without responders: the requester
+// times out.  modnats does the same.
+func TestServiceImportNoResponders(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	i := userConn(t, s, "i")
+	_, err := i.Request("x", []byte("anyone?"), 500*time.Millisecond)
+	if err != nats.ErrTimeout {
+		t.Fatalf("request to an imported service nobody serves: %v, want a timeout", err)
+	}
+}
+
+// Chunked: answers flow until an empty one; stream with a threshold:
+// answers after the threshold are dropped.
+func TestServiceImportChunkedAndThreshold(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, i := userConn(t, s, "e"), userConn(t, s, "i")
+	_, err := e.Subscribe("ch.q", func(m *nats.Msg) {
+		m.Respond([]byte("a"))
+		m.Respond([]byte("b"))
+		m.Respond(nil)
+		m.Respond([]byte("after the end"))
+	})
+	must(t, err)
+	late := make(chan string, 1)
+	_, err = e.Subscribe("th.q", func(m *nats.Msg) {
+		m.Respond([]byte("early"))
+		late <- m.Reply
+	})
+	must(t, err)
+	flushAll(t, e)
+
+	inbox, err := i.SubscribeSync("ch.inbox")
+	must(t, err)
+	flushAll(t, i)
+	must(t, i.PublishRequest("ch.q", "ch.inbox", nil))
+	flushAll(t, i)
+	for _, want := range []string{"a", "b", ""} {
+		m, err := inbox.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != want {
+			t.Fatalf("chunk %q, want %q", m.Data, want)
+		}
+	}
+	flushAll(t, e, i)
+	time.Sleep(100 * time.Millisecond)
+	flushAll(t, i)
+	if n := pending(t, inbox); n != 0 {
+		t.Fatalf("%d chunks after the empty one", n)
+	}
+
+	tin, err := i.SubscribeSync("th.inbox")
+	must(t, err)
+	flushAll(t, i)
+	must(t, i.PublishRequest("th.q", "th.inbox", nil))
+	m, err := tin.NextMsg(5 * time.Second)
+	must(t, err)
+	if string(m.Data) != "early" {
+		t.Fatalf("got %q", m.Data)
+	}
+	reply := <-late
+	time.Sleep(1500 * time.Millisecond)
+	must(t, e.Publish(reply, []byte("too late")))
+	flushAll(t, e, i)
+	time.Sleep(100 * time.Millisecond)
+	flushAll(t, i)
+	if n := pending(t, tin); n != 0 {
+		t.Fatalf("%d answers after the response threshold", n)
 	}
 }
