@@ -452,6 +452,59 @@ static acc_export *find_export(mn_account *from, mn_account *to, modnats_export_
     return NULL;
 }
 
+#define CYCLE_MAX_DEPTH 16
+
+/* Where an import's messages appear: streams in the importer (prefix or
+ * `to` applied), services in the exporter (the exported subject). */
+static void import_dest(const acc_import *im, char *out, size_t len)
+{
+    if (im->kind == MODNATS_EXPORT_SERVICE)
+        snprintf(out, len, "%s", im->subject);
+    else if (im->prefix)
+        snprintf(out, len, "%s.%s", im->prefix, im->subject);
+    else
+        snprintf(out, len, "%s", im->local ? im->local : im->subject);
+}
+
+/* Could messages on `pat` in account `at` travel, through imports of
+ * this kind, to account `target` on a subject overlapping `tpat`?
+ * g_lock held. */
+static bool reaches(mn_account *at, const char *pat, mn_account *target, const char *tpat,
+                    modnats_export_kind kind, int depth)
+{
+    if (at == target && mn_subject_overlap(pat, tpat))
+        return true;
+    if (depth >= CYCLE_MAX_DEPTH)
+        return true;   /* too deep to tell: refused, as nats-server does */
+    for (struct mn_acc_io *io = g_all; io; io = io->all_next) {
+        for (acc_import *im = io->imports; im; im = im->next) {
+            if (im->kind != kind)
+                continue;
+            /* the account the messages leave, the pattern they leave on */
+            mn_account *src = kind == MODNATS_EXPORT_STREAM ? im->from : im->owner;
+            const char *spat = kind == MODNATS_EXPORT_STREAM ? im->subject : im->local;
+            if (src != at || !mn_subject_overlap(spat, pat))
+                continue;
+            char dest[MAP_BUF];
+            import_dest(im, dest, sizeof dest);
+            mn_account *dst = kind == MODNATS_EXPORT_STREAM ? im->owner : im->from;
+            if (reaches(dst, dest, target, tpat, kind, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Would the new import im close a loop?  g_lock held. */
+static bool forms_cycle(const acc_import *im)
+{
+    char dest[MAP_BUF];
+    import_dest(im, dest, sizeof dest);
+    if (im->kind == MODNATS_EXPORT_STREAM)
+        return reaches(im->owner, dest, im->from, im->subject, im->kind, 0);
+    return reaches(im->from, dest, im->owner, im->local, im->kind, 0);
+}
+
 modnats_rc mn_acc_import(modnats_account *acc, const modnats_import *i)
 {
     mn_account *a = (mn_account *)acc;
@@ -509,6 +562,8 @@ modnats_rc mn_acc_import(modnats_account *acc, const modnats_import *i)
         }
         if (max >= 0 && (int64_t)io->nimports >= max)
             rc = MODNATS_DENY;
+        else if (forms_cycle(im))
+            rc = MODNATS_ELOOP;
     }
     if (rc == MODNATS_OK && im->kind == MODNATS_EXPORT_SERVICE && !fio->rsub) {
         char rs[32];

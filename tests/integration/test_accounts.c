@@ -328,6 +328,13 @@ static void test_refused_accounts(void **state)
                         "  B = { imports = ( { service = { account = \"A\"; subject = \"s\"; }; } ); };\n",
                         NULL),
                    "Error adding service import \"s\": service import not authorized");
+    /* imports that would send messages round in circles */
+    expect_refused(conf("  A = { exports = ( { stream = \"x.>\"; } );\n"
+                        "        imports = ( { stream = { account = \"B\"; subject = \"x.>\"; }; } ); };\n"
+                        "  B = { exports = ( { stream = \"x.>\"; } );\n"
+                        "        imports = ( { stream = { account = \"A\"; subject = \"x.>\"; }; } ); };\n",
+                        NULL),
+                   "Error adding stream import \"x.>\": import forms a cycle");
     if (!it_is_nats_server()) {
         expect_refused(conf("  A = { userz = ( ); };\n", NULL), "accounts.A: unknown setting \"userz\"");
     }
