@@ -9,6 +9,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -512,5 +513,63 @@ func TestServiceImportChunkedAndThreshold(t *testing.T) {
 	flushAll(t, i)
 	if n := pending(t, tin); n != 0 {
 		t.Fatalf("%d answers after the response threshold", n)
+	}
+}
+
+// Two servers clustered: a stream import and a service import whose
+// exporter's clients are on the other server.  Both of the server under
+// test, and (when it is modnats) modnats beside nats-server.
+func TestImportsAcrossRoutes(t *testing.T) {
+	importsAcrossRoutes(t, serverBin(t), serverBin(t))
+}
+
+func TestImportsMixedCluster(t *testing.T) {
+	ref := "/usr/sbin/nats-server"
+	if isNatsServer(serverBin(t)) {
+		t.Skip("the server under test is nats-server itself")
+	}
+	if _, err := os.Stat(ref); err != nil {
+		t.Skip("no nats-server to cluster with")
+	}
+	importsAcrossRoutes(t, serverBin(t), ref)
+	importsAcrossRoutes(t, ref, serverBin(t))
+}
+
+func importsAcrossRoutes(t *testing.T, bin1, bin2 string) {
+	p1, p2 := freePort(t), freePort(t)
+	cl := func(me, other int) string {
+		return accountsConf + fmt.Sprintf(`
+cluster: { name: ACC, listen: "127.0.0.1:%d", routes: ["nats-route://127.0.0.1:%d"] }
+`, me, other)
+	}
+	s1 := startServerConfBin(t, bin1, cl(p1, p2))
+	s2 := startServerConfBin(t, bin2, cl(p2, p1))
+	e1, i2 := userConn(t, s1, "e"), userConn(t, s2, "i")
+
+	// stream: E publishes on server 1, I subscribes on server 2
+	si, err := i2.SubscribeSync("from_e.a.>")
+	must(t, err)
+	flushAll(t, i2)
+	deadline := time.Now().Add(10 * time.Second)
+	var got *nats.Msg
+	for got == nil && time.Now().Before(deadline) {
+		must(t, e1.Publish("a.probe", []byte("p")))
+		flushAll(t, e1)
+		got, _ = si.NextMsg(100 * time.Millisecond)
+	}
+	if got == nil || got.Subject != "from_e.a.probe" {
+		t.Fatalf("the stream import did not cross the route: %v", got)
+	}
+
+	// service: the responder in E is on server 1, the requester in I on 2
+	_, err = e1.Subscribe("svc.x", func(m *nats.Msg) { m.Respond([]byte("ok:" + string(m.Data))) })
+	must(t, err)
+	flushAll(t, e1)
+	var r *nats.Msg
+	for r == nil && time.Now().Before(deadline) {
+		r, _ = i2.Request("x", []byte("q"), 200*time.Millisecond)
+	}
+	if r == nil || string(r.Data) != "ok:q" {
+		t.Fatalf("the service import did not cross the route: %v", r)
 	}
 }
