@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -571,5 +572,52 @@ cluster: { name: ACC, listen: "127.0.0.1:%d", routes: ["nats-route://127.0.0.1:%
 	}
 	if r == nil || string(r.Data) != "ok:q" {
 		t.Fatalf("the service import did not cross the route: %v", r)
+	}
+}
+
+// A reload that lowers an account's max_connections closes the newest
+// connections over it, with nats-server's text.
+func TestAccountLimitsLoweredOnReload(t *testing.T) {
+	conf := func(n int) string {
+		return fmt.Sprintf(`
+accounts: {
+  L: {
+    users: [ {user: l, password: l} ]
+    limits: { max_connections: %d }
+  }
+}
+`, n)
+	}
+	s := startServerConf(t, conf(3))
+	var conns []*nats.Conn
+	closed := make([]chan struct{}, 3)
+	for k := 0; k < 3; k++ {
+		ch := make(chan struct{})
+		closed[k] = ch
+		conns = append(conns, connect(t, s, nats.UserInfo("l", "l"),
+			nats.ClosedHandler(func(*nats.Conn) { close(ch) })))
+		must(t, conns[k].Flush())
+	}
+	must(t, writeFile(s.conf, conf(1)))
+	must(t, s.cmd.Process.Signal(syscall.SIGHUP))
+	for k := 1; k < 3; k++ {
+		select {
+		case <-closed[k]:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("connection %d (newer) still open after the reload", k)
+		}
+		if le := conns[k].LastError(); le == nil ||
+			!strings.Contains(strings.ToLower(le.Error()), "maximum account active connections exceeded") {
+			t.Fatalf("connection %d closed with %v", k, le)
+		}
+	}
+	// nats-server 2.9.10 re-registers every client into the reloaded
+	// account and so closes all three, the oldest too; modnats (and
+	// nats-server for JWT account updates) keeps the oldest within the limit.
+	if isNatsServer(serverBin(t)) {
+		return
+	}
+	if err := conns[0].Flush(); err != nil {
+		t.Fatalf("the oldest connection: %v (last error %v)", err, conns[0].LastError())
 	}
 }
