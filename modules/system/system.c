@@ -249,6 +249,59 @@ static void b_client(buf *b, const modnats_conn_info *ci, bool stop)
     b_put(b, "}", 1);
 }
 
+/* Connections per account, counted from the CONNECT/DISCONNECT hooks
+ * (any worker), for the account_connections advisory. */
+typedef struct acc_count {
+    struct acc_count *next;
+    modnats_account  *acc;
+    int64_t           conns;
+} acc_count;
+static pthread_mutex_t g_count_lock = PTHREAD_MUTEX_INITIALIZER;
+static acc_count *g_counts;
+
+static int64_t count_conn(modnats_account *a, int delta)
+{
+    pthread_mutex_lock(&g_count_lock);
+    acc_count *c = g_counts;
+    while (c && c->acc != a)
+        c = c->next;
+    if (!c && (c = calloc(1, sizeof *c)) != NULL) {
+        c->acc = a;
+        c->next = g_counts;
+        g_counts = c;
+    }
+    int64_t n = 0;
+    if (c) {
+        c->conns += delta;
+        if (c->conns < 0)
+            c->conns = 0;
+        n = c->conns;
+    }
+    pthread_mutex_unlock(&g_count_lock);
+    return n;
+}
+
+/* $SYS.ACCOUNT.<acc>.SERVER.CONNS: the account's connections here. */
+static void publish_conns(const char *account, int64_t conns)
+{
+    char id[23], t[64], subj[300];
+    new_id(id);
+    fmt_time(t, sizeof t, now_ns());
+    buf b = { 0 };
+    b_put(&b, "{", 1);
+    b_str(&b, false, "type", "io.nats.server.advisory.v1.account_connections");
+    b_str(&b, true, "id", id);
+    b_str(&b, true, "timestamp", t);
+    b_put(&b, ",", 1);
+    b_server(&b);
+    b_str(&b, true, "acc", account);
+    b_printf(&b, ",\"conns\":%lld,\"leafnodes\":0,\"total_conns\":%lld}", (long long)conns,
+             (long long)conns);
+    snprintf(subj, sizeof subj, "$SYS.ACCOUNT.%s.SERVER.CONNS", account);
+    publish(subj, &b);
+    free(b.p);
+}
+
 static modnats_rc on_conn(void *ud, modnats_event_hdr *hdr)
 {
     (void)ud;
@@ -286,6 +339,8 @@ static modnats_rc on_conn(void *ud, modnats_event_hdr *hdr)
              connect ? "CONNECT" : "DISCONNECT");
     publish(subj, &b);
     free(b.p);
+    int64_t n = count_conn(g.api->conn_account(ev->conn), connect ? 1 : -1);
+    publish_conns(ci.account ? ci.account : "$G", n);
     g.api->conn_info_release(&ci);
     return MODNATS_OK;
 }
@@ -591,6 +646,13 @@ static void sys_fini(modnats_module *self)
         free(q);
     }
     g.tail = NULL;
+    pthread_mutex_lock(&g_count_lock);
+    while (g_counts) {
+        acc_count *c = g_counts;
+        g_counts = c->next;
+        free(c);
+    }
+    pthread_mutex_unlock(&g_count_lock);
 }
 
 static const modnats_module_desc sys_desc = {

@@ -360,6 +360,8 @@ func TestSystemAccountEvents(t *testing.T) {
 	sys := connect(t, s, nats.UserInfo("sys", "sys"))
 	sub, err := sys.SubscribeSync("$SYS.ACCOUNT.A.*")
 	must(t, err)
+	conns, err := sys.SubscribeSync("$SYS.ACCOUNT.A.SERVER.CONNS")
+	must(t, err)
 	must(t, sys.Flush())
 
 	a := connect(t, s, nats.UserInfo("a", "a"), nats.Name("client-a"))
@@ -400,6 +402,20 @@ func TestSystemAccountEvents(t *testing.T) {
 	}
 	if c.Client.ID != d.Client.ID {
 		t.Fatalf("client ids differ: %d %d", c.Client.ID, d.Client.ID)
+	}
+	// The account's connection count follows.
+	m, err := conns.NextMsg(5 * time.Second)
+	must(t, err)
+	var ac struct {
+		Type  string `json:"type"`
+		Acc   string `json:"acc"`
+		Conns int    `json:"conns"`
+	}
+	if err := json.Unmarshal(m.Data, &ac); err != nil {
+		t.Fatalf("%v: %s", err, m.Data)
+	}
+	if ac.Type != "io.nats.server.advisory.v1.account_connections" || ac.Acc != "A" || ac.Conns != 1 {
+		t.Fatalf("account connections: %s", m.Data)
 	}
 	// From the client's side: it sent one 5-byte message, received none.
 	if d.Reason != "Client Closed" || d.Sent.Msgs != 1 || d.Sent.Bytes != 5 || d.Received.Msgs != 0 {
