@@ -637,3 +637,47 @@ accounts: {
 		t.Fatalf("the oldest connection: %v (last error %v)", err, conns[0].LastError())
 	}
 }
+
+// $SYS.REQ.SERVER.PING.VARZ / .CONNZ and $SYS.REQ.ACCOUNT.<acc>.CONNZ,
+// with the HTTP monitor on (modnats answers from the monitor module).
+func TestSystemMonitorRequests(t *testing.T) {
+	s := startServerConf(t, sysConf+fmt.Sprintf("\nhttp_port: %d\n", freePort(t)))
+	sys := connect(t, s, nats.UserInfo("sys", "sys"))
+	connect(t, s, nats.UserInfo("a", "a"), nats.Name("in-a"))
+	var v struct {
+		Server struct {
+			ID string `json:"id"`
+		} `json:"server"`
+		Data struct {
+			ServerID    string `json:"server_id"`
+			Connections int    `json:"connections"`
+			NumConns    int    `json:"num_connections"`
+			Conns       []struct {
+				Name    string `json:"name"`
+				Account string `json:"account"`
+			} `json:"connections_list"`
+		} `json:"data"`
+	}
+	r, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", nil, 5*time.Second)
+	must(t, err)
+	must(t, json.Unmarshal(r.Data, &v))
+	if v.Server.ID == "" || v.Data.ServerID != v.Server.ID || v.Data.Connections != 2 {
+		t.Fatalf("VARZ: %s", r.Data)
+	}
+	r, err = sys.Request("$SYS.REQ.SERVER."+v.Server.ID+".CONNZ", nil, 5*time.Second)
+	must(t, err)
+	var c struct {
+		Data struct {
+			NumConns int `json:"num_connections"`
+		} `json:"data"`
+	}
+	must(t, json.Unmarshal(r.Data, &c))
+	if c.Data.NumConns != 2 {
+		t.Fatalf("CONNZ: %s", r.Data)
+	}
+	r, err = sys.Request("$SYS.REQ.ACCOUNT.A.CONNZ", nil, 5*time.Second)
+	must(t, err)
+	if !strings.Contains(string(r.Data), `"in-a"`) || strings.Contains(string(r.Data), `"sys"`) {
+		t.Fatalf("account CONNZ: %s", r.Data)
+	}
+}
