@@ -438,6 +438,7 @@ void mn_tls_ctx_unref(mn_tls_ctx *x)
 }
 
 bool    mn_tls_ctx_verify(const mn_tls_ctx *x) { return x->verify; }
+bool    mn_tls_ctx_server(const mn_tls_ctx *x) { return x->server; }
 bool    mn_tls_ctx_map(const mn_tls_ctx *x) { return x->map; }
 bool    mn_tls_ctx_handshake_first(const mn_tls_ctx *x) { return x->handshake_first; }
 int64_t mn_tls_ctx_timeout_ms(const mn_tls_ctx *x) { return x->timeout_ms; }
@@ -453,6 +454,7 @@ struct mn_tls {
     SSL    *ssl;
     bool    ready;
     bool    verify;          /* peer verification was required */
+    bool    map;             /* verify_and_map */
     char    err[200];
     /* peer facts, filled once when the handshake completes */
     bool    has_cert, verified;
@@ -472,6 +474,7 @@ mn_tls *mn_tls_new(mn_tls_ctx *x, int fd, bool server, const char *host)
         return NULL;
     }
     t->verify = x->verify || (!server && !x->insecure);
+    t->map = x->map;
     if (server) {
         SSL_set_accept_state(t->ssl);
     } else {
@@ -684,5 +687,6 @@ int mn_tls_peer(const mn_tls *t, modnats_tls_info *out)
     out->nuris = t->uris.n;
     out->version = t->version;
     out->cipher = t->cipher;
+    out->map = t->map;
     return MN_OK;
 }

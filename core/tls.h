@@ -55,6 +55,7 @@ mn_tls_ctx *mn_tls_ctx_new(const mn_tls_settings *t, bool server, char *err, siz
 void        mn_tls_ctx_ref(mn_tls_ctx *x);
 void        mn_tls_ctx_unref(mn_tls_ctx *x);
 bool        mn_tls_ctx_verify(const mn_tls_ctx *x);
+bool        mn_tls_ctx_server(const mn_tls_ctx *x);
 bool        mn_tls_ctx_map(const mn_tls_ctx *x);
 bool        mn_tls_ctx_handshake_first(const mn_tls_ctx *x);
 int64_t     mn_tls_ctx_timeout_ms(const mn_tls_ctx *x);

@@ -323,8 +323,18 @@ typedef struct modnats_tls_info {
     const char *const *uris;     size_t nuris;     /* SAN URIs */
     const char  *version;         /* "TLSv1.3" */
     const char  *cipher;          /* OpenSSL's name of the cipher suite */
+    /* The server's tls block asks for verify_and_map: an auth module
+     * should log the client in as the user its certificate names. */
+    bool         map;
     void        *reserved[8];
 } modnats_tls_info;
+
+/* tls_new flags. */
+enum {
+    MODNATS_TLS_SERVER = 1u << 0,   /* the accepting side (else: dialing) */
+    MODNATS_TLS_VERIFY = 1u << 1,   /* require and verify the peer's certificate,
+                                       whatever the group says (routes do) */
+};
 
 /* ---------------------------------------------------------- stats */
 
@@ -662,13 +672,14 @@ typedef struct modnats_host_api {
     /* --- build a TLS configuration from a settings group with the keys
      * of nats-server's tls block (cert_file, key_file, ca_file, verify,
      * insecure, timeout, cipher_suites, curve_preferences, min_version):
-     * server side (accepting) or client side (dialing).  Declare the
+     * server side (MODNATS_TLS_SERVER: accepting) or client side
+     * (dialing); MODNATS_TLS_VERIFY forces peer verification.  Declare the
      * group as a MODNATS_OPT_GROUP option and pass cfg_child(cfg, "tls",
      * 0).  NULL on error, with "file:line: problem" in err.  Main thread
      * (init, RELOAD).  The module owns the result and frees it with
      * tls_free; connections made with it keep what they need, so it may
      * be freed (e.g. replaced on RELOAD) while they run. */
-    modnats_tls *(*tls_new)(modnats_module *m, const modnats_config *group, bool server,
+    modnats_tls *(*tls_new)(modnats_module *m, const modnats_config *group, uint32_t flags,
                             char *err, size_t errlen);
     void         (*tls_free)(modnats_tls *t);
     /* --- listen / dial as above, with TLS from the first byte: the
