@@ -1769,7 +1769,10 @@ void mn_client_tick(mn_client *c)
     bool stalled;
     int64_t wd = atomic_load(&s->write_deadline_ms);
     pthread_mutex_lock(&c->lock);
-    stalled = wd > 0 && c->olen > c->ooff && c->stall_ms && now - c->stall_ms > (uint64_t)wd;
+    /* stall_ms may be a moment newer than this turn's `now` (another
+     * worker wrote since): that is no stall, not a huge unsigned gap. */
+    stalled = wd > 0 && c->olen > c->ooff && c->stall_ms && now > c->stall_ms &&
+              now - c->stall_ms > (uint64_t)wd;
     pthread_mutex_unlock(&c->lock);
     if (stalled) {
         atomic_fetch_add(&s->slow_consumers, 1);
