@@ -2,41 +2,49 @@
  * test_tls.c - the ABI's TLS calls (module tls_mod): tls_new from a
  * module's settings group, listen_tls and dial_tls with both handles freed
  * right away (the core keeps its own references), conn_tls_info on both
- * ends of a module connection (peer certificate verified both ways), and
+ * ends of a module connection (peer certificate verified both ways),
+ * conn_start_tls upgrading a plain module connection on both sides, and
  * conn_tls_info plus the AUTH event's tls flag for a libnats client that
  * logs in over TLS with a client certificate.
  */
 #include "abi.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
 static char g_certs[256];
 
+/* A free loopback port. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        fail_msg("no free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 static void tls_module(void **state)
 {
     (void)state;
-    int port = 0;
-    {
-        /* a free port for the module's TLS listener */
-        char buf[64];
-        FILE *f = popen("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
-                        "print(s.getsockname()[1])'", "r");
-        if (!f || !fgets(buf, sizeof buf, f))
-            fail_msg("no free port");
-        pclose(f);
-        port = atoi(buf);
-    }
+    int port = free_port(), up = free_port();
     char conf[2048];
     snprintf(conf, sizeof conf,
              "modules = [\"tls_mod\"];\n"
-             "tls_mod = { port = %d; tls = { cert_file = \"%s/server-cert.pem\"; "
+             "tls_mod = { port = %d; starttls_port = %d; tls = { cert_file = \"%s/server-cert.pem\"; "
              "key_file = \"%s/server-key.pem\"; ca_file = \"%s/ca.pem\"; }; };\n"
              "tls = { cert_file = \"%s/server-cert.pem\"; key_file = \"%s/server-key.pem\"; "
              "ca_file = \"%s/ca.pem\"; verify = true; };\n",
-             port, g_certs, g_certs, g_certs, g_certs, g_certs, g_certs);
+             port, up, g_certs, g_certs, g_certs, g_certs, g_certs, g_certs);
     it_server *s = abi_start(conf, NULL, NULL);
     abi_log_expect(s, "[tls_mod] listen_tls ok, dial_tls rc=0", 3000);
     abi_log_expect(s, "[tls_mod] accept: tls rc=0 version=TLSv1.3 peer=O=modnats,CN=modnats-test "
@@ -44,6 +52,11 @@ static void tls_module(void **state)
     abi_log_expect(s, "[tls_mod] dial: tls rc=0 version=TLSv1.3 peer=O=modnats,CN=modnats-test "
                       "verified=1 dns=localhost", 5000);
     abi_log_expect(s, "[tls_mod] dial: got ping", 5000);
+    /* conn_start_tls: plain bytes first, then the upgrade on both sides. */
+    abi_log_expect(s, "[tls_mod] upgrade accept: start_tls rc=0", 5000);
+    abi_log_expect(s, "[tls_mod] upgrade dial: start_tls rc=0", 5000);
+    abi_log_expect(s, "[tls_mod] upgrade accept: tls rc=0 version=TLSv1.3 peer=- verified=0", 5000);
+    abi_log_expect(s, "[tls_mod] upgrade accept: got secret", 5000);
 
     natsOptions *o = it_nats_opts(s);
     char ca[300], crt[300], key[300];
