@@ -384,8 +384,14 @@ mn_tls_ctx *mn_tls_ctx_new(const mn_tls_settings *t, bool server, char *err, siz
             goto fail;
         }
         if (SSL_CTX_use_PrivateKey_file(c, t->key_file, SSL_FILETYPE_PEM) != 1) {
-            snprintf(err, errlen, "tls: cannot load key_file %s: %s", t->key_file,
-                     ossl_err(eb, sizeof eb));
+            if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH) {
+                ERR_clear_error();
+                snprintf(err, errlen, "tls: key_file %s does not match cert_file %s",
+                         t->key_file, t->cert_file);
+            } else {
+                snprintf(err, errlen, "tls: cannot load key_file %s: %s", t->key_file,
+                         ossl_err(eb, sizeof eb));
+            }
             goto fail;
         }
         if (SSL_CTX_check_private_key(c) != 1) {
