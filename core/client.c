@@ -118,26 +118,33 @@ static void arm_out(mn_client *c, bool on)
         c->want_out = on;
 }
 
+static bool tls_write_out(mn_client *c, bool *progress);
+
 /* Write as much pending output as the socket takes.  c->lock held. */
 static void write_locked(mn_client *c)
 {
     bool progress = false;
-    while (c->ooff < c->olen) {
-        ssize_t n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            c->ooff += (size_t)n;
-            progress = true;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    if (MN_UNLIKELY(c->tls != NULL)) {
+        if (!tls_write_out(c, &progress))
+            return;   /* output waits for the handshake */
+    } else {
+        while (c->ooff < c->olen) {
+            ssize_t n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+                c->ooff += (size_t)n;
+                progress = true;
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                break;
+            /* A hard error: drop the output; the owner sees the socket fail
+             * on its next read and closes the connection. */
+            c->ooff = c->olen;
             break;
-        /* A hard error: drop the output; the owner sees the socket fail on
-         * its next read and closes the connection. */
-        c->ooff = c->olen;
-        break;
+        }
     }
     if (c->ooff == c->olen) {
         c->ooff = c->olen = 0;
@@ -166,8 +173,14 @@ void mn_client_flush(mn_client *c)
     pthread_mutex_unlock(&c->lock);
 }
 
+static void tls_step(mn_client *c);
+
 void mn_client_on_writable(mn_client *c)
 {
+    if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls)) {
+        tls_step(c);
+        return;
+    }
     mn_client_flush(c);
 }
 
@@ -188,6 +201,7 @@ static void client_free(void *p)
     free(c->version);
     free(c->user);
     free(c->stash);
+    mn_tls_free(c->tls);
     mn_perms_free(c->perms);
     struct mn_resp *r = c->resp;
     while (r) {
@@ -233,6 +247,8 @@ static void make_nonce(char out[24])
     }
     out[k] = 0;
 }
+
+static int tls_accept(mn_client *c, mn_tls_ctx *tx, const char *info, size_t n);
 
 mn_client *mn_client_new(mn_worker *w, int fd)
 {
@@ -287,15 +303,41 @@ mn_client *mn_client_new(mn_worker *w, int fd)
 
     if (s->nonce_required)
         make_nonce(c->nonce);
+    mn_tls_ctx *tx = s->tls_on ? mn_server_tls_ctx(s) : NULL;
     size_t n;
     char *info = mn_server_info(s, c, atomic_load(&s->lame_duck), &n);
-    if (info) {
+    if (tx) {
+        int rc = tls_accept(c, tx, info, n);
+        mn_tls_ctx_unref(tx);
+        free(info);
+        if (rc != MN_OK) {
+            mn_client_close(c, NULL);
+            return c;   /* closed: its last reference is the qsbr's now */
+        }
+    } else if (info) {
         send_raw(c, info, n);
         free(info);
     }
     mn_debug("%s:%d - cid:%llu - Client connection created", c->ip, c->rport,
              (unsigned long long)c->cid);
     return c;
+}
+
+/* TLS: a new client on a TLS port.  Without handshake_first, INFO goes out
+ * in plain text first (the socket is new: it takes it whole) and the
+ * client's ClientHello follows; with it, INFO waits for the handshake. */
+static int tls_accept(mn_client *c, mn_tls_ctx *tx, const char *info, size_t n)
+{
+    c->tls_info_after = mn_tls_ctx_handshake_first(tx);
+    if (!c->tls_info_after) {
+        if (!info || send(c->fd, info, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
+            return MN_ERR;
+    }
+    c->tls = mn_tls_new(tx, c->fd, true, NULL);
+    if (!c->tls)
+        return MN_ENOMEM;
+    c->tls_deadline_ms = c->start_ms + (uint64_t)mn_tls_ctx_timeout_ms(tx);
+    return MN_OK;
 }
 
 /* ---------------------------------------------------------- subscriptions */
@@ -441,6 +483,8 @@ void mn_client_close(mn_client *c, const char *err)
     }
     /* One last non-blocking attempt to deliver what is queued (the -ERR). */
     write_locked(c);
+    if (MN_UNLIKELY(c->tls != NULL))
+        mn_tls_shutdown(c->tls);   /* close_notify; the peer facts stay */
     c->closed = true;
     int fd = c->fd;
     c->fd = -1;
@@ -1306,6 +1350,7 @@ static int on_connect(void *ud, const char *json, size_t len)
             .user = user, .pass = pass, .token = token, .nkey = nkey, .jwt = jwt, .sig = sig,
             .name = c->name, .remote_ip = c->ip, .remote_port = c->rport,
             .nonce = c->nonce[0] ? c->nonce : NULL,
+            .tls = c->tls != NULL,
             .ticket = t,
         };
         rc = mn_hooks_run(MODNATS_EV_AUTH, &ev.hdr);
@@ -1359,16 +1404,25 @@ static const mn_parser_cb client_cb = {
 
 /* ---------------------------------------------------------------- input */
 
+static void task_tls_kick(mn_worker *w, void *arg);
+
 static void set_paused(mn_client *c, bool paused)
 {
     pthread_mutex_lock(&c->lock);
     c->paused = paused;
+    bool kick = false;
     if (!c->closed) {
         struct epoll_event ev = { .events = (paused ? 0 : EPOLLIN) | (c->want_out ? EPOLLOUT : 0),
                                   .data.ptr = c };
         epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+        /* Input OpenSSL already decrypted raises no epoll event. */
+        kick = !paused && MN_UNLIKELY(c->tls != NULL) && mn_tls_pending(c->tls);
     }
     pthread_mutex_unlock(&c->lock);
+    if (kick) {
+        mn_client_ref(c);
+        mn_worker_post(c->w, task_tls_kick, c);
+    }
 }
 
 /* Feed input to the parser; keep what follows a paused operation. */
@@ -1397,11 +1451,17 @@ static void process_input(mn_client *c, const char *buf, size_t n)
     }
 }
 
+static void tls_on_readable(mn_client *c);
+
 void mn_client_on_readable(mn_client *c)
 {
     mn_worker *w = c->w;
     if (c->state == MN_CS_CLOSED || c->ticket)
         return;
+    if (MN_UNLIKELY(c->tls != NULL)) {
+        tls_on_readable(c);
+        return;
+    }
     ssize_t n = recv(c->fd, w->rbuf, w->rbuf_size, MSG_DONTWAIT);
     if (n == 0) {
         mn_client_close(c, NULL);
@@ -1418,6 +1478,152 @@ void mn_client_on_readable(mn_client *c)
     process_input(c, w->rbuf, (size_t)n);
     if (MN_UNLIKELY(c->stall_on != NULL) && c->state != MN_CS_CLOSED && !c->ticket)
         mn_worker_stall(w, c);
+}
+
+/* ------------------------------------------------------------------ TLS */
+
+/* Write pending output through TLS.  c->lock held.  False while the
+ * handshake is not done (output waits in obuf). */
+static bool tls_write_out(mn_client *c, bool *progress)
+{
+    if (!mn_tls_ready(c->tls))
+        return false;
+    while (c->ooff < c->olen) {
+        ssize_t n = mn_tls_write(c->tls, c->obuf + c->ooff, c->olen - c->ooff);
+        if (n > 0) {
+            c->ooff += (size_t)n;
+            *progress = true;
+            continue;
+        }
+        if (n == MN_TLS_WANT_WRITE || n == MN_TLS_WANT_READ)
+            break;
+        c->ooff = c->olen;   /* hard error: the owner's next read closes */
+        break;
+    }
+    return true;
+}
+
+/* Read and feed everything TLS has for us (owner).  SSL_read runs under
+ * c->lock because other workers may be writing to the same session. */
+static void tls_read_input(mn_client *c)
+{
+    mn_worker *w = c->w;
+    for (int round = 0; round < 64; round++) {
+        if (c->state == MN_CS_CLOSED || c->ticket || c->paused)
+            return;
+        size_t got = 0;
+        ssize_t r = 0;
+        pthread_mutex_lock(&c->lock);
+        while (got < w->rbuf_size) {
+            r = mn_tls_read(c->tls, w->rbuf + got, w->rbuf_size - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        bool more = r > 0 || mn_tls_pending(c->tls);
+        if (r == MN_TLS_WANT_WRITE && !c->want_out)
+            arm_out(c, true);
+        pthread_mutex_unlock(&c->lock);
+        if (got) {
+            c->saw_input = true;
+            c->last_in_ms = w->now_ms;
+            process_input(c, w->rbuf, got);
+            if (MN_UNLIKELY(c->stall_on != NULL) && c->state != MN_CS_CLOSED && !c->ticket)
+                mn_worker_stall(w, c);
+        }
+        if (r == 0 || r == MN_ERR) {
+            if (r == MN_ERR && c->state != MN_CS_CLOSED)
+                mn_debug("%s:%d - cid:%llu - TLS read: %s", c->ip, c->rport,
+                         (unsigned long long)c->cid, mn_tls_error(c->tls));
+            mn_client_close(c, NULL);
+            return;
+        }
+        if (!more)
+            return;
+    }
+}
+
+/* Drive the handshake (owner), on the first byte making sure the client
+ * speaks TLS at all. */
+static void tls_step(mn_client *c)
+{
+    if (!c->tls_peeked) {
+        unsigned char b;
+        ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (n <= 0) {
+            mn_client_close(c, NULL);
+            return;
+        }
+        c->tls_peeked = true;
+        if (b != 0x16) {   /* not a TLS handshake record: plain NATS */
+            mn_notice("%s:%d - cid:%llu - TLS handshake error: the client sent plain text "
+                      "on a TLS port", c->ip, c->rport, (unsigned long long)c->cid);
+            pthread_mutex_lock(&c->lock);
+            mn_tls *t = c->tls;
+            c->tls = NULL;   /* so the -ERR below goes out in plain text */
+            pthread_mutex_unlock(&c->lock);
+            mn_tls_free(t);
+            mn_client_close(c, "Secure Connection - TLS Required");
+            return;
+        }
+    }
+    pthread_mutex_lock(&c->lock);
+    int rc = mn_tls_handshake(c->tls);
+    if (rc == MN_TLS_WANT_WRITE && !c->want_out)
+        arm_out(c, true);
+    else if (rc == MN_TLS_WANT_READ && c->want_out)
+        arm_out(c, false);
+    pthread_mutex_unlock(&c->lock);
+    if (rc == MN_TLS_WANT_READ || rc == MN_TLS_WANT_WRITE)
+        return;
+    if (rc != MN_OK) {
+        mn_error("%s:%d - cid:%llu - TLS handshake error: %s", c->ip, c->rport,
+                 (unsigned long long)c->cid, mn_tls_error(c->tls));
+        mn_client_close(c, NULL);
+        return;
+    }
+    modnats_tls_info ti = { .size = sizeof(ti) };
+    mn_tls_peer(c->tls, &ti);
+    mn_debug("%s:%d - cid:%llu - TLS handshake complete (%s, %s%s%s)", c->ip, c->rport,
+             (unsigned long long)c->cid, ti.version ? ti.version : "?",
+             ti.cipher ? ti.cipher : "?", ti.subject ? ", peer " : "",
+             ti.subject ? ti.subject : "");
+    if (c->tls_info_after) {
+        size_t n;
+        char *info = mn_server_info(c->srv, c, atomic_load(&c->srv->lame_duck), &n);
+        if (info) {
+            send_raw(c, info, n);
+            free(info);
+        }
+    }
+    pthread_mutex_lock(&c->lock);
+    write_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    tls_read_input(c);   /* CONNECT may have come with the last handshake flight */
+}
+
+static void tls_on_readable(mn_client *c)
+{
+    if (!mn_tls_ready(c->tls))
+        tls_step(c);
+    else
+        tls_read_input(c);
+}
+
+static void task_tls_kick(mn_worker *w, void *arg)
+{
+    mn_client *c = arg;
+    MN_UNUSED(w);
+    if (c->state != MN_CS_CLOSED && c->tls && mn_tls_ready(c->tls))
+        tls_read_input(c);
+    mn_client_unref(c);
+}
+
+int mn_client_tls_info(const mn_client *c, modnats_tls_info *out)
+{
+    return c->tls ? mn_tls_peer(c->tls, out) : MN_ENOTFOUND;
 }
 
 /* A stalled publisher: may it read again?  (Owner thread.) */
@@ -1585,6 +1791,12 @@ void mn_client_tick(mn_client *c)
     if (c->state == MN_CS_CLOSED)
         return;
     if (c->state == MN_CS_NEW) {
+        if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls) && now >= c->tls_deadline_ms) {
+            mn_error("%s:%d - cid:%llu - TLS handshake timeout", c->ip, c->rport,
+                     (unsigned long long)c->cid);
+            mn_client_close(c, NULL);
+            return;
+        }
         int64_t to = atomic_load(&s->auth_timeout_ms);
         if ((s->auth_required || !c->saw_input) && to > 0 && now - c->start_ms >= (uint64_t)to) {
             mn_client_close(c, "Authentication Timeout");
@@ -1617,7 +1829,10 @@ void mn_client_tick(mn_client *c)
     bool stalled;
     int64_t wd = atomic_load(&s->write_deadline_ms);
     pthread_mutex_lock(&c->lock);
-    stalled = wd > 0 && c->olen > c->ooff && c->stall_ms && now - c->stall_ms > (uint64_t)wd;
+    /* stall_ms may be a moment newer than this turn's `now` (another
+     * worker wrote since): that is no stall, not a huge unsigned gap. */
+    stalled = wd > 0 && c->olen > c->ooff && c->stall_ms && now > c->stall_ms &&
+              now - c->stall_ms > (uint64_t)wd;
     pthread_mutex_unlock(&c->lock);
     if (stalled) {
         atomic_fetch_add(&s->slow_consumers, 1);

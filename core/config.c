@@ -791,35 +791,15 @@ static int k_cluster(cfg_ctx *c, const keydef *k, mn_cfg *g)
     return rc;
 }
 
-/* tls { cert_file, key_file, ca_file, verify, ... }: recorded so that
- * mn_opts_validate() can refuse it until the tls module exists. */
+/* tls { cert_file, key_file, ca_file, verify, verify_and_map, timeout, ... }:
+ * TLS for client connections (core/tls.c checks every key). */
 static int k_tls(cfg_ctx *c, const keydef *k, mn_cfg *g)
 {
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK || shielded(c, MN_OPT_TLS))
         return rc;
-    mn_opts *o = c->o;
-    o->tls = true;
-    for (int i = 0; i < (int)g->nkids && rc == MN_OK; i++) {
-        mn_cfg *s = g->kids[i];
-        const char *name = s->name, *v;
-        char path[128];
-        subpath(path, sizeof path, k->name, s, (size_t)i);
-        if (!strcasecmp(name, "cert_file")) {
-            if ((rc = get_str(c, s, path, &v)) == MN_OK)
-                set_str(&o->tls_cert, v);
-        } else if (!strcasecmp(name, "key_file")) {
-            if ((rc = get_str(c, s, path, &v)) == MN_OK)
-                set_str(&o->tls_key, v);
-        } else if (!strcasecmp(name, "ca_file")) {
-            if ((rc = get_str(c, s, path, &v)) == MN_OK)
-                set_str(&o->tls_cacert, v);
-        } else if (!strcasecmp(name, "verify")) {
-            rc = get_bool(c, s, path, &o->tls_verify);
-        }
-        /* TODO(tls module): validate the remaining keys. */
-    }
-    return rc;
+    c->o->tls = true;
+    return mn_tls_settings_parse(&c->o->tls_set, g, k->name, c->err, c->errlen);
 }
 
 /* Already read by collect_modules() before any file is applied. */

@@ -934,6 +934,55 @@ static modnats_rc api_conn_set_ud(modnats_conn *c, void *ud)
     return mn_mconn_is(c) ? mn_mconn_set_ud(c, ud) : MODNATS_ERR;
 }
 
+/* ------------------------------------------------------------------ TLS */
+
+static modnats_rc api_conn_tls_info(const modnats_conn *c, modnats_tls_info *out)
+{
+    if (!c || !out)
+        return MODNATS_ERR;
+    int rc = mn_mconn_is(c) ? mn_mconn_tls_info(c, out) : mn_client_tls_info(CONN(c), out);
+    return rc == MN_OK ? MODNATS_OK : MODNATS_ENOTFOUND;
+}
+
+static modnats_tls *api_tls_new(modnats_module *m, const modnats_config *group, uint32_t flags,
+                                char *err, size_t errlen)
+{
+    MN_UNUSED(m);
+    const mn_cfg *g = (const mn_cfg *)group;
+    char dummy[8];
+    if (!err || !errlen) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    if (!g) {
+        snprintf(err, errlen, "tls: no settings group");
+        return NULL;
+    }
+    mn_tls_settings t;
+    mn_tls_settings_init(&t);
+    mn_tls_ctx *x = NULL;
+    if (mn_tls_settings_parse(&t, g, g->name ? g->name : "tls", err, errlen) == MN_OK) {
+        if (flags & MODNATS_TLS_VERIFY)
+            t.verify = true;
+        char why[400];
+        x = mn_tls_ctx_new(&t, (flags & MODNATS_TLS_SERVER) != 0, why, sizeof why);
+        if (!x)
+            snprintf(err, errlen, "%s:%d: %s", g->file ? g->file : "?", g->line, why);
+    }
+    mn_tls_settings_free(&t);
+    return (modnats_tls *)x;
+}
+
+static void api_tls_free(modnats_tls *t)
+{
+    mn_tls_ctx_unref((mn_tls_ctx *)t);
+}
+
+static modnats_rc api_conn_start_tls(modnats_conn *c, const modnats_tls *tls)
+{
+    return c && mn_mconn_is(c) ? mn_mconn_start_tls(c, tls) : MODNATS_ERR;
+}
+
 const modnats_host_api mn_host_api = {
     .size = sizeof(modnats_host_api),
     .abi_major = MODNATS_ABI_MAJOR,
@@ -1001,6 +1050,12 @@ const modnats_host_api mn_host_api = {
     .conns_close_where = mn_acc_conns_close_where,
     .conn_info = mn_acc_conn_info,
     .conn_info_release = mn_acc_conn_info_release,
+    .conn_tls_info = api_conn_tls_info,
+    .tls_new = api_tls_new,
+    .tls_free = api_tls_free,
+    .listen_tls = mn_mconn_listen_tls,
+    .dial_tls = mn_mconn_dial_tls,
+    .conn_start_tls = api_conn_start_tls,
 };
 
 uint64_t mn_unix_ms(void)

@@ -153,6 +153,16 @@ int main(int argc, char **argv)
         mn_opts_free(&o);
         return 1;
     }
+    if (o.check_config && o.tls) {
+        /* -t loads the certificates too: a bad one is a bad config. */
+        mn_tls_ctx *x = mn_tls_ctx_new(&o.tls_set, true, err, sizeof(err));
+        if (!x) {
+            fprintf(stderr, "%s\n", err);
+            mn_opts_free(&o);
+            return 1;
+        }
+        mn_tls_ctx_unref(x);
+    }
     if (o.check_config) {
         printf("%s: configuration file test is successful\n",
                o.config_file ? o.config_file : "(defaults)");

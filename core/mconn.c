@@ -9,6 +9,7 @@
 #include "mconn.h"
 #include "log.h"
 #include "qsbr.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +42,13 @@ struct mn_mconn {
     char                   *obuf;
     size_t                  ooff, olen, ocap;
     mn_mconn               *prev, *next;   /* owner's list (owner only) */
+    /* TLS (NULL: plain).  Every call on tls is made under lock. */
+    mn_tls                 *tls;
+    mn_tls_ctx             *tls_dial;      /* dial_tls: handshake once connected (ref) */
+    mn_tls_ctx             *tls_start;     /* conn_start_tls: once plain output is out (ref) */
+    bool                    tls_open_after;   /* on_open waits for the handshake */
+    uint64_t                tls_deadline_ms;
+    char                    host[256];     /* dialed name, for the certificate check */
 };
 
 struct mn_mlistener {
@@ -50,6 +58,7 @@ struct mn_mlistener {
     modnats_module         *m;
     const modnats_conn_ops *ops;
     void                   *ud;
+    mn_tls_ctx             *tls;       /* listen_tls (ref), else NULL */
     mn_mlistener           *next;
 };
 
@@ -65,6 +74,9 @@ static void mconn_free(void *p)
 {
     mn_mconn *c = p;
     pthread_mutex_destroy(&c->lock);
+    mn_tls_free(c->tls);
+    mn_tls_ctx_unref(c->tls_dial);
+    mn_tls_ctx_unref(c->tls_start);
     free(c->obuf);
     free(c);
 }
@@ -83,10 +95,26 @@ static void set_events(mn_mconn *c)
     epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+static void tls_begin_locked(mn_mconn *c, mn_tls_ctx *x);
+
 /* c->lock held. */
 static void write_locked(mn_mconn *c)
 {
-    while (c->ooff < c->olen) {
+    if (MN_UNLIKELY(c->tls != NULL)) {
+        if (!mn_tls_ready(c->tls))
+            return;   /* output waits for the handshake */
+        while (c->ooff < c->olen) {
+            ssize_t n = mn_tls_write(c->tls, c->obuf + c->ooff, c->olen - c->ooff);
+            if (n > 0) {
+                c->ooff += (size_t)n;
+                continue;
+            }
+            if (n != MN_TLS_WANT_WRITE && n != MN_TLS_WANT_READ)
+                c->ooff = c->olen;   /* hard error: the read side reports it */
+            break;
+        }
+    }
+    while (!c->tls && c->ooff < c->olen) {
         ssize_t n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c->ooff += (size_t)n;
@@ -106,6 +134,15 @@ static void write_locked(mn_mconn *c)
             c->obuf = NULL;
             c->ocap = 0;
         }
+        if (MN_UNLIKELY(c->tls_start != NULL)) {
+            /* conn_start_tls: the plain bytes are out; the owner's next
+             * EPOLLOUT drives the handshake. */
+            mn_tls_ctx *x = c->tls_start;
+            c->tls_start = NULL;
+            tls_begin_locked(c, x);
+            mn_tls_ctx_unref(x);
+            pending = true;
+        }
     }
     if (pending != c->want_out && !c->connecting) {
         c->want_out = pending;
@@ -123,6 +160,8 @@ static void close_now(mn_mconn *c, const char *reason)
     }
     if (!c->connecting)
         write_locked(c);
+    if (c->tls)
+        mn_tls_shutdown(c->tls);
     c->closed = true;
     int fd = c->fd;
     c->fd = -1;
@@ -143,8 +182,15 @@ static void close_now(mn_mconn *c, const char *reason)
     mconn_unref(c);
 }
 
+static void tls_step(mn_mconn *c);
+
 static void opened(mn_mconn *c)
 {
+    if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls)) {
+        c->tls_open_after = true;   /* on_open once the handshake is done */
+        tls_step(c);
+        return;
+    }
     if (!c->ops->on_open || c->ops->on_open(c->ud, (modnats_conn *)c) == MODNATS_OK)
         return;
     close_now(c, "refused by the module");
@@ -201,6 +247,8 @@ typedef struct adopt_task {
     void                   *ud;
     char                    ip[48];
     int                     port;
+    mn_tls_ctx             *tls;      /* ref, or NULL */
+    char                    host[256];
 } adopt_task;
 
 static void task_adopt(mn_worker *w, void *arg)
@@ -214,13 +262,22 @@ static void task_adopt(mn_worker *w, void *arg)
         if (t->ops->on_close)
             t->ops->on_close(t->ud, NULL, "server shutting down or out of memory");
     } else {
+        snprintf(c->host, sizeof(c->host), "%s", t->host);
         if (t->connecting) {
             snprintf(c->ip, sizeof(c->ip), "%s", t->ip);
             c->rport = t->port;
+            c->tls_dial = t->tls;   /* the handshake starts once connected */
+            t->tls = NULL;
         } else {
+            if (t->tls) {
+                pthread_mutex_lock(&c->lock);
+                tls_begin_locked(c, t->tls);
+                pthread_mutex_unlock(&c->lock);
+            }
             opened(c);
         }
     }
+    mn_tls_ctx_unref(t->tls);
     free(t);
 }
 
@@ -248,8 +305,149 @@ static void accept_on(mn_worker *w, mn_mlistener *l)
         t->m = l->m;
         t->ops = l->ops;
         t->ud = l->ud;
+        if (l->tls) {
+            mn_tls_ctx_ref(l->tls);
+            t->tls = l->tls;
+        }
         hand_out(w->srv, t);
     }
+}
+
+/* ------------------------------------------------------------------ TLS */
+
+/* Start the session (server or client side, as x was built).  c->lock held.
+ * The owner drives the handshake (tls_step). */
+static void tls_begin_locked(mn_mconn *c, mn_tls_ctx *x)
+{
+    c->tls = mn_tls_new(x, c->fd, mn_tls_ctx_server(x), c->host[0] ? c->host : c->ip);
+    c->tls_deadline_ms = mn_now_ms() + (uint64_t)mn_tls_ctx_timeout_ms(x);
+    if (!c->tls)
+        c->ooff = c->olen;   /* out of memory: nothing goes out; the read side closes */
+}
+
+static void tls_read_all(mn_worker *w, mn_mconn *c);
+
+/* Owner: drive the handshake; on success write what waited, tell the
+ * module (on_open) if it waits, and read what came along. */
+static void tls_step(mn_mconn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->closed) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    int rc = c->tls ? mn_tls_handshake(c->tls) : MN_ENOMEM;
+    if (rc == MN_TLS_WANT_WRITE || rc == MN_TLS_WANT_READ) {
+        bool out = rc == MN_TLS_WANT_WRITE;
+        if (out != c->want_out) {
+            c->want_out = out;
+            set_events(c);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    if (rc != MN_OK) {
+        char why[300];
+        snprintf(why, sizeof why, "TLS handshake: %s", c->tls ? mn_tls_error(c->tls) : "out of memory");
+        pthread_mutex_unlock(&c->lock);
+        mn_error("%s:%d - %s", c->ip, c->rport, why);
+        close_now(c, why);
+        return;
+    }
+    c->want_out = c->olen > c->ooff;
+    set_events(c);
+    write_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    mn_debug("%s:%d - module connection: TLS handshake complete", c->ip, c->rport);
+    if (c->tls_open_after) {
+        c->tls_open_after = false;
+        opened(c);
+        if (c->closed)
+            return;
+    }
+    tls_read_all(c->w, c);
+}
+
+static void tls_read_all(mn_worker *w, mn_mconn *c)
+{
+    for (int round = 0; round < 64 && !c->closed; round++) {
+        size_t got = 0;
+        ssize_t r = 0;
+        pthread_mutex_lock(&c->lock);
+        while (got < w->rbuf_size) {
+            r = mn_tls_read(c->tls, w->rbuf + got, w->rbuf_size - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        bool more = r > 0 || mn_tls_pending(c->tls);
+        if (r == MN_TLS_WANT_WRITE && !c->want_out) {
+            c->want_out = true;
+            set_events(c);
+        }
+        char why[200] = "closed by peer";
+        if (r == MN_ERR)
+            snprintf(why, sizeof why, "TLS: %s", mn_tls_error(c->tls));
+        pthread_mutex_unlock(&c->lock);
+        if (got && c->ops->on_data &&
+            c->ops->on_data(c->ud, (modnats_conn *)c, w->rbuf, got) != MODNATS_OK) {
+            close_now(c, "protocol error");
+            return;
+        }
+        if (c->closed)
+            return;
+        if (r == 0 || r == MN_ERR) {
+            close_now(c, why);
+            return;
+        }
+        if (!more)
+            return;
+    }
+}
+
+static void tls_event(mn_worker *w, mn_mconn *c, uint32_t events)
+{
+    if (events & EPOLLOUT) {
+        pthread_mutex_lock(&c->lock);
+        if (!c->closed)
+            write_locked(c);
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        tls_read_all(w, c);
+}
+
+/* Worker tick: close module connections whose handshake takes too long. */
+void mn_mconn_tick(mn_worker *w)
+{
+    mn_mconn *c = w->mconns;
+    while (c) {
+        mn_mconn *nx = c->next;
+        if (MN_UNLIKELY(c->tls != NULL) && !c->closed && !mn_tls_ready(c->tls) &&
+            w->now_ms >= c->tls_deadline_ms) {
+            mn_error("%s:%d - module connection: TLS handshake timeout", c->ip, c->rport);
+            close_now(c, "TLS handshake timeout");
+        }
+        c = nx;
+    }
+}
+
+modnats_rc mn_mconn_start_tls(modnats_conn *conn, const modnats_tls *tls)
+{
+    mn_mconn *c = (mn_mconn *)conn;
+    mn_tls_ctx *x = (mn_tls_ctx *)tls;
+    if (!x || mn_current_worker != c->w)
+        return MODNATS_ERR;
+    pthread_mutex_lock(&c->lock);
+    if (c->closed || c->tls || c->tls_start || c->connecting) {
+        pthread_mutex_unlock(&c->lock);
+        return MODNATS_ERR;
+    }
+    mn_tls_ctx_ref(x);
+    c->tls_start = x;
+    write_locked(c);   /* starts TLS at once when no plain output waits */
+    pthread_mutex_unlock(&c->lock);
+    return MODNATS_OK;
 }
 
 void mn_mconn_event(mn_worker *w, void *ptr, uint32_t events)
@@ -274,11 +472,23 @@ void mn_mconn_event(mn_worker *w, void *ptr, uint32_t events)
         }
         pthread_mutex_lock(&c->lock);
         c->connecting = false;
+        if (c->tls_dial) {
+            tls_begin_locked(c, c->tls_dial);
+            mn_tls_ctx_unref(c->tls_dial);
+            c->tls_dial = NULL;
+        }
         c->want_out = c->olen > c->ooff;
         set_events(c);
         write_locked(c);
         pthread_mutex_unlock(&c->lock);
         opened(c);
+        return;
+    }
+    if (MN_UNLIKELY(c->tls != NULL)) {
+        if (!mn_tls_ready(c->tls))
+            tls_step(c);
+        else
+            tls_event(w, c, events);
         return;
     }
     if (events & EPOLLOUT) {
@@ -346,6 +556,13 @@ static int open_socket(const char *host, int port, bool listening, int *out_fd, 
 modnats_listener *mn_mconn_listen(modnats_module *m, const char *host, int port,
                                   const modnats_conn_ops *ops, void *ud)
 {
+    return mn_mconn_listen_tls(m, host, port, ops, ud, NULL);
+}
+
+modnats_listener *mn_mconn_listen_tls(modnats_module *m, const char *host, int port,
+                                      const modnats_conn_ops *ops, void *ud,
+                                      const modnats_tls *tls)
+{
     mn_server *s = mn_g_server;
     if (!ops || ops->size < offsetof(modnats_conn_ops, reserved))
         return NULL;
@@ -373,6 +590,10 @@ modnats_listener *mn_mconn_listen(modnats_module *m, const char *host, int port,
         free(l);
         return NULL;
     }
+    if (tls) {
+        l->tls = (mn_tls_ctx *)tls;
+        mn_tls_ctx_ref(l->tls);
+    }
     pthread_mutex_lock(&g_lock);
     l->next = g_listeners;
     g_listeners = l;
@@ -382,6 +603,12 @@ modnats_listener *mn_mconn_listen(modnats_module *m, const char *host, int port,
 
 modnats_rc mn_mconn_dial(modnats_module *m, const char *host, int port,
                          const modnats_conn_ops *ops, void *ud)
+{
+    return mn_mconn_dial_tls(m, host, port, ops, ud, NULL);
+}
+
+modnats_rc mn_mconn_dial_tls(modnats_module *m, const char *host, int port,
+                             const modnats_conn_ops *ops, void *ud, const modnats_tls *tls)
 {
     if (!ops || ops->size < offsetof(modnats_conn_ops, reserved) || port <= 0)
         return MODNATS_ERR;
@@ -397,6 +624,11 @@ modnats_rc mn_mconn_dial(modnats_module *m, const char *host, int port,
     t->m = m;
     t->ops = ops;
     t->ud = ud;
+    snprintf(t->host, sizeof(t->host), "%s", host ? host : "");
+    if (tls) {
+        t->tls = (mn_tls_ctx *)tls;
+        mn_tls_ctx_ref(t->tls);
+    }
     hand_out(mn_g_server, t);
     return MODNATS_OK;
 }
@@ -506,6 +738,12 @@ int mn_mlistener_port(const modnats_listener *l)
 
 uint64_t mn_mconn_id(const modnats_conn *c) { return ((const mn_mconn *)c)->cid; }
 const char *mn_mconn_ip(const modnats_conn *c) { return ((const mn_mconn *)c)->ip; }
+
+int mn_mconn_tls_info(const modnats_conn *conn, modnats_tls_info *out)
+{
+    const mn_mconn *c = (const mn_mconn *)conn;
+    return c->tls ? mn_tls_peer(c->tls, out) : MN_ENOTFOUND;
+}
 int mn_mconn_port(const modnats_conn *c) { return ((const mn_mconn *)c)->rport; }
 
 void mn_mconn_close_all(mn_worker *w)
@@ -521,6 +759,7 @@ void mn_mlisteners_free(void)
         mn_mlistener *l = g_listeners;
         g_listeners = l->next;
         close(l->fd);
+        mn_tls_ctx_unref(l->tls);
         free(l);
     }
     pthread_mutex_unlock(&g_lock);

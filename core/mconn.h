@@ -19,6 +19,18 @@ modnats_listener *mn_mconn_listen(modnats_module *m, const char *host, int port,
                                   const modnats_conn_ops *ops, void *ud);
 modnats_rc mn_mconn_dial(modnats_module *m, const char *host, int port,
                          const modnats_conn_ops *ops, void *ud);
+/* The same with TLS from the first byte (tls: an mn_tls_ctx; NULL: plain):
+ * the handshake runs before on_open. */
+modnats_listener *mn_mconn_listen_tls(modnats_module *m, const char *host, int port,
+                                      const modnats_conn_ops *ops, void *ud,
+                                      const modnats_tls *tls);
+modnats_rc mn_mconn_dial_tls(modnats_module *m, const char *host, int port,
+                             const modnats_conn_ops *ops, void *ud, const modnats_tls *tls);
+/* Upgrade an open connection once its queued plain output is out (owner). */
+modnats_rc mn_mconn_start_tls(modnats_conn *c, const modnats_tls *tls);
+int        mn_mconn_tls_info(const modnats_conn *c, modnats_tls_info *out);
+/* Worker tick: TLS handshake timeouts. */
+void mn_mconn_tick(mn_worker *w);
 /* Worker side: an epoll event for a module connection or listener. */
 void mn_mconn_event(mn_worker *w, void *ptr, uint32_t events);
 /* Host API on a modnats_conn that is a module connection. */

@@ -42,6 +42,7 @@ void mn_opts_defaults(mn_opts *o)
     o->lame_duck_duration_ms = 2 * 60 * 1000;
     o->lame_duck_grace_period_ms = 10 * 1000;
     o->logtime = true;
+    mn_tls_settings_init(&o->tls_set);
 }
 
 static void free_strv(char **v, int n)
@@ -75,9 +76,7 @@ void mn_opts_free(mn_opts *o)
     free(o->cluster_url);
     free(o->cluster_name);
     free(o->routes);
-    free(o->tls_cert);
-    free(o->tls_key);
-    free(o->tls_cacert);
+    mn_tls_settings_free(&o->tls_set);
     free(o->config_file);
     free(o->confd_dir);
     free(o->module_path);
@@ -364,13 +363,18 @@ static int apply_flag(mn_opts *o, cli_state *st, const flag_def *f,
         break;
     case F_HELP_TLS:
         return errf(errbuf, errlen,
-                    "-%s: TLS needs the tls module, which this build does not have",
-                    shown);
+                    "TLS: --tls, --tlscert FILE, --tlskey FILE, --tlscacert FILE, --tlsverify; "
+                    "or a tls { } block (docs/configuration.md)");
     case F_TLS:       o->tls = bval; o->cli_set |= MN_OPT_TLS; break;
-    case F_TLSVERIFY: o->tls_verify = bval; o->cli_set |= MN_OPT_TLS; break;
-    case F_TLSCERT:   set_str(&o->tls_cert, sval); o->cli_set |= MN_OPT_TLS; break;
-    case F_TLSKEY:    set_str(&o->tls_key, sval); o->cli_set |= MN_OPT_TLS; break;
-    case F_TLSCACERT: set_str(&o->tls_cacert, sval); o->cli_set |= MN_OPT_TLS; break;
+    case F_TLSVERIFY:
+        o->tls_set.verify = bval;
+        if (bval)
+            o->tls = true;   /* as nats-server: --tlsverify implies --tls */
+        o->cli_set |= MN_OPT_TLS;
+        break;
+    case F_TLSCERT:   set_str(&o->tls_set.cert_file, sval); o->cli_set |= MN_OPT_TLS; break;
+    case F_TLSKEY:    set_str(&o->tls_set.key_file, sval); o->cli_set |= MN_OPT_TLS; break;
+    case F_TLSCACERT: set_str(&o->tls_set.ca_file, sval); o->cli_set |= MN_OPT_TLS; break;
     case F_TRACELEN:
         RANGE(0, INT_MAX);
         o->max_traced_msg_len = (int)ival;
@@ -528,10 +532,6 @@ static bool want_cluster(const mn_opts *o)
             o->cluster_no_advertise || o->cluster_connect_retries) &&
            !mn_module_available(o, "cluster");
 }
-static bool want_tls(const mn_opts *o)
-{
-    return o->tls || o->tls_verify || o->tls_cert || o->tls_key || o->tls_cacert;
-}
 static bool want_https(const mn_opts *o) { return o->https_port != 0; }
 static bool want_profile(const mn_opts *o) { return o->prof_port != 0; }
 static bool want_rsyslog(const mn_opts *o) { return o->remote_syslog != NULL; }
@@ -547,7 +547,6 @@ static const struct {
 } unbuilt[] = {
     {"jetstream (-js, jetstream)", "jetstream", want_jetstream},
     {"clustering (--cluster, --routes, cluster)", "cluster", want_cluster},
-    {"TLS (--tls*, tls)", "tls", want_tls},
     {"HTTPS monitoring (-ms, https_port)", "monitoring", want_https},
     {"profiling (--profile, prof_port)", NULL, want_profile},
     {"remote syslog (-r, remote_syslog)", NULL, want_rsyslog},
@@ -580,6 +579,9 @@ int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen)
                     "lame_duck_duration (%lldms)",
                     (long long)o->lame_duck_grace_period_ms,
                     (long long)o->lame_duck_duration_ms);
+    if (o->tls && (!o->tls_set.cert_file || !o->tls_set.key_file))
+        return errf(errbuf, errlen, "TLS needs a certificate and its key: tls { cert_file, "
+                    "key_file } or --tlscert and --tlskey");
     if (o->password && !o->username)
         return errf(errbuf, errlen, "a password (--pass) needs a user (--user)");
     return MN_OK;

@@ -12,6 +12,7 @@
 #define MN_OPTS_H
 
 #include "mn.h"
+#include "tls.h"
 
 typedef struct mn_user {
     char *user;
@@ -67,9 +68,8 @@ typedef struct mn_opts {
     char    *cluster_url;       /* --cluster */
     char    *cluster_name;      /* --cluster_name */
     char    *routes;            /* --routes */
-    bool     tls;               /* --tls */
-    char    *tls_cert, *tls_key, *tls_cacert;
-    bool     tls_verify;
+    bool     tls;               /* --tls, --tlsverify, or a tls { } block */
+    mn_tls_settings tls_set;    /* tls { } and --tlscert/--tlskey/--tlscacert/--tlsverify */
 
     /* config files */
     char    *config_file;       /* -c */

@@ -131,6 +131,8 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
     s->auth_required = opts_need_auth(o);
     pthread_mutex_init(&s->auth_lock, NULL);
     pthread_mutex_init(&s->urls_lock, NULL);
+    if (mn_server_tls_init(s, err, errlen) != MN_OK)
+        return MN_ERR;
 
     mn_g_server = s;
     s->start_unix_ms = s->config_load_unix_ms = mn_unix_ms();
@@ -178,13 +180,15 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
     int n = asprintf(&out,
                      "INFO {\"server_id\":\"%s\",\"server_name\":\"%s\",\"version\":\"%s\","
                      "\"proto\":%d,\"go\":\"modnats\",\"host\":\"%s\",\"port\":%d,\"headers\":%s,"
-                     "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s%s%s%s%s%s"
+                     "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s%s%s%s%s%s%s%s"
                      ",\"modnats_version\":\"%s\"}\r\n",
                      s->server_id, s->server_name, MN_NATS_COMPAT_VERSION, MN_PROTO_VERSION,
                      host, s->port, o->no_header_support ? "false" : "true",
                      (long long)atomic_load(&s->max_payload),
                      (unsigned long long)(c ? c->cid : 0), c ? c->ip : "",
                      s->auth_required ? ",\"auth_required\":true" : "",
+                     s->tls_on ? ",\"tls_required\":true" : "",
+                     s->tls_on && s->tls_verify ? ",\"tls_verify\":true" : "",
                      c && c->nonce[0] ? ",\"nonce\":\"" : "", c && c->nonce[0] ? c->nonce : "",
                      c && c->nonce[0] ? "\"" : "",
                      urls ? ",\"connect_urls\":" : "", urls ? urls : "",
@@ -318,6 +322,7 @@ static void server_reload(mn_server *s)
         return;
     }
     apply_tunables(s, &fresh);
+    mn_server_tls_reload(s, &fresh);
     s->config_load_unix_ms = mn_unix_ms();
     mn_log_init(fresh.log_file, fresh.debug, fresh.trace, fresh.logtime);
 
@@ -484,5 +489,6 @@ void mn_server_free(mn_server *s)
     free(s->connect_urls_json);
     pthread_mutex_destroy(&s->urls_lock);
     pthread_mutex_destroy(&s->auth_lock);
+    mn_server_tls_free(s);
     mn_opts_free(&s->opts);
 }

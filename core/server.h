@@ -23,6 +23,7 @@
 #include "parser.h"
 #include "sublist.h"
 #include "perms.h"
+#include "tls.h"
 #include <modnats/modnats.h>
 
 #include <pthread.h>
@@ -134,6 +135,12 @@ struct mn_client {
     uint64_t     expires_unix_ms;  /* credentials expire (0: never) */
     bool         acc_counted;      /* counted in acc->nconns */
     bool         paused;           /* input stopped (deferred auth); under lock */
+    /* TLS (NULL: plain text, the hot path's one branch).  Every call on it
+     * is made under lock: the owner reads, any worker writes. */
+    struct mn_tls *tls;
+    uint64_t     tls_deadline_ms;  /* handshake must be done by then (owner) */
+    bool         tls_peeked;       /* first byte checked for a ClientHello (owner) */
+    bool         tls_info_after;   /* handshake_first: INFO once TLS is up (owner) */
 
     /* owner worker only */
     int          state;
@@ -240,6 +247,12 @@ struct mn_server {
     _Atomic int64_t write_deadline_ms;
     _Atomic int64_t auth_timeout_ms;
     pthread_mutex_t auth_lock;   /* guards the credentials below on reload */
+    /* TLS for clients: the context new connections use (NULL: plain).
+     * Swapped by a reload that loads new certificates (tls_lock). */
+    pthread_mutex_t tls_lock;
+    mn_tls_ctx  *tls_ctx;
+    bool         tls_on;           /* INFO tls_required (as started) */
+    bool         tls_verify;       /* INFO tls_verify (as started) */
 };
 
 uint64_t mn_now_ms(void);
@@ -320,6 +333,14 @@ modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, con
                                   modnats_account *account);
 uint64_t mn_unix_ms(void);
 extern mn_server *mn_g_server;
+/* TLS (server.c): the current client TLS context with a reference for the
+ * caller, or NULL when clients speak plain text. */
+mn_tls_ctx *mn_server_tls_ctx(mn_server *s);
+int  mn_server_tls_init(mn_server *s, char *err, size_t errlen);   /* start-up */
+void mn_server_tls_reload(mn_server *s, const mn_opts *fresh);    /* SIGHUP */
+void mn_server_tls_free(mn_server *s);
+/* The host API's conn_tls_info for a client connection. */
+int mn_client_tls_info(const mn_client *c, modnats_tls_info *out);
 bool mn_client_is_closed(mn_client *c);
 
 #endif

@@ -229,6 +229,8 @@ static void tick(mn_worker *w)
         mn_client_tick(c);
         c = nx;
     }
+    if (MN_UNLIKELY(w->mconns != NULL))
+        mn_mconn_tick(w);
 }
 
 static void *worker_main(void *arg)

@@ -24,14 +24,20 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 /* ---- settings ---------------------------------------------------------- */
 
@@ -46,6 +52,7 @@ static int g_wait_ms = 5000;    /* server start-up: retry connect this long */
 static uint64_t g_count;        /* overrides the scenario's message count */
 static int g_conns = 5000;      /* idle connections */
 static int g_verbose;
+static SSL_CTX *g_tls;          /* tls* scenarios: connections speak TLS (--tls-ca) */
 
 #define READ_BUF (1u << 20)
 #define PUB_CHUNK (128u * 1024)
@@ -125,6 +132,10 @@ typedef struct conn {
 	char *buf;
 	size_t cap, off, len;
 	pthread_mutex_t wlock;
+	/* TLS: a non-blocking socket; every SSL call under slock, since a
+	 * subscriber's reader and the main thread (PING) share the session. */
+	SSL *ssl;
+	pthread_mutex_t slock;
 } conn_t;
 
 enum { FR_MSG = 1, FR_PING, FR_PONG, FR_OK, FR_INFO };
@@ -136,8 +147,6 @@ typedef struct frame {
 	const char *pl;   /* MSG/HMSG payload (headers included for HMSG) */
 	size_t pl_len;
 } frame_t;
-
-static atomic_int g_stop; /* set when readers are being torn down on purpose */
 
 static int tcp_connect(int port)
 {
@@ -184,15 +193,118 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static atomic_int g_stop; /* set when readers are being torn down on purpose */
+
+/* ---- TLS (the tls* scenarios) ---- */
+
+/* Waits for fd to be readable (want_read) or writable, in slices so a
+ * deliberate teardown (g_stop) is seen; dies after the I/O timeout. */
+static bool tls_wait(conn_t *c, bool want_read)
+{
+	int left = g_io_timeout_s * 1000;
+	while (left > 0) {
+		struct pollfd p = { c->fd, want_read ? POLLIN : POLLOUT, 0 };
+		int r = poll(&p, 1, 100);
+		if (r > 0)
+			return true;
+		if (atomic_load(&g_stop))
+			return false;
+		left -= 100;
+	}
+	die("TLS %s timed out after %d s (server stalled?)", want_read ? "read" : "write",
+	    g_io_timeout_s);
+}
+
+static void tls_die(const char *what, int e)
+{
+	char buf[256];
+	unsigned long code = ERR_get_error();
+	ERR_error_string_n(code, buf, sizeof buf);
+	die("TLS %s failed (ssl error %d): %s", what, e, code ? buf : strerror(errno));
+}
+
+/* INFO comes in plain text, then the handshake; CONNECT goes over TLS. */
+static void tls_start(conn_t *c)
+{
+	char line[4096];
+	size_t n = 0;
+	while (n + 1 < sizeof line) {
+		ssize_t r = read(c->fd, line + n, 1);
+		if (r <= 0)
+			die("no INFO before TLS: %s", r == 0 ? "closed" : strerror(errno));
+		if (line[n++] == '\n')
+			break;
+	}
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	c->ssl = SSL_new(g_tls);
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
+		tls_die("set-up", 0);
+	for (;;) {
+		int r = SSL_connect(c->ssl);
+		if (r == 1)
+			return;
+		int e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			tls_wait(c, e == SSL_ERROR_WANT_READ);
+			continue;
+		}
+		tls_die("handshake", e);
+	}
+}
+
+static void tls_write_all(conn_t *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		pthread_mutex_lock(&c->slock);
+		int r = SSL_write(c->ssl, p, n > (1u << 30) ? (1 << 30) : (int)n);
+		int e = r > 0 ? 0 : SSL_get_error(c->ssl, r);
+		pthread_mutex_unlock(&c->slock);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+			tls_wait(c, e == SSL_ERROR_WANT_READ);
+		} else {
+			tls_die("write", e);
+		}
+	}
+}
+
+/* >0 bytes, 0 on EOF or deliberate teardown. */
+static ssize_t tls_read(conn_t *c, char *p, size_t n)
+{
+	for (;;) {
+		pthread_mutex_lock(&c->slock);
+		int r = SSL_read(c->ssl, p, n > (1u << 30) ? (1 << 30) : (int)n);
+		int e = r > 0 ? 0 : SSL_get_error(c->ssl, r);
+		pthread_mutex_unlock(&c->slock);
+		if (r > 0)
+			return r;
+		if (e == SSL_ERROR_ZERO_RETURN || atomic_load(&g_stop))
+			return 0;
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (!tls_wait(c, e == SSL_ERROR_WANT_READ))
+				return 0;
+			continue;
+		}
+		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+			return 0;   /* EOF without close_notify */
+		tls_die("read", e);
+	}
+}
+
 static void conn_send(conn_t *c, const char *p, size_t n)
 {
-	write_all(c->fd, p, n);
+	if (c->ssl)
+		tls_write_all(c, p, n);
+	else
+		write_all(c->fd, p, n);
 }
 
 static void conn_send_locked(conn_t *c, const char *p, size_t n)
 {
 	pthread_mutex_lock(&c->wlock);
-	write_all(c->fd, p, n);
+	conn_send(c, p, n);
 	pthread_mutex_unlock(&c->wlock);
 }
 
@@ -210,7 +322,11 @@ static conn_t *conn_open_port(size_t bufsize, int port)
 	c->cap = bufsize;
 	c->buf = xmalloc(bufsize);
 	c->off = c->len = 0;
+	c->ssl = NULL;
 	pthread_mutex_init(&c->wlock, NULL);
+	pthread_mutex_init(&c->slock, NULL);
+	if (g_tls)
+		tls_start(c);
 	conn_send(c, CONNECT_LINE, sizeof CONNECT_LINE - 1);
 	return c;
 }
@@ -222,8 +338,11 @@ static conn_t *conn_open(size_t bufsize)
 
 static void conn_close(conn_t *c)
 {
+	if (c->ssl)
+		SSL_free(c->ssl);
 	close(c->fd);
 	pthread_mutex_destroy(&c->wlock);
+	pthread_mutex_destroy(&c->slock);
 	free(c->buf);
 	free(c);
 }
@@ -245,7 +364,8 @@ static ssize_t conn_fill(conn_t *c)
 			die("out of memory");
 	}
 	for (;;) {
-		ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+		ssize_t n = c->ssl ? tls_read(c, c->buf + c->len, c->cap - c->len)
+				   : read(c->fd, c->buf + c->len, c->cap - c->len);
 		if (n > 0) {
 			c->len += (size_t)n;
 			return n;
@@ -1033,7 +1153,7 @@ static void scen_idle(void)
 /* ---- main -------------------------------------------------------------- */
 
 static const char *SCENARIOS[] = { "pub16", "pub1k", "pubsub", "fanout8", "queue4", "reqrep",
-				   "wildcard", "idleconns", "route", NULL };
+				   "wildcard", "idleconns", "route", "tlspubsub", "tlspub1k", NULL };
 
 static void usage(FILE *to)
 {
@@ -1050,7 +1170,10 @@ static void usage(FILE *to)
 		"  --timeout S       abort the whole run after S seconds (default 120)\n"
 		"  --io-timeout S    abort when one read or write blocks S seconds (default 10)\n"
 		"  --wait-ms MS      retry the first connect this long (default 5000)\n"
-		"scenarios: pub16 pub1k pubsub fanout8 queue4 reqrep wildcard idleconns route\n");
+		"  --tls-ca FILE     tls* scenarios: the CA that signed the server's certificate\n"
+		"scenarios: pub16 pub1k pubsub fanout8 queue4 reqrep wildcard idleconns route\n"
+		"           tlspubsub tlspub1k (pubsub and pub1k over TLS; the server must\n"
+		"           have a tls block)\n");
 }
 
 static int free_port(void)
@@ -1071,7 +1194,7 @@ static int free_port(void)
 
 int main(int argc, char **argv)
 {
-	const char *scen = NULL;
+	const char *scen = NULL, *tls_ca = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1109,6 +1232,8 @@ int main(int argc, char **argv)
 			g_io_timeout_s = atoi(v);
 		else if (OPT("--wait-ms"))
 			g_wait_ms = atoi(v);
+		else if (OPT("--tls-ca"))
+			tls_ca = v;
 		else {
 			usage(stderr);
 			die("unknown option %s", a);
@@ -1130,6 +1255,16 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned)g_timeout_s);
 
+	if (strncmp(scen, "tls", 3) == 0) {
+		if (!tls_ca)
+			die("%s needs --tls-ca FILE", scen);
+		g_tls = SSL_CTX_new(TLS_client_method());
+		if (!g_tls || SSL_CTX_load_verify_locations(g_tls, tls_ca, NULL) != 1)
+			die("cannot load --tls-ca %s", tls_ca);
+		SSL_CTX_set_verify(g_tls, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_mode(g_tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
+
 	if (strcmp(scen, "pub16") == 0)
 		scen_pub("pub16", "pub only, 16 B", 16, 10000000);
 	else if (strcmp(scen, "pub1k") == 0)
@@ -1148,6 +1283,10 @@ int main(int argc, char **argv)
 		scen_idle();
 	else if (strcmp(scen, "route") == 0)
 		scen_route();
+	else if (strcmp(scen, "tlspubsub") == 0)
+		scen_fanout("tlspubsub", "TLS: 1 pub -> 1 sub, 16 B", 1, 2000000);
+	else if (strcmp(scen, "tlspub1k") == 0)
+		scen_pub("tlspub1k", "TLS: pub only, 1 KiB", 1024, 2000000);
 	else
 		die("unknown scenario %s (see --list)", scen);
 	return 0;

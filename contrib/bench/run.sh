@@ -11,6 +11,9 @@
 # clustered on loopback (a nats-server style config file with cluster {}
 # that both servers read; --config is not used there), publisher on the
 # first, subscriber on the second.
+# The scenarios tls* (tlspubsub, tlspub1k) give both servers a tls block
+# instead of --config, with certificates made once per run by
+# tests/gen/gen_certs.sh, and connect the generator with TLS.
 # Every step is bounded by a timeout, so a hung server cannot hang the run.
 # See docs/benchmarks.md.
 set -euo pipefail
@@ -42,6 +45,8 @@ usage: contrib/bench/run.sh [options]
                      route (two servers of each kind clustered: pub on one,
                      sub on the other; modnats needs modules/cluster.so
                      in ../modules next to its binary)
+                     tlspubsub tlspub1k (pubsub and pub1k over TLS: both
+                     servers get a tls block; needs the openssl CLI)
   --server-a PATH    server A (default build/bin/modnats)
   --server-b PATH    server B (default nats-server from PATH)
   --name-a NAME      label for A in the table (default: file name)
@@ -95,7 +100,7 @@ if [ -z "$MNBENCH" ]; then
 		if [ ! -x "$MNBENCH" ] || [ "$SRC" -nt "$MNBENCH" ]; then
 			mkdir -p "$(dirname "$MNBENCH")"
 			echo "building $MNBENCH" >&2
-			"${CC:-cc}" -O2 -Wall -Wextra -pthread "$SRC" -o "$MNBENCH.tmp" || die "cannot build mnbench"
+			"${CC:-cc}" -O2 -Wall -Wextra -pthread "$SRC" -o "$MNBENCH.tmp" -lssl -lcrypto || die "cannot build mnbench"
 			mv "$MNBENCH.tmp" "$MNBENCH"
 		fi
 	fi
@@ -141,11 +146,26 @@ server_version() {
 	echo "${v:-$1}"
 }
 
-# Starts server $1 with log $2; sets SRV_PID and SRV_PORT.
+# The tls* scenarios' config (and certificates), made once per run.
+TLS_CONF=""
+tls_setup() {
+	[ -z "$TLS_CONF" ] || return 0
+	sh "$ROOT/tests/gen/gen_certs.sh" "$WORK/certs" || die "cannot make the TLS certificates"
+	TLS_CONF="$WORK/tls.conf"
+	printf 'tls {\n  cert_file: "%s"\n  key_file: "%s"\n}\n' \
+		"$WORK/certs/server-cert.pem" "$WORK/certs/server-key.pem" >"$TLS_CONF"
+}
+
+# Starts server $1 with log $2 (config $3 instead of --config when given);
+# sets SRV_PID and SRV_PORT.
 start_server() {
 	SRV_PORT=$("$MNBENCH" --free-port)
 	local args=(-a 127.0.0.1 -p "$SRV_PORT")
-	[ -z "$CONFIG" ] || args+=(-c "$CONFIG")
+	if [ -n "${3:-}" ]; then
+		args+=(-c "$3")
+	elif [ -n "$CONFIG" ]; then
+		args+=(-c "$CONFIG")
+	fi
 	"${NICE[@]}" "$1" "${args[@]}" >"$2" 2>&1 &
 	SRV_PID=$!
 }
@@ -200,6 +220,10 @@ run_one() {
 	if [ "$scen" = route ]; then
 		start_route_pair "$srv" "$log"
 		extra=(--port2 "$SRV_PORT2")
+	elif [[ "$scen" == tls* ]]; then
+		tls_setup
+		start_server "$srv" "$log" "$TLS_CONF"
+		extra=(--tls-ca "$WORK/certs/ca.pem")
 	else
 		start_server "$srv" "$log"
 	fi

@@ -8,8 +8,9 @@ set -euo pipefail
 # Build: compiler, CMake, libraries of the core.
 BUILD_PKGS=(build-essential cmake pkg-config libconfig-dev libssl-dev libcrypt-dev libmicrohttpd-dev
             libjansson-dev librocksdb-dev)
-# Tests: cmocka, clang (fuzzing), the real clients and the reference server.
-TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server
+# Tests: cmocka, clang (fuzzing), the real clients and the reference server;
+# the openssl CLI makes the TLS test certificates (tests/gen/gen_certs.sh).
+TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server openssl
            golang-go golang-github-nats-io-go-nats-dev
            golang-github-nats-io-jwt-dev golang-github-nats-io-nkeys-dev)
 

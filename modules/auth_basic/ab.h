@@ -163,6 +163,9 @@ typedef enum ab_verdict {
 typedef struct ab_login {
     const char *user, *pass, *token, *nkey, *jwt, *sig;   /* from CONNECT, may be NULL */
     const char *nonce;                                    /* what INFO sent, or NULL */
+    /* TLS with verify_and_map: the client's verified certificate, which
+     * names the user (e-mail SAN, DNS SAN, URI SAN, then subject DN). */
+    const modnats_tls_info *cert;
 } ab_login;
 
 typedef struct ab_decision {

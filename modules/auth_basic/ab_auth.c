@@ -51,10 +51,45 @@ static ab_decision nkey_login(const ab_conf *c, const ab_login *l)
     return (ab_decision){ .verdict = AB_ALLOW, .user = u };
 }
 
+/* verify_and_map: the certificate names the user, as nats-server looks
+ * it up: e-mail addresses, then DNS names, then URIs, then the subject in
+ * RFC 2253 form.  No password is checked: the verified certificate is
+ * the credential. */
+static ab_decision cert_login(const ab_conf *c, const modnats_tls_info *t)
+{
+    const char *const *lists[3] = { t->emails, t->dns, t->uris };
+    size_t counts[3] = { t->nemails, t->ndns, t->nuris };
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < counts[k]; i++) {
+            const ab_user *u = find_user(c, lists[k][i], false);
+            if (u)
+                return (ab_decision){ .verdict = AB_ALLOW, .user = u };
+        }
+    }
+    if (t->subject && t->subject[0]) {
+        const ab_user *u = find_user(c, t->subject, false);
+        if (u)
+            return (ab_decision){ .verdict = AB_ALLOW, .user = u };
+    }
+    return deny("the client certificate maps to no user");
+}
+
 ab_decision ab_authenticate(const ab_conf *c, const ab_login *l)
 {
     if (c->mode == AB_MODE_NONE)
         return (ab_decision){ .verdict = AB_DEFER };
+    if (l->cert) {
+        if (!l->cert->has_cert || !l->cert->verified)
+            return deny("verify_and_map needs a verified client certificate");
+        if (c->mode == AB_MODE_USERS)
+            return cert_login(c, l->cert);
+        if (c->mode == AB_MODE_USER) {
+            ab_conf one = *c;
+            one.users = (ab_user *)&c->single;
+            one.nusers = 1;
+            return cert_login(&one, l->cert);
+        }
+    }
     bool creds = given(l->user) || given(l->pass) || given(l->token);
     /* JWT logins belong to other modules, and so do nkey logins when no
      * nkey user is configured here. */
@@ -84,6 +119,8 @@ ab_decision ab_authenticate(const ab_conf *c, const ab_login *l)
         const ab_user *u = find_user(c, l->user, false);
         if (!u)
             return deny("unknown user");
+        if (!u->password)
+            return deny("user has no password: only a TLS certificate logs it in");
         return check(u, u->password, u->bcrypt, l->pass);
     }
     case AB_MODE_NONE:

@@ -472,21 +472,21 @@ static void read_users(ab_ctx *x, const modnats_config *g, const char *where,
                 problem(x, "%s: needs a user (or an nkey)", path);
                 continue;
             }
-            if (rp != MODNATS_OK) {
-                problem(x, "%s: user \"%s\" has no password", path, name);
-                continue;
-            }
             if (user_listed(c, name, false)) {
                 problem(x, "%s: user \"%s\" is listed twice", path, name);
                 continue;
             }
-            if (!check_secret(x, path, "password", pass, &nu.bcrypt))
+            /* No password: a user that only a TLS certificate names
+             * (tls verify_and_map), as nats-server allows. */
+            if (rp == MODNATS_OK && !check_secret(x, path, "password", pass, &nu.bcrypt))
                 continue;
+            if (rp != MODNATS_OK)
+                pass = NULL;
         }
         nu.name = strdup(name);
-        nu.password = nu.is_nkey ? NULL : strdup(pass);
+        nu.password = nu.is_nkey || !pass ? NULL : strdup(pass);
         nu.account = account ? strdup(account) : NULL;
-        if (!nu.name || (!nu.is_nkey && !nu.password) || (account && !nu.account)) {
+        if (!nu.name || (!nu.is_nkey && pass && !nu.password) || (account && !nu.account)) {
             free(nu.name);
             free(nu.password);
             free(nu.account);

@@ -180,6 +180,10 @@ static modnats_rc on_auth(void *ud, modnats_event_hdr *hdr)
     const ab_conf *c = atomic_load_explicit(&g.conf, memory_order_acquire);
     ab_login l = { .user = ev->user, .pass = ev->pass, .token = ev->token,
                    .nkey = ev->nkey, .jwt = ev->jwt, .sig = ev->sig, .nonce = ev->nonce };
+    modnats_tls_info cert = { .size = sizeof(cert) };
+    if (ev->tls && MODNATS_HAS(g.api, conn_tls_info) &&
+        g.api->conn_tls_info(ev->conn, &cert) == MODNATS_OK && cert.map)
+        l.cert = &cert;   /* verify_and_map: the certificate names the user */
     ab_decision d = ab_authenticate(c, &l);
     switch (d.verdict) {
     case AB_DEFER:

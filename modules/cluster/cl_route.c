@@ -298,9 +298,10 @@ static void send_info(cl_route *r)
     int n = asprintf(&out,
                      "INFO {\"server_id\":%s,\"server_name\":%s,\"version\":\"%s\",\"proto\":2,"
                      "\"go\":\"modnats\",\"host\":%s,\"port\":%d,\"headers\":true,"
-                     "\"max_payload\":%lld%s,\"cluster\":%s%s%s%s}\r\n",
+                     "\"max_payload\":%lld%s%s,\"cluster\":%s%s%s%s}\r\n",
                      id, name, compat_version(), host, g_cl.port, (long long)max_payload(),
-                     g_cl.auth_user ? ",\"auth_required\":true" : "", cluster,
+                     g_cl.auth_user ? ",\"auth_required\":true" : "",
+                     g_cl.tls_accept ? ",\"tls_required\":true,\"tls_verify\":true" : "", cluster,
                      dyn ? ",\"cluster_dynamic\":true" : "", urls, ip);
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
@@ -332,8 +333,8 @@ static void send_connect(cl_route *r)
     char *out = NULL;
     int n = asprintf(&out,
                      "CONNECT {\"echo\":true,\"verbose\":false,\"pedantic\":false%s%s,"
-                     "\"tls_required\":false,\"headers\":true,\"name\":%s,\"cluster\":%s%s}\r\n",
-                     user, pass, id, cluster, dyn ? ",\"cluster_dynamic\":true" : "");
+                     "\"tls_required\":%s,\"headers\":true,\"name\":%s,\"cluster\":%s%s}\r\n",
+                     user, pass, g_cl.tls_dial ? "true" : "false", id, cluster, dyn ? ",\"cluster_dynamic\":true" : "");
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
         free(out);
@@ -380,7 +381,10 @@ static bool dial_locked(const cl_url *u, int explicit_idx, const char *expect_id
     if (expect_id)
         snprintf(r->remote_id, sizeof(r->remote_id), "%s", expect_id);
     link_route(r);
-    if (CL_API->dial(g_cl.self, u->host, u->port, &route_ops, r) != MODNATS_OK) {
+    modnats_rc drc = g_cl.tls_dial
+        ? CL_API->dial_tls(g_cl.self, u->host, u->port, &route_ops, r, g_cl.tls_dial)
+        : CL_API->dial(g_cl.self, u->host, u->port, &route_ops, r);
+    if (drc != MODNATS_OK) {
         unlink_route(r);
         cl_route_unref(r);
         return false;
@@ -848,7 +852,11 @@ modnats_rc cl_route_start(void)
 {
     own_client_urls();
     CL_API->hook(g_cl.self, MODNATS_EV_SHUTDOWN, 100, on_shutdown, NULL);
-    g_cl.listener = CL_API->listen(g_cl.self, g_cl.host, g_cl.port, &route_ops, NULL);
+    /* With TLS the handshake comes first, before INFO and CONNECT, as
+     * nats-server's routes do it. */
+    g_cl.listener = g_cl.tls_accept
+        ? CL_API->listen_tls(g_cl.self, g_cl.host, g_cl.port, &route_ops, NULL, g_cl.tls_accept)
+        : CL_API->listen(g_cl.self, g_cl.host, g_cl.port, &route_ops, NULL);
     if (!g_cl.listener) {
         cl_log(MODNATS_LOG_ERROR, "cannot listen for route connections on %s:%d",
                g_cl.host ? g_cl.host : "0.0.0.0", g_cl.port);

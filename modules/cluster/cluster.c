@@ -34,6 +34,8 @@ static const modnats_option cl_options[] = {
     { "authorization", MODNATS_OPT_GROUP, false, "route credentials: user, password, timeout" },
     { "ping_interval", MODNATS_OPT_DURATION, false, "route PING interval (default 2m)" },
     { "ping_max", MODNATS_OPT_INT, false, "unanswered PINGs before a route is stale (default 2)" },
+    { "tls", MODNATS_OPT_GROUP, false, "route TLS: cert_file, key_file, ca_file, timeout, ... "
+      "(peers' certificates are always verified)" },
     { NULL, 0, false, NULL },
 };
 
@@ -318,6 +320,26 @@ static modnats_rc read_settings(const modnats_config *cfg)
             g_cl.auth_timeout_ms = t < 100 ? t * 1000 : t;   /* seconds, or ms from a duration */
     }
 
+    const modnats_config *tls = api->cfg_child(cfg, "tls", 0);
+    if (tls) {
+        char err[600];
+        if (!MODNATS_HAS(api, tls_new)) {
+            api->log(g_cl.self, MODNATS_LOG_ERROR, "%s: this core has no TLS for module connections",
+                     where(cfg, "tls", w, sizeof(w)));
+            return MODNATS_ERR;
+        }
+        /* nats-server verifies route certificates both ways, whatever the
+         * block says: the accepting side asks for the dialer's. */
+        g_cl.tls_accept = api->tls_new(g_cl.self, tls, MODNATS_TLS_SERVER | MODNATS_TLS_VERIFY,
+                                       err, sizeof err);
+        if (g_cl.tls_accept)
+            g_cl.tls_dial = api->tls_new(g_cl.self, tls, MODNATS_TLS_VERIFY, err, sizeof err);
+        if (!g_cl.tls_accept || !g_cl.tls_dial) {
+            api->log(g_cl.self, MODNATS_LOG_ERROR, "cluster.%s", err);
+            return MODNATS_ERR;
+        }
+    }
+
     size_t n = api->cfg_list_len(cfg, "routes");
     if (n) {
         g_cl.explicit_routes = calloc(n, sizeof(cl_explicit));
@@ -348,6 +370,11 @@ static void free_settings(void)
     for (size_t i = 0; i < g_cl.nexplicit; i++)
         cl_url_free(&g_cl.explicit_routes[i].url);
     free(g_cl.explicit_routes);
+    if (g_cl.tls_accept)
+        g_cl.api->tls_free(g_cl.tls_accept);
+    if (g_cl.tls_dial)
+        g_cl.api->tls_free(g_cl.tls_dial);
+    g_cl.tls_accept = g_cl.tls_dial = NULL;
     g_cl.name = g_cl.host = g_cl.advertise = g_cl.auth_user = g_cl.auth_pass = NULL;
     g_cl.explicit_routes = NULL;
     g_cl.nexplicit = 0;

@@ -146,6 +146,9 @@ typedef struct cl_global {
     cl_known    *known;
 
     modnats_listener *listener;
+    /* cluster { tls { } }: routes speak TLS from the first byte, both
+     * sides verifying certificates (as nats-server 2.9); NULL: plain. */
+    modnats_tls      *tls_accept, *tls_dial;
     modnats_timer    *timer;
     cl_route         *routes;
     uint32_t          origin_module; /* MODNATS_ORIGIN_MODULE of our origins */

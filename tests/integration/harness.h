@@ -78,6 +78,10 @@ bool it_server_exit_clean(const it_server *s);
 
 void it_server_print_log(const it_server *s, int lines);
 
+/* Servers that send nothing first (TLS handshake_first): a start counts
+ * as ready once the port accepts, without waiting for INFO. */
+void it_set_probe_connect_only(bool on);
+
 /* Does 127.0.0.1:port accept a connection and send INFO (within 2 s)? */
 bool it_port_accepting(int port);
 

@@ -553,13 +553,32 @@ static void test_placeholders(void **state)
     mn_opts_defaults(&f->o);
     assert_int_equal(load_main(f, "tls = { cert_file = \"c\"; key_file = \"k\"; ca_file = \"ca\";"
                                   " verify = true; timeout = 2; }\n"), MN_OK);
-    assert_true(f->o.tls && f->o.tls_verify);
-    assert_string_equal(f->o.tls_cert, "c");
-    assert_string_equal(f->o.tls_key, "k");
-    assert_string_equal(f->o.tls_cacert, "ca");
-    assert_int_equal(mn_opts_validate(&f->o, err, sizeof err), MN_EINVAL);
-    assert_string_equal(err, "TLS (--tls*, tls) needs the tls module, which this build "
-                        "does not have");
+    assert_true(f->o.tls && f->o.tls_set.verify);
+    assert_string_equal(f->o.tls_set.cert_file, "c");
+    assert_string_equal(f->o.tls_set.key_file, "k");
+    assert_string_equal(f->o.tls_set.ca_file, "ca");
+    assert_int_equal(f->o.tls_set.timeout_ms, 2000);
+    assert_int_equal(mn_opts_validate(&f->o, err, sizeof err), MN_OK);
+    mn_opts_free(&f->o);
+    mn_opts_defaults(&f->o);
+    assert_int_equal(load_main(f, "tls = { cert_file = \"c\"; key_file = \"k\"; timeout = 0.5;"
+                                  " verify_and_map = true; handshake_first = true;"
+                                  " cipher_suites = [\"TLS_AES_128_GCM_SHA256\"];"
+                                  " curve_preferences = [\"X25519\"]; min_version = \"1.3\"; }\n"),
+                     MN_OK);
+    assert_true(f->o.tls_set.verify && f->o.tls_set.verify_and_map && f->o.tls_set.handshake_first);
+    assert_int_equal(f->o.tls_set.timeout_ms, 500);
+    assert_string_equal(f->o.tls_set.curve_preferences, "X25519");
+    expect_err(f, "tls = { cert_file = \"c\"; colour = 1; }\n",
+               "1: \"tls.colour\": unknown TLS setting (known: cert_file, "
+               "key_file, ca_file, verify, verify_and_map, insecure, timeout, cipher_suites, "
+               "curve_preferences, min_version, handshake_first)");
+    expect_err(f, "tls = { verify = 3; }\n", "1: \"tls.verify\" must be a boolean (true or false)");
+    expect_err(f, "tls = { curve_preferences = [\"P999\"]; }\n",
+               "1: \"tls.curve_preferences\": unknown curve \"P999\" "
+               "(CurveP256, CurveP384, CurveP521, X25519)");
+    expect_err(f, "tls = { min_version = \"1.0\"; }\n",
+               "1: \"tls.min_version\" must be \"1.2\" or \"1.3\"");
 }
 
 static void test_modules(void **state)

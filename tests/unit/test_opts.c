@@ -152,9 +152,9 @@ static void test_string_flags(void **state)
         {"auth", offsetof(mn_opts, auth_token), MN_OPT_AUTH},
         {"sd", offsetof(mn_opts, store_dir), MN_OPT_SD},
         {"store_dir", offsetof(mn_opts, store_dir), MN_OPT_SD},
-        {"tlscert", offsetof(mn_opts, tls_cert), MN_OPT_TLS},
-        {"tlskey", offsetof(mn_opts, tls_key), MN_OPT_TLS},
-        {"tlscacert", offsetof(mn_opts, tls_cacert), MN_OPT_TLS},
+        {"tlscert", offsetof(mn_opts, tls_set.cert_file), MN_OPT_TLS},
+        {"tlskey", offsetof(mn_opts, tls_set.key_file), MN_OPT_TLS},
+        {"tlscacert", offsetof(mn_opts, tls_set.ca_file), MN_OPT_TLS},
         {"cluster", offsetof(mn_opts, cluster_url), MN_OPT_CLUSTER},
         {"cluster_listen", offsetof(mn_opts, cluster_url), MN_OPT_CLUSTER},
         {"cluster_advertise", offsetof(mn_opts, cluster_advertise), MN_OPT_CLUSTER},
@@ -227,7 +227,7 @@ static void test_bool_flags(void **state)
     assert_true(r->o.syslog);
     assert_true(r->o.jetstream);
     assert_true(r->o.tls);
-    assert_true(r->o.tls_verify);
+    assert_true(r->o.tls_set.verify);
     assert_true(r->o.cluster_no_advertise);
     assert_true(r->o.logtime_utc);
     assert_true(r->o.check_config);
@@ -382,7 +382,8 @@ static void test_errors(void **state)
     expect_error(parse("-D=maybe", NULL), "invalid boolean value \"maybe\" for -D: parse error");
     expect_error(parse("--tls=yes", NULL), "invalid boolean value \"yes\" for -tls: parse error");
     expect_error(parse("--help_tls", NULL),
-                 "-help_tls: TLS needs the tls module, which this build does not have");
+                 "TLS: --tls, --tlscert FILE, --tlskey FILE, --tlscacert FILE, --tlsverify; "
+                 "or a tls { } block (docs/configuration.md)");
 }
 
 static void test_argv_copied(void **state)
@@ -446,13 +447,19 @@ static void test_validate_unbuilt(void **state)
             expect_error(r, cl);
         }
     }
-    const char *tls = "TLS (--tls*, tls) needs the tls module, which this build "
-                      "does not have";
+    /* TLS is core: it needs a certificate and its key. */
+    const char *tls = "TLS needs a certificate and its key: tls { cert_file, key_file } or "
+                      "--tlscert and --tlskey";
     expect_error(validated("--tls", NULL), tls);
     expect_error(validated("--tlsverify", NULL), tls);
-    expect_error(validated("--tlscert", "c.pem", NULL), tls);
-    expect_error(validated("--tlskey", "k.pem", NULL), tls);
-    expect_error(validated("--tlscacert", "ca.pem", NULL), tls);
+    expect_error(validated("--tls", "--tlscert", "c.pem", NULL), tls);
+    run *t = validated("--tls", "--tlscert", "c.pem", "--tlskey", "k.pem", NULL);
+    assert_int_equal(t->rc, MN_OK);
+    assert_true(t->o.tls);
+    done(t);
+    t = validated("--tlscacert", "ca.pem", NULL);   /* inert without --tls */
+    assert_int_equal(t->rc, MN_OK);
+    done(t);
     expect_error(validated("-ms", "8443", NULL),
                  "HTTPS monitoring (-ms, https_port) needs the monitoring module, "
                  "which this build does not have");

@@ -471,7 +471,32 @@ static void test_no_auth_user(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    load_fails("users = ( { user = \"a\"; } );", "authorization.users[0]: user \"a\" has no password");
+    {
+        /* No password: a user only a TLS certificate names (verify_and_map):
+         * loads, never logs in with a password, and certificates map to
+         * users by e-mail, DNS and URI SANs, then by subject. */
+        ab_conf c;
+        load_ok("users = ( { user = \"a\"; }, { user = \"CN=b,O=X\"; password = \"p\"; } );", &c);
+        assert_int_equal(login(&c, "a", "", NULL).verdict, AB_DENY);
+        assert_int_equal(login(&c, "a", NULL, NULL).verdict, AB_DENY);
+        const char *emails[] = { "nobody@example.com", "a" };
+        modnats_tls_info t = { .size = sizeof t, .has_cert = true, .verified = true,
+                               .subject = "CN=b,O=X", .emails = emails, .nemails = 2, .map = true };
+        ab_login l = { .cert = &t };
+        ab_decision d = ab_authenticate(&c, &l);
+        assert_int_equal(d.verdict, AB_ALLOW);
+        assert_string_equal(d.user->name, "a");
+        t.nemails = 1;
+        d = ab_authenticate(&c, &l);
+        assert_int_equal(d.verdict, AB_ALLOW);
+        assert_string_equal(d.user->name, "CN=b,O=X");
+        t.subject = "CN=c,O=X";
+        assert_int_equal(ab_authenticate(&c, &l).verdict, AB_DENY);
+        t.subject = "CN=b,O=X";
+        t.verified = false;
+        assert_int_equal(ab_authenticate(&c, &l).verdict, AB_DENY);
+        ab_conf_free(&c);
+    }
     load_fails("users = ( { password = \"x\"; } );", "authorization.users[0]: needs a user");
     load_fails("users = ( { user = \"a\"; password = \"x\"; }, { user = \"a\"; password = \"y\"; } );",
                "authorization.users[1]: user \"a\" is listed twice");
@@ -791,8 +816,11 @@ static void test_account_errors(void **state)
     load_fails("accounts = { A = { userz = ( ); }; };", "accounts.A: unknown setting \"userz\"");
     load_fails("accounts = { A = 5; };", "accounts.A must be a group");
     load_fails("accounts = \"A\";", "accounts must be a group");
-    load_fails("accounts = { A = { users = ( { user = \"a\"; } ); }; };",
-               "accounts.A.users[0]: user \"a\" has no password");
+    {
+        ab_conf c;   /* a certificate-only user in an account */
+        load_ok("accounts = { A = { users = ( { user = \"a\"; } ); }; };", &c);
+        ab_conf_free(&c);
+    }
     load_fails("accounts = { A = { nkey = \"" FX_USER_PUB "\"; }; };",
                "accounts.A.nkey: \"" FX_USER_PUB "\" is not an account public key (wrong kind of key)");
     load_fails("token = \"t\"; accounts = { A = { users = ( { user = \"a\"; password = \"x\"; } ); }; };",

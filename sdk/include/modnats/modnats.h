@@ -305,6 +305,38 @@ typedef struct modnats_conn_ops {
     void *reserved[8];
 } modnats_conn_ops;
 
+/* ----------------------------------------------------------- TLS */
+
+/* A built TLS configuration (certificates loaded), made by tls_new from a
+ * module's settings group; used by listen_tls, dial_tls, conn_start_tls. */
+typedef struct modnats_tls modnats_tls;
+
+/* What the core knows of a connection's TLS session and the peer's
+ * certificate (conn_tls_info).  Strings are the core's: valid while the
+ * connection is valid, never changed once the handshake is done. */
+typedef struct modnats_tls_info {
+    size_t       size;            /* set by the caller: sizeof(modnats_tls_info) */
+    bool         has_cert;        /* the peer presented a certificate */
+    bool         verified;        /* ... and its chain was verified against ca_file */
+    const char  *subject;         /* RFC 2253 DN ("CN=bob,OU=Ops,O=Acme,C=US"), or NULL */
+    const char *const *emails;   size_t nemails;   /* SAN e-mail addresses */
+    const char *const *dns;      size_t ndns;      /* SAN DNS names */
+    const char *const *uris;     size_t nuris;     /* SAN URIs */
+    const char  *version;         /* "TLSv1.3" */
+    const char  *cipher;          /* OpenSSL's name of the cipher suite */
+    /* The server's tls block asks for verify_and_map: an auth module
+     * should log the client in as the user its certificate names. */
+    bool         map;
+    void        *reserved[8];
+} modnats_tls_info;
+
+/* tls_new flags. */
+enum {
+    MODNATS_TLS_SERVER = 1u << 0,   /* the accepting side (else: dialing) */
+    MODNATS_TLS_VERIFY = 1u << 1,   /* require and verify the peer's certificate,
+                                       whatever the group says (routes do) */
+};
+
 /* ---------------------------------------------------------- stats */
 
 typedef struct modnats_stats {
@@ -642,6 +674,45 @@ typedef struct modnats_host_api {
      * with conn_info_release. */
     modnats_rc (*conn_info)(modnats_conn *c, modnats_conn_info *out);
     void       (*conn_info_release)(modnats_conn_info *info);
+
+    /* ================================================== ABI 1.1: TLS */
+
+    /* --- the TLS facts of a connection (client or module connection):
+     * fills *out (out->size set by the caller) and returns OK once the
+     * handshake is done; ENOTFOUND for a plaintext connection or before
+     * the handshake.  Any thread while the conn is valid (inside the AUTH
+     * hook of a TLS client, the facts are always there). */
+    modnats_rc (*conn_tls_info)(const modnats_conn *c, modnats_tls_info *out);
+    /* --- build a TLS configuration from a settings group with the keys
+     * of nats-server's tls block (cert_file, key_file, ca_file, verify,
+     * insecure, timeout, cipher_suites, curve_preferences, min_version):
+     * server side (MODNATS_TLS_SERVER: accepting) or client side
+     * (dialing); MODNATS_TLS_VERIFY forces peer verification.  Declare the
+     * group as a MODNATS_OPT_GROUP option and pass cfg_child(cfg, "tls",
+     * 0).  NULL on error, with "file:line: problem" in err.  Main thread
+     * (init, RELOAD).  The module owns the result and frees it with
+     * tls_free; connections made with it keep what they need, so it may
+     * be freed (e.g. replaced on RELOAD) while they run. */
+    modnats_tls *(*tls_new)(modnats_module *m, const modnats_config *group, uint32_t flags,
+                            char *err, size_t errlen);
+    void         (*tls_free)(modnats_tls *t);
+    /* --- listen / dial as above, with TLS from the first byte: the
+     * handshake runs on the connection's worker before on_open, and a
+     * failed or timed-out handshake ends in on_close (conn NULL) with the
+     * reason.  tls: server side for listen_tls, client side for dial_tls
+     * (the certificate is checked against host unless insecure); the
+     * core takes its own reference, the module may free its handle. */
+    modnats_listener *(*listen_tls)(modnats_module *m, const char *host, int port,
+                                    const modnats_conn_ops *ops, void *ud,
+                                    const modnats_tls *tls);
+    modnats_rc (*dial_tls)(modnats_module *m, const char *host, int port,
+                           const modnats_conn_ops *ops, void *ud, const modnats_tls *tls);
+    /* --- upgrade an open module connection: bytes already queued with
+     * conn_write go out in plain text, then the handshake (server or client
+     * side, as tls was built) runs and everything after is encrypted;
+     * on_data sees only decrypted bytes.  On the connection's worker
+     * (inside on_open or on_data). */
+    modnats_rc (*conn_start_tls)(modnats_conn *c, const modnats_tls *tls);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;

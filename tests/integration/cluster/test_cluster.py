@@ -647,6 +647,98 @@ def t_auth_and_name():
         for n in (a, b, g, x, y):
             n.stop()
 
+class ConfNode(Node):
+    """A node of either kind from a nats-server-format config text (both
+    servers read it), its client port from the command line."""
+
+    def __init__(self, name, kind, text):
+        Node.__init__(self, name, kind, [])
+        self.text = text
+
+    def start(self):
+        conf = os.path.join(TMP, "%s.conf" % self.name)
+        with open(conf, "w") as f:
+            f.write(self.text)
+        binary = ARGS.server if self.kind == "modnats" else ARGS.ref
+        argv = [binary, "-c", conf, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name]
+        if self.kind == "modnats" and ARGS.module_dir:
+            argv += ["--module_path", ARGS.module_dir]
+        if ARGS.debug:
+            argv += ["-D"]
+        self.proc = subprocess.Popen(argv, stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
+        end = time.time() + 10
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s:\n%s" % (self.name, self.proc.returncode,
+                                                                self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("%s did not open its port" % self.name)
+
+
+def gen_certs():
+    d = os.path.join(TMP, "certs")
+    if not os.path.isdir(d):
+        here = os.path.dirname(os.path.abspath(__file__))
+        subprocess.check_call(["sh", os.path.join(here, "..", "..", "gen", "gen_certs.sh"), d])
+    return d
+
+
+def tls_cluster_conf(node, certs, routes, cert="server", ca="ca"):
+    return ("cluster {\n  name: C1\n  listen: 127.0.0.1:%d\n"
+            "  tls {\n    cert_file: \"%s/%s-cert.pem\"\n    key_file: \"%s/%s-key.pem\"\n"
+            "    ca_file: \"%s/%s.pem\"\n    timeout: 2\n  }\n  routes: [%s]\n}\n"
+            % (node.cport, certs, cert, certs, cert, certs, ca,
+               ", ".join('"%s"' % r for r in routes)))
+
+
+def t_tls_mixed():
+    """Routes over TLS between modnats and nats-server 2.9 in both
+    directions: m1 seeds, g2 (nats-server) dials m1, m3 dials g2, and the
+    m1-m3 route comes from gossip.  A node whose certificate another CA
+    signed (r4) never joins."""
+    certs = gen_certs()
+    m1 = ConfNode("tm1", "modnats", "")
+    g2 = ConfNode("tg2", "nats", "")
+    m3 = ConfNode("tm3", "modnats", "")
+    r4 = ConfNode("tr4", "modnats", "")
+    m1.text = tls_cluster_conf(m1, certs, [])
+    g2.text = tls_cluster_conf(g2, certs, [m1.route_url])
+    m3.text = tls_cluster_conf(m3, certs, [g2.route_url])
+    r4.text = tls_cluster_conf(r4, certs, [m1.route_url], cert="rogue", ca="rogue-ca")
+    nodes = [m1, g2, m3]
+    started = []
+    try:
+        for n in nodes + [r4]:
+            started.append(n.start())
+        wait_mesh(nodes, 20)
+        for a in nodes:
+            for b in nodes:
+                if a is not b:
+                    check_pubsub(a, b, 50)
+        check_request(g2, m3)
+        check_bulk(m1, g2)
+        check_bulk(g2, m3)
+        sc, pc = m1.client(), r4.client()
+        sid = sc.sub("lonely")
+        sc.flush()
+        time.sleep(1.0)
+        pc.pub("lonely", "x")
+        pc.flush()
+        time.sleep(0.3)
+        assert sc.count(sid) == 0, "a route with a certificate of another CA joined"
+        sc.close()
+        pc.close()
+        with open(m1.logpath, errors="replace") as f:
+            assert "TLS handshake" in f.read(), "m1 did not log the refused handshake"
+    finally:
+        for n in started:
+            n.stop()
+
+
 def route_keys(rz):
     return [list(rz.keys())] + [list(r.keys()) for r in rz.get("routes", [])]
 
@@ -872,7 +964,7 @@ def t_failover():
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
          ("auth_and_name", t_auth_and_name),
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
-         ("failover", t_failover)]
+         ("failover", t_failover), ("tls_mixed", t_tls_mixed)]
 
 
 def main():
@@ -889,7 +981,7 @@ def main():
     for name, fn in TESTS:
         if ARGS.k and ARGS.k not in name:
             continue
-        if name in ("mixed", "routez") or "auth" in name:
+        if name in ("mixed", "routez", "tls_mixed") or "auth" in name:
             if not os.access(ARGS.ref, os.X_OK):
                 print("FAIL %s: %s not found" % (name, ARGS.ref))
                 failed += 1

@@ -31,6 +31,7 @@ type server struct {
 	done     chan struct{}
 	state    *os.ProcessState
 	sentTerm bool
+	args     []string // extra command-line arguments (e.g. -c FILE)
 }
 
 // isNatsServer tells the reference server apart from modnats by what
@@ -62,11 +63,18 @@ func freePort(t *testing.T) int {
 // startServer starts the server and registers its stop with t.Cleanup.
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return startServerArgs(t)
+}
+
+// startServerArgs: the same with extra command-line arguments.
+func startServerArgs(t *testing.T, args ...string) *server {
+	t.Helper()
 	bin := os.Getenv("MN_TEST_SERVER")
 	if bin == "" {
 		t.Fatal("MN_TEST_SERVER is not set (run through run_go.sh / ctest)")
 	}
-	s := &server{t: t, bin: bin, port: freePort(t), log: filepath.Join(t.TempDir(), "server.log")}
+	s := &server{t: t, bin: bin, port: freePort(t), log: filepath.Join(t.TempDir(), "server.log"),
+		args: args}
 	s.start()
 	t.Cleanup(func() {
 		if !s.stop() || t.Failed() {
@@ -123,6 +131,7 @@ func (s *server) start() {
 	if s.conf != "" {
 		args = append([]string{"-c", s.conf}, args...)
 	}
+	args = append(args, s.args...)
 	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = lf, lf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -155,7 +164,8 @@ func (s *server) start() {
 	s.t.Fatalf("server did not come up on port %d", s.port)
 }
 
-// accepting: a connection gets an INFO line.
+// accepting: a connection gets an INFO line (plain text also on a TLS
+// port, unless handshake_first).
 func accepting(port int) bool {
 	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
 	if err != nil {
