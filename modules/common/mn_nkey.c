@@ -1,6 +1,8 @@
 /*
- * ab_nkey.c - NKeys for auth_basic: the public-key strings of nats-io/nkeys
- * and the check of a client's signature over the server's nonce.
+ * mn_nkey.c - NKeys, shared by auth_basic and auth_jwt: the public-key
+ * strings of nats-io/nkeys, base64 as CONNECT and JWTs carry it, Ed25519
+ * signature checks, and the check of a client's signature over the
+ * server's nonce.
  *
  * A public key string is base32 (RFC 4648 alphabet, no padding) of 35
  * bytes: a prefix byte saying what the key is (user, account, ...), the
@@ -10,14 +12,14 @@
  * `sig`.  The curve arithmetic is OpenSSL's (EVP_PKEY_ED25519); nothing
  * here reimplements it.
  */
-#include "ab.h"
+#include "mn_nkey.h"
 
 #include <openssl/evp.h>
 #include <string.h>
 
 static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-uint16_t ab_crc16(const uint8_t *p, size_t n)
+uint16_t mnk_crc16(const uint8_t *p, size_t n)
 {
     uint16_t crc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -31,40 +33,40 @@ uint16_t ab_crc16(const uint8_t *p, size_t n)
 static bool prefix_known(uint8_t p)
 {
     switch (p) {
-    case AB_NKEY_ACCOUNT: case AB_NKEY_CLUSTER: case AB_NKEY_SERVER:
-    case AB_NKEY_OPERATOR: case AB_NKEY_USER: case AB_NKEY_CURVE:
+    case MNK_ACCOUNT: case MNK_CLUSTER: case MNK_SERVER:
+    case MNK_OPERATOR: case MNK_USER: case MNK_CURVE:
         return true;
     }
     return false;
 }
 
-const char *ab_nkey_prefix_name(uint8_t p)
+const char *mnk_prefix_name(uint8_t p)
 {
     switch (p) {
-    case AB_NKEY_ACCOUNT:  return "account";
-    case AB_NKEY_CLUSTER:  return "cluster";
-    case AB_NKEY_SERVER:   return "server";
-    case AB_NKEY_OPERATOR: return "operator";
-    case AB_NKEY_USER:     return "user";
-    case AB_NKEY_CURVE:    return "curve";
-    case AB_NKEY_SEED:     return "seed";
+    case MNK_ACCOUNT:  return "account";
+    case MNK_CLUSTER:  return "cluster";
+    case MNK_SERVER:   return "server";
+    case MNK_OPERATOR: return "operator";
+    case MNK_USER:     return "user";
+    case MNK_CURVE:    return "curve";
+    case MNK_SEED:     return "seed";
     }
     return "unknown";
 }
 
-bool ab_nkey_encode(uint8_t prefix, const uint8_t key[AB_NKEY_RAW_LEN], char out[AB_NKEY_STR_LEN + 1])
+bool mnk_encode(uint8_t prefix, const uint8_t key[MNK_RAW_LEN], char out[MNK_STR_LEN + 1])
 {
     if (!prefix_known(prefix))
         return false;
-    uint8_t raw[AB_NKEY_BIN_LEN];
+    uint8_t raw[MNK_BIN_LEN];
     raw[0] = prefix;
-    memcpy(raw + 1, key, AB_NKEY_RAW_LEN);
-    uint16_t crc = ab_crc16(raw, 1 + AB_NKEY_RAW_LEN);
+    memcpy(raw + 1, key, MNK_RAW_LEN);
+    uint16_t crc = mnk_crc16(raw, 1 + MNK_RAW_LEN);
     raw[33] = (uint8_t)(crc & 0xff);
     raw[34] = (uint8_t)(crc >> 8);
     /* 35 bytes are exactly 56 characters: no partial group, no padding */
     size_t o = 0;
-    for (size_t i = 0; i < AB_NKEY_BIN_LEN; i += 5) {
+    for (size_t i = 0; i < MNK_BIN_LEN; i += 5) {
         uint64_t v = 0;
         for (size_t j = 0; j < 5; j++)
             v = (v << 8) | raw[i + j];
@@ -75,39 +77,39 @@ bool ab_nkey_encode(uint8_t prefix, const uint8_t key[AB_NKEY_RAW_LEN], char out
     return true;
 }
 
-ab_nkey_err ab_nkey_decode(const char *s, uint8_t want_prefix, uint8_t key[AB_NKEY_RAW_LEN])
+mnk_err mnk_decode(const char *s, uint8_t want_prefix, uint8_t key[MNK_RAW_LEN])
 {
-    if (!s || strlen(s) != AB_NKEY_STR_LEN)
-        return AB_NKEY_BAD_ENCODING;
-    uint8_t raw[AB_NKEY_BIN_LEN];
+    if (!s || strlen(s) != MNK_STR_LEN)
+        return MNK_BAD_ENCODING;
+    uint8_t raw[MNK_BIN_LEN];
     size_t o = 0;
-    for (size_t i = 0; i < AB_NKEY_STR_LEN; i += 8) {
+    for (size_t i = 0; i < MNK_STR_LEN; i += 8) {
         uint64_t v = 0;
         for (size_t j = 0; j < 8; j++) {
             const char *p = s[i + j] ? strchr(b32_alphabet, s[i + j]) : NULL;
             if (!p)
-                return AB_NKEY_BAD_ENCODING;
+                return MNK_BAD_ENCODING;
             v = (v << 5) | (uint64_t)(p - b32_alphabet);
         }
         for (int sh = 32; sh >= 0; sh -= 8)
             raw[o++] = (uint8_t)(v >> sh);
     }
     uint16_t crc = (uint16_t)(raw[33] | (raw[34] << 8));
-    if (ab_crc16(raw, 1 + AB_NKEY_RAW_LEN) != crc)
-        return AB_NKEY_BAD_CRC;
+    if (mnk_crc16(raw, 1 + MNK_RAW_LEN) != crc)
+        return MNK_BAD_CRC;
     if (raw[0] != want_prefix || !prefix_known(raw[0]))
-        return AB_NKEY_BAD_PREFIX;
-    memcpy(key, raw + 1, AB_NKEY_RAW_LEN);
-    return AB_NKEY_OK;
+        return MNK_BAD_PREFIX;
+    memcpy(key, raw + 1, MNK_RAW_LEN);
+    return MNK_OK;
 }
 
-const char *ab_nkey_strerror(ab_nkey_err e)
+const char *mnk_strerror(mnk_err e)
 {
     switch (e) {
-    case AB_NKEY_OK:           return "ok";
-    case AB_NKEY_BAD_ENCODING: return "not a base32 key of 56 characters";
-    case AB_NKEY_BAD_CRC:      return "checksum mismatch";
-    case AB_NKEY_BAD_PREFIX:   return "wrong kind of key";
+    case MNK_OK:           return "ok";
+    case MNK_BAD_ENCODING: return "not a base32 key of 56 characters";
+    case MNK_BAD_CRC:      return "checksum mismatch";
+    case MNK_BAD_PREFIX:   return "wrong kind of key";
     }
     return "?";
 }
@@ -122,7 +124,7 @@ static int b64_value(char ch, bool *url, bool *std)
     return -1;
 }
 
-bool ab_base64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen)
+bool mnk_base64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen)
 {
     size_t n = strlen(s);
     size_t pad = 0;
@@ -159,12 +161,12 @@ bool ab_base64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen)
     return true;
 }
 
-bool ab_ed25519_verify(const uint8_t pub[AB_NKEY_RAW_LEN], const void *msg, size_t len,
+bool mnk_ed25519_verify(const uint8_t pub[MNK_RAW_LEN], const void *msg, size_t len,
                        const uint8_t *sig, size_t siglen)
 {
     if (siglen != 64)
         return false;
-    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, AB_NKEY_RAW_LEN);
+    EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, MNK_RAW_LEN);
     if (!pk)
         return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -175,11 +177,11 @@ bool ab_ed25519_verify(const uint8_t pub[AB_NKEY_RAW_LEN], const void *msg, size
     return ok;
 }
 
-bool ab_nkey_verify_nonce(const uint8_t pub[AB_NKEY_RAW_LEN], const char *nonce, const char *sig)
+bool mnk_verify_nonce(const uint8_t pub[MNK_RAW_LEN], const char *nonce, const char *sig)
 {
     uint8_t raw[96];
     size_t n = 0;
-    if (!nonce || !sig || !ab_base64_decode(sig, raw, sizeof raw, &n))
+    if (!nonce || !sig || !mnk_base64_decode(sig, raw, sizeof raw, &n))
         return false;
-    return ab_ed25519_verify(pub, nonce, strlen(nonce), raw, n);
+    return mnk_ed25519_verify(pub, nonce, strlen(nonce), raw, n);
 }
