@@ -1,0 +1,340 @@
+/*
+ * test_auth_jwt.c - operator mode (the auth_jwt module) against a real
+ * server with libnats and .creds files.  The operator, accounts, users and
+ * server configs are made for each test by tests/gen/gen_jwt.sh (Go
+ * nats-io/jwt/v2 and nkeys, an implementation independent of modnats), in
+ * the test's temp dir, so times (expiry) are relative to the test's run.
+ *
+ * Accounts (tests/gen/jwt/main.go): SYS (the operator's system account),
+ * A (exports the stream a.stream.>, the service a.svc, the token-required
+ * stream a.private.>), B (imports all three, the last with an activation
+ * token), C (at most 1 connection, 3 subscriptions, 1 KiB payloads).
+ *
+ * The same tests run against the reference nats-server (MN_TEST_SERVER):
+ * both read the generated nats-server-syntax configs.
+ */
+#include "itnats.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MN_SRC_DIR
+#error "MN_SRC_DIR must name the source tree (tests/integration/CMakeLists.txt)"
+#endif
+#ifndef MN_GEN_BIN_DIR
+#error "MN_GEN_BIN_DIR must name where the generator is built"
+#endif
+
+/* ------------------------------------------------------------ material */
+
+static char g_dir[512];
+
+static void gen(void)
+{
+    snprintf(g_dir, sizeof g_dir, "%s/creds", it_tmpdir());
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("MN_GEN_BIN_DIR", MN_GEN_BIN_DIR, 1);
+        execl("/bin/sh", "sh", MN_SRC_DIR "/tests/gen/gen_jwt.sh", "scenario", g_dir, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("tests/gen/gen_jwt.sh scenario %s failed (status %d)", g_dir, st);
+}
+
+static char *slurp(const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    static char *bufs[8];
+    static int bi;
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    free(bufs[bi]);
+    bufs[bi] = buf;
+    bi = (bi + 1) % 8;
+    return buf;
+}
+
+static const char *path_of(const char *name)
+{
+    static char paths[4][700];
+    static int pi;
+    char *p = paths[pi++ % 4];
+    snprintf(p, 700, "%s/%s", g_dir, name);
+    return p;
+}
+
+static it_server *start(const char *which)
+{
+    gen();
+    return it_server_start(slurp(which), NULL);
+}
+
+/* ------------------------------------------------------------ clients */
+
+static natsStatus try_creds(const it_server *s, const char *creds, natsConnection **nc)
+{
+    natsOptions *o = it_nats_opts(s);
+    IT_NATS_OK(natsOptions_SetUserCredentialsFromFiles(o, path_of(creds), NULL));
+    *nc = NULL;
+    natsStatus st = natsConnection_Connect(nc, o);
+    natsOptions_Destroy(o);
+    return st;
+}
+
+static natsConnection *connect_creds(const it_server *s, const char *creds)
+{
+    natsConnection *nc = NULL;
+    natsStatus st = try_creds(s, creds, &nc);
+    if (st != NATS_OK)
+        fail_msg("login with %s: %s (%s)", creds, natsStatus_GetText(st),
+                 nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+    return nc;
+}
+
+static void expect_refused(const it_server *s, const char *creds, const char *why)
+{
+    natsConnection *nc = NULL;
+    natsStatus st = try_creds(s, creds, &nc);
+    if (st == NATS_OK) {
+        it_nats_close(nc);
+        fail_msg("%s logged in, expected a refusal (%s)", creds, why);
+    }
+    const char *e = nats_GetLastError(NULL);
+    if (!e || !it_contains_ci(e, why))
+        fail_msg("%s refused with \"%s\", expected \"%s\"", creds, e ? e : "", why);
+}
+
+/* A request in the system account; returns the reply's data (static). */
+static const char *sys_request(const it_server *s, const char *subj, const char *data)
+{
+    static char out[65536];
+    natsConnection *sys = connect_creds(s, "sys.creds");
+    natsMsg *reply = NULL;
+    natsStatus st = natsConnection_RequestString(&reply, sys, subj, data ? data : "", 5000);
+    if (st != NATS_OK)
+        fail_msg("request %s: %s", subj, natsStatus_GetText(st));
+    snprintf(out, sizeof out, "%.*s", natsMsg_GetDataLength(reply), natsMsg_GetData(reply));
+    natsMsg_Destroy(reply);
+    it_nats_close(sys);
+    return out;
+}
+
+/* Publish on a and see it arrive on sub (flushes both sides first). */
+static void roundtrip(natsConnection *pub, natsConnection *subc, const char *subj,
+                      const char *want_on)
+{
+    natsSubscription *sub = NULL;
+    IT_NATS_OK(natsConnection_SubscribeSync(&sub, subc, want_on));
+    IT_NATS_OK(natsConnection_Flush(subc));
+    IT_NATS_OK(natsConnection_PublishString(pub, subj, "hello"));
+    IT_NATS_OK(natsConnection_Flush(pub));
+    natsMsg *m = it_nats_next(sub);
+    assert_string_equal(natsMsg_GetData(m), "hello");
+    natsMsg_Destroy(m);
+    natsSubscription_Destroy(sub);
+}
+
+static void expect_nothing(natsConnection *pub, natsConnection *subc, const char *subj,
+                           const char *on)
+{
+    natsSubscription *sub = NULL;
+    IT_NATS_OK(natsConnection_SubscribeSync(&sub, subc, on));
+    IT_NATS_OK(natsConnection_Flush(subc));
+    IT_NATS_OK(natsConnection_PublishString(pub, subj, "nope"));
+    IT_NATS_OK(natsConnection_Flush(pub));
+    natsMsg *m = NULL;
+    natsStatus st = natsSubscription_NextMsg(&m, sub, 300);
+    if (st == NATS_OK) {
+        natsMsg_Destroy(m);
+        fail_msg("a message on %s crossed into another account", subj);
+    }
+    natsSubscription_Destroy(sub);
+}
+
+static bool wait_closed(natsConnection *nc, int ms)
+{
+    long long end = it_now_ms() + ms;
+    while (it_now_ms() < end) {
+        if (natsConnection_IsClosed(nc))
+            return true;
+        it_sleep_ms(20);
+    }
+    return natsConnection_IsClosed(nc);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_login_memory(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    natsConnection *a = connect_creds(s, "a.creds");
+    natsConnection *a3 = connect_creds(s, "a_signer.creds");   /* signed by A's signing key */
+    roundtrip(a, a3, "hello.a", "hello.>");
+    roundtrip(a3, a, "hello.b", "hello.b");
+    it_nats_close(a);
+    it_nats_close(a3);
+    it_ok();
+}
+
+static void test_login_full(void **state)
+{
+    (void)state;
+    it_server *s = start("full.conf");
+    natsConnection *a = connect_creds(s, "a.creds");
+    natsConnection *b = connect_creds(s, "b.creds");
+    roundtrip(a, a, "full.x", "full.x");
+    roundtrip(b, b, "full.y", "full.>");
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    expect_refused(s, "expired.creds", "Authorization Violation");
+    it_ok();
+}
+
+/* Bearer tokens need no signature of the nonce: a client that signs with
+ * garbage logs in with a bearer JWT and is refused with a normal one. */
+static const char *g_bearer_jwt;
+
+static natsStatus jwt_cb(char **jwt, char **err, void *closure)
+{
+    (void)err;
+    *jwt = strdup((const char *)closure);
+    return NATS_OK;
+}
+
+static natsStatus bad_sig_cb(char **err, unsigned char **sig, int *len, const char *nonce,
+                             void *closure)
+{
+    (void)err;
+    (void)nonce;
+    (void)closure;
+    *sig = calloc(1, 64);
+    memset(*sig, 7, 64);
+    *len = 64;
+    return NATS_OK;
+}
+
+static natsStatus login_with(const it_server *s, const char *jwt, natsConnection **nc)
+{
+    natsOptions *o = it_nats_opts(s);
+    IT_NATS_OK(natsOptions_SetUserCredentialsCallbacks(o, jwt_cb, (void *)jwt, bad_sig_cb, NULL));
+    *nc = NULL;
+    natsStatus st = natsConnection_Connect(nc, o);
+    natsOptions_Destroy(o);
+    return st;
+}
+
+static void test_bearer(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    g_bearer_jwt = slurp("bearer.jwt");
+    natsConnection *nc = NULL;
+    IT_NATS_OK(login_with(s, g_bearer_jwt, &nc));
+    roundtrip(nc, nc, "bearer.x", "bearer.x");
+    it_nats_close(nc);
+    natsStatus st = login_with(s, slurp("notbearer.jwt"), &nc);
+    if (st == NATS_OK) {
+        it_nats_close(nc);
+        fail_msg("a user JWT with a wrong nonce signature logged in");
+    }
+    it_ok();
+}
+
+static void test_isolation(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    natsConnection *a = connect_creds(s, "a.creds");
+    natsConnection *b = connect_creds(s, "b.creds");
+    expect_nothing(a, b, "iso.x", "iso.>");
+    expect_nothing(b, a, "iso.y", ">");
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
+static void test_permissions(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    natsConnection *p = connect_creds(s, "perms.creds");
+    roundtrip(p, p, "allowed.x", "allowed.>");
+    IT_NATS_OK(natsConnection_PublishString(p, "denied.x", "no"));
+    natsConnection_Flush(p);
+    it_sleep_ms(200);
+    const char *e = NULL;
+    natsStatus st = natsConnection_GetLastError(p, &e);
+    if (st == NATS_OK || !e || !it_contains_ci(e, "Permissions Violation for Publish to \"denied.x\""))
+        fail_msg("expected a publish permission violation, got \"%s\"", e ? e : "");
+    it_nats_close(p);
+    it_ok();
+}
+
+static void test_revoke_push(void **state)
+{
+    (void)state;
+    it_server *s = start("full.conf");
+    natsConnection *a1 = connect_creds(s, "a.creds");
+    natsConnection *a2 = connect_creds(s, "a2.creds");
+    char subj[200];
+    snprintf(subj, sizeof subj, "$SYS.REQ.ACCOUNT.%s.CLAIMS.UPDATE", slurp("a.pub"));
+    const char *r = sys_request(s, subj, slurp("a_revoke.jwt"));
+    if (!strstr(r, "\"code\":200") || !strstr(r, slurp("a.pub")))
+        fail_msg("unexpected CLAIMS.UPDATE reply: %s", r);
+    if (!wait_closed(a2, 5000))
+        fail_msg("the revoked user is still connected");
+    assert_false(natsConnection_IsClosed(a1));
+    roundtrip(a1, a1, "still.here", "still.here");
+    expect_refused(s, "a2.creds", "Authorization Violation");
+    it_nats_close(a1);
+    it_nats_close(a2);
+    /* the update persisted: after a restart a2 is still refused */
+    it_server_stop(s);
+    it_server_restart(s);
+    expect_refused(s, "a2.creds", "Authorization Violation");
+    natsConnection *again = connect_creds(s, "a.creds");
+    it_nats_close(again);
+    it_ok();
+}
+
+int main(int argc, char **argv)
+{
+    it_init(argc, argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_login_memory, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_login_full, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_refused, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_bearer, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_isolation, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_push, it_setup, it_teardown),
+    };
+    int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
+    nats_Close();
+    return rc;
+}
