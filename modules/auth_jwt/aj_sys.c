@@ -5,11 +5,13 @@
  *   $SYS.REQ.CLAIMS.UPDATE, $SYS.REQ.ACCOUNT.<id>.CLAIMS.UPDATE
  *       body: an account JWT.  Validated (signature, trusted operator, the
  *       <id> of the subject), stored, applied; the reply is
- *       {"server":{..},"data":{"account":<id>,"code":200,"message":..}} or
- *       {"server":{..},"error":{"account":<id>,"code":4xx/500,"description":..}}.
+ *       {"data":{"account":<id>,"code":200,"message":"jwt updated"},"server":{..}}
+ *       or {"error":{"account":<id>,"code":4xx/500,"description":..},"server":{..}}.
+ *       Stricter than nats-server 2.9.10, which stores (and acknowledges)
+ *       an account JWT of an operator it does not trust; we refuse it.
  *   $SYS.ACCOUNT.<id>.CLAIMS.UPDATE   the same, the older event form (no reply).
  *   $SYS.REQ.ACCOUNT.<id>.CLAIMS.LOOKUP   replies with the JWT itself.
- *   $SYS.REQ.CLAIMS.LIST     {"server":{..},"data":["<id>", ...]}
+ *   $SYS.REQ.CLAIMS.LIST     {"data":["<id>", ...],"server":{..}}
  *   $SYS.REQ.CLAIMS.DELETE   body: a generic JWT signed by a trusted
  *       operator naming nats.accounts; only with allow_delete.
  *
@@ -85,7 +87,7 @@ static void reply_raw(const aj_req *r, const char *data, size_t len)
     g_aj.api->publish(g_aj.self, sys_acc, &m, 0);
 }
 
-/* {"server":{...}, key: val} (val taken over). */
+/* {key: val, "server":{...}} (val taken over). */
 static void reply_json(const aj_req *r, const char *key, json_t *val)
 {
     if (!r->reply) {
@@ -109,10 +111,11 @@ static void reply_json(const aj_req *r, const char *key, json_t *val)
                                "seq", (json_int_t)++seq, "jetstream", 0, "time", when);
     json_t *o = json_object();
     if (server && o) {
-        json_object_set_new(o, "server", server);
-        server = NULL;
+        /* nats-server's order: the answer, then who answered */
         json_object_set_new(o, key, val);
         val = NULL;
+        json_object_set_new(o, "server", server);
+        server = NULL;
         char *s = json_dumps(o, JSON_COMPACT);
         if (s)
             reply_raw(r, s, strlen(s));

@@ -295,6 +295,41 @@ static void test_permissions(void **state)
     it_ok();
 }
 
+/* The full resolver's requests in the system account: LOOKUP answers the
+ * JWT itself, LIST names the accounts, an untrusted JWT is refused with an
+ * error object, DELETE (allow_delete) removes an account. */
+static void test_claims_requests(void **state)
+{
+    (void)state;
+    it_server *s = start("full.conf");
+    char subj[200];
+    const char *bpub = slurp("b.pub");
+    snprintf(subj, sizeof subj, "$SYS.REQ.ACCOUNT.%s.CLAIMS.LOOKUP", bpub);
+    char bfile[200];
+    snprintf(bfile, sizeof bfile, "jwt/%s.jwt", bpub);
+    assert_string_equal(sys_request(s, subj, ""), slurp(bfile));
+
+    const char *r = sys_request(s, "$SYS.REQ.CLAIMS.LIST", "");
+    if (!strstr(r, "\"data\":[") || !strstr(r, bpub) || !strstr(r, slurp("a.pub")))
+        fail_msg("unexpected CLAIMS.LIST reply: %s", r);
+
+    /* nats-server 2.9.10 stores an untrusted operator's account JWT and
+     * answers 200 (logins under it fail later); modnats refuses it at once. */
+    r = sys_request(s, "$SYS.REQ.CLAIMS.UPDATE", slurp("untrusted.jwt"));
+    if (!it_is_nats_server() && (!strstr(r, "\"error\":{") || strstr(r, "\"code\":200")))
+        fail_msg("an account JWT of an untrusted operator was accepted: %s", r);
+    if (!strstr(r, "\"server\":{"))
+        fail_msg("CLAIMS.UPDATE reply without the server block: %s", r);
+
+    natsConnection *c1 = connect_creds(s, "c1.creds");
+    r = sys_request(s, "$SYS.REQ.CLAIMS.DELETE", slurp("delete_c.jwt"));
+    if (!strstr(r, "\"code\":200"))
+        fail_msg("unexpected CLAIMS.DELETE reply: %s", r);
+    expect_refused(s, "c1.creds", "Authorization Violation");
+    it_nats_close(c1);
+    it_ok();
+}
+
 static void test_revoke_push(void **state)
 {
     (void)state;
@@ -333,6 +368,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_isolation, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_permissions, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_revoke_push, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_claims_requests, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();

@@ -290,7 +290,7 @@ func scenario(dir string) {
 		ac.IssuedAt = time.Now().Unix() + 1
 		ac.Revoke(pub(user("a2")))
 	}))
-	untrusted := jwt.NewAccountClaims(pub(accC))
+	untrusted := jwt.NewAccountClaims(pub(pair(nkeys.PrefixByteAccount, "D")))
 	write(dir, "untrusted.jwt", sign(untrusted, otherOp))
 	del := jwt.NewGenericClaims(pub(op))
 	del.Data["accounts"] = []string{pub(accC)}
