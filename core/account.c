@@ -5,6 +5,7 @@
  * module asks, never per message (clients keep their account pointer).
  */
 #include "account.h"
+#include "acctio.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,6 +47,12 @@ mn_account *mn_account_get_or_create(const char *name)
             a = NULL;
         } else {
             a->idx = (uint32_t)g_naccs;
+            atomic_store(&a->max_conns, -1);
+            atomic_store(&a->max_subs, -1);
+            atomic_store(&a->max_payload, -1);
+            atomic_store(&a->max_leafnodes, -1);
+            atomic_store(&a->max_imports, -1);
+            atomic_store(&a->max_exports, -1);
             g_accs[g_naccs++] = a;
         }
     }
@@ -64,6 +71,8 @@ void mn_account_foreach(void (*fn)(mn_account *a, void *arg), void *arg)
 void mn_accounts_free(void)
 {
     pthread_mutex_lock(&g_lock);
+    for (size_t i = 0; i < g_naccs; i++)
+        mn_acc_io_free(g_accs[i]);
     for (size_t i = 0; i < g_naccs; i++) {
         mn_sublist_free(g_accs[i]->sl);
         free(g_accs[i]->name);

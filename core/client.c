@@ -14,6 +14,7 @@
 #include "log.h"
 #include "qsbr.h"
 #include "module.h"
+#include "acctio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -243,6 +244,8 @@ mn_client *mn_client_new(mn_worker *w, int fd)
     c->cid = atomic_fetch_add(&s->next_cid, 1) + 1;
     c->echo = true;
     c->proto = 0;
+    c->mpay = INT64_MAX;
+    c->msubs = c->user_msubs = c->user_mpay = -1;
     atomic_store(&c->refs, 1);
     pthread_mutex_init(&c->lock, NULL);
     mn_parser_init(&c->parser, (size_t)s->opts.max_control_line,
@@ -416,6 +419,7 @@ void mn_client_close(mn_client *c, const char *err)
         return;
     bool was_connected = c->state == MN_CS_CONNECTED;
     c->state = MN_CS_CLOSED;
+    mn_acc_leave(c);
     mn_worker *w = c->w;
     if (was_connected && mn_hooks_any(MODNATS_EV_DISCONNECT)) {
         modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_DISCONNECT },
@@ -856,7 +860,8 @@ static void route_result(mn_worker *w, const mn_result *r, mn_client *pub, modna
 }
 
 static void route_full(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin origin,
-                       const modnats_msg *m, const char *data, size_t hlen, size_t total)
+                       const modnats_msg *m, const char *data, size_t hlen, size_t total,
+                       bool count)
 {
     if (MN_UNLIKELY(t_route_depth >= MAX_ROUTE_DEPTH)) {
         mn_warn("dropping a message on \"%.*s\": modules republish it in a loop",
@@ -864,8 +869,10 @@ static void route_full(mn_worker *w, mn_account *acc, mn_client *pub, modnats_or
         return;
     }
     const mn_result *r = mn_match_cache_get(mn_worker_cache(w, acc), m->subject, m->subject_len);
-    w->in_msgs++;
-    w->in_bytes += total;
+    if (count) {
+        w->in_msgs++;
+        w->in_bytes += total;
+    }
     if (pub) {
         pub->in_msgs++;
         pub->in_bytes += total;
@@ -910,7 +917,7 @@ void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin orig
         .hdr = hlen ? data : NULL, .hdr_len = hlen,
         .data = data + hlen, .data_len = total - hlen,
     };
-    route_full(w, acc, pub, origin, &m, data, hlen, total);
+    route_full(w, acc, pub, origin, &m, data, hlen, total, true);
 }
 
 void mn_route_scratch_free(void)
@@ -929,7 +936,13 @@ void mn_route_scratch_free(void)
 void mn_route_msg(mn_worker *w, mn_account *acc, modnats_origin origin, const modnats_msg *m,
                   const char *data, size_t hlen, size_t total)
 {
-    route_full(w, acc, NULL, origin, m, data, hlen, total);
+    route_full(w, acc, NULL, origin, m, data, hlen, total, true);
+}
+
+void mn_route_inner(mn_worker *w, mn_account *acc, modnats_origin origin, const modnats_msg *m,
+                    const char *data, size_t hlen, size_t total)
+{
+    route_full(w, acc, NULL, origin, m, data, hlen, total, false);
 }
 
 /* -------------------------------------------------------------- verbs */
@@ -954,9 +967,14 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
         send_err(c, "Invalid Publish Subject");
         return MN_OK;
     }
+    if (MN_UNLIKELY((int64_t)a->total_len > c->mpay)) {
+        mn_client_close(c, "Maximum Payload Violation");
+        return MN_ECLOSED;
+    }
     if (MN_UNLIKELY(c->perms != NULL) &&
         !mn_perms_pub_allowed(c->perms, a->subject, a->subject_len) &&
-        !(c->nresp && resp_take(c, a->subject, a->subject_len))) {
+        !(c->nresp && resp_take(c, a->subject, a->subject_len)) &&
+        !mn_acc_is_service_reply(c->acc, a->subject, a->subject_len)) {
         char buf[300];
         snprintf(buf, sizeof(buf), "Permissions Violation for Publish to \"%.*s\"",
                  (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);
@@ -1023,7 +1041,8 @@ static int on_sub(void *ud, const mn_sub_args *a)
         return MN_OK;
     }
     int max_subs = atomic_load(&c->srv->max_subs);
-    if (max_subs > 0 && c->nsubs >= (uint32_t)max_subs) {
+    if ((max_subs > 0 && c->nsubs >= (uint32_t)max_subs) ||
+        (c->msubs >= 0 && (int64_t)c->nsubs >= c->msubs)) {
         send_err(c, "maximum subscriptions exceeded");
         return MN_OK;
     }
@@ -1159,10 +1178,20 @@ struct modnats_auth_ticket {
     char       *user;
     mn_perms   *perms;
     mn_account *acc;
+    /* ABI 1.1 logins (auth_complete_ex) */
+    bool        set_limits;
+    int64_t     msubs, mpay;
+    uint64_t    expires_unix_ms;
 };
 
 static void finish_login(mn_client *c)
 {
+    const char *refused = mn_acc_admit(c);
+    if (refused) {
+        mn_notice("%s:%d - cid:%llu - %s", c->ip, c->rport, (unsigned long long)c->cid, refused);
+        mn_client_close(c, refused);
+        return;
+    }
     c->state = MN_CS_CONNECTED;
     if (c->verbose)
         SEND_LIT(c, "+OK\r\n");
@@ -1450,6 +1479,11 @@ static void task_auth_done(mn_worker *w, void *arg)
         t->perms = NULL;
         if (t->acc && c->nsubs == 0)
             c->acc = t->acc;
+        if (t->set_limits) {
+            c->user_msubs = t->msubs;
+            c->user_mpay = t->mpay;
+            c->expires_unix_ms = t->expires_unix_ms;
+        }
     }
     mn_client_auth_done(c, t->result, t->reason);
     mn_client_unref(c);
@@ -1501,6 +1535,24 @@ modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, con
     return complete(t, result, reason, true, u, cp, (mn_account *)account);
 }
 
+modnats_rc mn_auth_complete_ex(modnats_auth_ticket *t, modnats_rc result, const char *reason,
+                               const modnats_login *l)
+{
+    if (!t || (l && l->size < offsetof(modnats_login, reserved)))
+        return MODNATS_ERR;
+    if (!l || result != MODNATS_OK)
+        return mn_auth_complete(t, result, reason);
+    /* Set before the ticket is handed over; read by the owner after. */
+    t->set_limits = true;
+    t->msubs = l->max_subs;
+    t->mpay = l->max_payload;
+    t->expires_unix_ms = l->expires_unix_ms;
+    modnats_rc rc = mn_auth_complete_login(t, result, reason, l->user, l->perms, l->account);
+    if (rc != MODNATS_OK)
+        t->set_limits = false;
+    return rc;
+}
+
 modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason)
 {
     return complete(t, result, reason, false, NULL, NULL, NULL);
@@ -1535,6 +1587,11 @@ void mn_client_tick(mn_client *c)
             mn_client_close(c, "Authentication Timeout");
             return;
         }
+    }
+    if (MN_UNLIKELY(c->expires_unix_ms) && c->state == MN_CS_CONNECTED &&
+        mn_unix_ms() >= c->expires_unix_ms) {
+        mn_client_close(c, "User Authentication Expired");
+        return;
     }
     if (c->ldm_close_at_ms && now >= c->ldm_close_at_ms) {
         mn_client_close(c, NULL);

@@ -607,6 +607,17 @@ static int k_no_auth_user(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return put_in_module_group(c, s, "auth_basic", "no_auth_user", mn_cfg_dup(s));
 }
 
+/* system_account = "NAME": the auth_basic module declares the accounts,
+ * so it names the system account too (the core's default is "$SYS"). */
+static int k_system_account(cfg_ctx *c, const keydef *k, mn_cfg *s)
+{
+    const char *v;
+    int rc = get_str(c, s, k->name, &v);
+    if (rc != MN_OK)
+        return rc;
+    return put_in_module_group(c, s, "auth_basic", "system_account", mn_cfg_dup(s));
+}
+
 /* accounts = { A = { users = (...); }; ... }: accounts and their users are
  * the auth_basic module's settings, as authorization is.  nats-server's
  * list form (accounts = [A, B]) names accounts without users. */
@@ -637,15 +648,15 @@ static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return put_in_module_group(c, s, "auth_basic", "accounts", acc);
 }
 
-/* Operator mode (operator, trusted_keys, resolver, resolver_preload,
- * system_account and their nats-server aliases): the auth_jwt module's
+/* Operator mode (operator, trusted_keys, resolver, resolver_preload and
+ * their nats-server aliases): the auth_jwt module's
  * settings, under one spelling each.  `resolver: MEMORY` (a string)
  * becomes the group { type = "MEMORY" } so the module reads one shape. */
 static int k_auth_jwt(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     static const struct { const char *alias, *key; } names[] = {
         {"operators", "operator"}, {"trusted_operators", "operator"},
-        {"trusted", "trusted_keys"}, {"system", "system_account"},
+        {"trusted", "trusted_keys"},
     };
     const char *key = k->name;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -951,6 +962,7 @@ static const keydef keys[] = {
     {"prof_port",              V_INT,  F(prof_port), MN_OPT_PROFILE, 0, 65535, NULL},
     {"authorization",          V_FN,   0, 0, 0, 0, k_authorization},
     {"no_auth_user",           V_FN,   0, 0, 0, 0, k_no_auth_user},
+    {"system_account",         V_FN,   0, 0, 0, 0, k_system_account},
     {"accounts",               V_FN,   0, 0, 0, 0, k_accounts},
     {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
@@ -961,8 +973,6 @@ static const keydef keys[] = {
     {"trusted_keys",           V_FN,   0, 0, 0, 0, k_auth_jwt},
     {"resolver",               V_FN,   0, 0, 0, 0, k_auth_jwt},
     {"resolver_preload",       V_FN,   0, 0, 0, 0, k_auth_jwt},
-    {"system_account",         V_FN,   0, 0, 0, 0, k_auth_jwt},
-    {"system",                 V_FN,   0, 0, 0, 0, k_auth_jwt},
     {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
     {"modules",                V_FN,   0, 0, 0, 0, k_modules},
     {"no_header_support",      V_BOOL, F(no_header_support), 0, 0, 0, NULL},
@@ -1027,6 +1037,7 @@ static const struct {
     {"websocket", "websocket", NULL},
     {"ws", "websocket", NULL},
     {"mqtt", "mqtt", NULL},
+    {"system", NULL, NULL},
     {"no_system_account", NULL, NULL},
     {"no_system", NULL, NULL},
     {"no_sys_acc", NULL, NULL},
@@ -1688,10 +1699,10 @@ static const char *key_module(const char *name)
 {
     static const struct { const char *key, *module; } map[] = {
         {"authorization", "auth_basic"}, {"no_auth_user", "auth_basic"},
-        {"accounts", "auth_basic"},
+        {"accounts", "auth_basic"}, {"system_account", "auth_basic"},
         {"operator", "auth_jwt"}, {"operators", "auth_jwt"}, {"trusted_operators", "auth_jwt"},
         {"trusted", "auth_jwt"}, {"trusted_keys", "auth_jwt"}, {"resolver", "auth_jwt"},
-        {"resolver_preload", "auth_jwt"}, {"system_account", "auth_jwt"}, {"system", "auth_jwt"},
+        {"resolver_preload", "auth_jwt"},
         {"http", "monitor"}, {"http_port", "monitor"}, {"monitor_port", "monitor"},
         {"https", "monitor"}, {"https_port", "monitor"},
         {"cluster", "cluster"},

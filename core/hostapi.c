@@ -9,6 +9,7 @@
  * the owning worker.
  */
 #include "account.h"
+#include "acctio.h"
 #include "cfgtree.h"
 #include "log.h"
 #include "module.h"
@@ -988,6 +989,16 @@ const modnats_host_api mn_host_api = {
     .set_connect_urls = api_set_connect_urls,
     .conn_set_ud = api_conn_set_ud,
     .listener_port = mn_mlistener_port,
+    /* ABI 1.1 (acctio.c) */
+    .account_export = mn_acc_export,
+    .account_import = mn_acc_import,
+    .account_clear_io = mn_acc_clear_io,
+    .account_set_limits = mn_acc_set_limits,
+    .account_set_system = mn_acc_set_system,
+    .account_system = mn_acc_system,
+    .conn_login = mn_acc_conn_login,
+    .auth_complete_ex = mn_auth_complete_ex,
+    .conns_close_where = mn_acc_conns_close_where,
 };
 
 uint64_t mn_unix_ms(void)

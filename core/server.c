@@ -8,6 +8,7 @@
  * sigtimedwait, and are turned into tasks posted to the workers.
  */
 #include "server.h"
+#include "acctio.h"
 #include "log.h"
 #include "qsbr.h"
 #include "account.h"
@@ -115,6 +116,7 @@ static bool opts_need_auth(const mn_opts *o)
 void mn_server_modules_ready(mn_server *s)
 {
     s->auth_required = opts_need_auth(&s->opts);
+    mn_acc_default_system();
 }
 
 int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)

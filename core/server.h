@@ -36,6 +36,11 @@ typedef struct mn_account {
     char       *name;
     mn_sublist *sl;
     uint32_t    idx;            /* index into each worker's cache array */
+    /* ABI 1.1 (acctio.c): exports, imports, service reply map, limits */
+    struct mn_acc_io *io;       /* NULL until the account shares anything */
+    _Atomic int      nconns;    /* logged-in client connections */
+    _Atomic int64_t  max_conns, max_subs, max_payload;   /* -1: unlimited */
+    _Atomic int64_t  max_leafnodes, max_imports, max_exports;
 } mn_account;
 
 /* What kind of receiver a sublist entry (mn_sub.kind) belongs to. */
@@ -120,6 +125,12 @@ struct mn_client {
     struct mn_resp *resp;
     uint32_t     nresp;
     mn_perms    *perms;            /* set at login, then read-only */
+    /* limits (acctio.c): effective at login, changed on the owner only */
+    int64_t      mpay;             /* max payload (INT64_MAX: the server's) */
+    int64_t      msubs;            /* -1: only the server's max_subs */
+    int64_t      user_mpay, user_msubs;   /* the login's own (-1: none) */
+    uint64_t     expires_unix_ms;  /* credentials expire (0: never) */
+    bool         acc_counted;      /* counted in acc->nconns */
     bool         paused;           /* input stopped (deferred auth); under lock */
 
     /* owner worker only */
@@ -244,6 +255,10 @@ void mn_route(mn_worker *w, mn_account *acc, mn_client *pub, modnats_origin orig
  * holds hlen header bytes then the body (total in all). */
 void mn_route_msg(mn_worker *w, mn_account *acc, modnats_origin origin, const modnats_msg *m,
                   const char *data, size_t hlen, size_t total);
+/* The same, for a message an import carries into another account: not
+ * counted again in the server's and clients' in-message statistics. */
+void mn_route_inner(mn_worker *w, mn_account *acc, modnats_origin origin, const modnats_msg *m,
+                    const char *data, size_t hlen, size_t total);
 /* A worker frees its routing scratch space before it exits. */
 void mn_route_scratch_free(void);
 /* Fire the INTEREST chain for a change of interest (if anyone listens). */
@@ -296,6 +311,8 @@ void mn_client_auth_done(mn_client *c, modnats_rc result, const char *reason);
 void mn_client_info(mn_client *c, modnats_conn_info *info, bool with_subs);
 void mn_conn_info_free(modnats_conn_info *info);
 modnats_rc mn_auth_complete(modnats_auth_ticket *t, modnats_rc result, const char *reason);
+modnats_rc mn_auth_complete_ex(modnats_auth_ticket *t, modnats_rc result, const char *reason,
+                               const modnats_login *l);
 modnats_rc mn_auth_complete_login(modnats_auth_ticket *t, modnats_rc result, const char *reason,
                                   const char *user, const modnats_permissions *perms,
                                   modnats_account *account);

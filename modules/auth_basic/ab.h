@@ -60,6 +60,22 @@ typedef enum ab_mode {
     AB_MODE_USERS,      /* the users list */
 } ab_mode;
 
+/* One export or import of an account, as configured (ab_io.c). */
+typedef struct ab_io {
+    bool      import;
+    bool      limits;           /* an account's limits { } (lim), not a share */
+    modnats_account_limits lim;
+    modnats_export_kind kind;
+    char     *account;          /* the account declaring it */
+    char     *subject;          /* exports: what; imports: the exporter's subject */
+    char     *from;             /* imports: the exporting account */
+    char     *to, *prefix;      /* imports: local subject / stream prefix */
+    ab_strv   accts;            /* exports: who may import (empty: public) */
+    modnats_response_type rtype;
+    uint64_t  threshold_ms;
+    char      where[160];       /* "file:line" of the entry */
+} ab_io;
+
 typedef struct ab_conf {
     ab_mode   mode;
     char     *token;    bool token_bcrypt;
@@ -71,6 +87,9 @@ typedef struct ab_conf {
     ab_strv   accounts; /* every account the settings declare */
     ab_perms **acct_defaults;   /* accounts' default_permissions (owned) */
     size_t    nacct_defaults;
+    ab_io    *io;       /* exports and imports of the accounts */
+    size_t    nio;
+    char     *system_account;   /* or NULL */
 } ab_conf;
 
 /* ---- ab_config.c: settings -> ab_conf */
@@ -91,6 +110,19 @@ bool ab_duration_ms(const char *s, int64_t *out_ms);
 
 /* Fill a modnats_permissions from p (pointers into p; valid while p is). */
 void ab_perms_export(const ab_perms *p, modnats_permissions *out);
+
+/* ---- ab_io.c: accounts' exports and imports */
+
+/* Read account `name`'s exports and imports (group g) into c; returns the
+ * number of problems (logged as "file:line: problem"). */
+size_t ab_io_read(const modnats_host_api *api, modnats_module *self, const modnats_config *g,
+                  const char *name, ab_conf *c);
+void   ab_io_free(ab_conf *c);
+/* Apply them through the core (accounts exist): every export, then every
+ * import; with replace, each declared account's old ones are cleared
+ * first (reload).  false after logging the first refusal. */
+bool   ab_io_apply(const modnats_host_api *api, modnats_module *self, const ab_conf *c,
+                   bool replace);
 
 /* ---- ab_password.c */
 

@@ -501,7 +501,7 @@ static void read_users(ab_ctx *x, const modnats_config *g, const char *where,
 }
 
 /* accounts = { A = { users = (...); default_permissions = {...}; }; ... }:
- * nats-server's accounts, without imports and exports. */
+ * nats-server's accounts, with their imports and exports (ab_io.c). */
 static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
 {
     const modnats_config *ag = x->api->cfg_child(cfg, "accounts", 0);
@@ -517,9 +517,8 @@ static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
         return;
     }
     static const char *const known[] = { "users", "default_permissions", "default_permission",
-                                         "nkey", NULL };
-    static const char *const unsupported[] = { "imports", "exports", "jetstream", "mappings",
-                                               "limits", "msg_trace", NULL };
+                                         "nkey", "imports", "exports", "limits", NULL };
+    static const char *const unsupported[] = { "jetstream", "mappings", "msg_trace", NULL };
     static const char *const defk[] = { "default_permissions", "default_permission", NULL };
     const char *name;
     for (size_t i = 0; (name = x->api->cfg_key(ag, i)) != NULL; i++) {
@@ -555,6 +554,7 @@ static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
                 problem(x, "%s.nkey: \"%s\" is not an account public key (%s)", path, akey,
                         mnk_strerror(e));
         }
+        x->errors += ab_io_read(x->api, x->self, a, name, c);
         char upath[192];
         snprintf(upath, sizeof upath, "%s.users", path);
         size_t first = c->nusers;
@@ -598,6 +598,7 @@ void ab_conf_free(ab_conf *c)
         perms_free(c->acct_defaults[i]);
     free(c->acct_defaults);
     strv_free(&c->accounts);
+    ab_io_free(c);
     *c = (ab_conf){ 0 };
 }
 
@@ -614,6 +615,12 @@ modnats_rc ab_conf_load(const modnats_host_api *api, modnats_module *self,
     static const char *const passk[] = { "password", "pass", NULL };
     static const char *const tokk[] = { "token", NULL };
     static const char *const noauthk[] = { "no_auth_user", NULL };
+    static const char *const sysk[] = { "system_account", NULL };
+    const char *sysacc = NULL;
+    if (get_string(&x, cfg, AB_GROUP, sysk, &sysacc) == MODNATS_OK) {
+        if (!*sysacc || !(c.system_account = strdup(sysacc)))
+            problem(&x, "system_account must name an account");
+    }
     static const char *const defk[] = { "default_permissions", "default_permission",
                                         "permissions", NULL };
     const char *user = NULL, *pass = NULL, *token = NULL, *noauth = NULL;

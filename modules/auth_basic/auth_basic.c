@@ -285,6 +285,9 @@ static modnats_rc on_reload(void *ud, modnats_event_hdr *hdr)
         free(r);
         return MODNATS_ERR;
     }
+    if (!ab_io_apply(g.api, g.self, nc, true))
+        g.api->log(g.self, MODNATS_LOG_ERROR,
+                   "reload: exports/imports partly applied; fix the file and reload again");
     r->conf = atomic_exchange_explicit(&g.conf, nc, memory_order_acq_rel);
     r->next = g.retired;
     g.retired = r;
@@ -318,7 +321,7 @@ static modnats_rc ab_init(modnats_module *self, const modnats_host_api *api,
         }
         g.nonce = true;
     }
-    if (!bind_accounts(c)) {
+    if (!bind_accounts(c) || !ab_io_apply(api, self, c, false)) {
         ab_conf_free(c);
         free(c);
         return MODNATS_ERR;
@@ -399,6 +402,7 @@ static const modnats_option ab_options[] = {
     { "users",               MODNATS_OPT_GROUP,    false, "list of { user; password; permissions; } or { nkey; permissions; }" },
     { "accounts",            MODNATS_OPT_GROUP,    false, "accounts { NAME = { users = (...); default_permissions; }; }" },
     { "no_auth_user",        MODNATS_OPT_STRING,   false, "user of the list that clients without credentials log in as" },
+    { "system_account",      MODNATS_OPT_STRING,   false, "the account of $SYS events and requests (default \"$SYS\")" },
     { "default_permissions", MODNATS_OPT_GROUP,    false, "permissions of list users without their own" },
     { "permissions",         MODNATS_OPT_GROUP,    false, "alias of default_permissions" },
     { NULL, 0, false, NULL },

@@ -328,10 +328,15 @@ static modnats_rc init(modnats_module *self, const modnats_host_api *api,
                  g_aj.store.dir, n);
     }
 
-    /* the system account: configured, else the first operator's */
+    /* the system account: configured here, or by the top-level
+     * system_account (auth_basic sets it, loading before us), else the
+     * first operator's */
     const char *sys = NULL;
+    modnats_account *cur = MODNATS_HAS(api, account_system) ? api->account_system() : NULL;
     if (api->cfg_string(cfg, "system_account", &sys) == MODNATS_OK && sys) {
         g_aj.system_account = strdup(sys);
+    } else if (cur) {
+        g_aj.system_account = strdup(api->account_name(cur));
     } else {
         for (size_t i = 0; i < g_aj.trust.noperators && !g_aj.system_account; i++)
             if (g_aj.trust.operators[i]->u.op.system_account)

@@ -319,11 +319,16 @@ static void test_refused_accounts(void **state)
     expect_refused(conf("  A = { users = ( { user = \"a\"; password = \"x\"; } ); };\n",
                         "no_auth_user = \"nobody\";\n"),
                    "no_auth_user \"nobody\"");
+    /* an import that no export allows, as nats-server refuses it */
+    expect_refused(conf("  A = { exports = ( { stream = \"a.>\"; accounts = [\"C\"]; } ); };\n"
+                        "  B = { imports = ( { stream = { account = \"A\"; subject = \"a.b\"; }; } ); };\n"
+                        "  C = { };\n", NULL),
+                   "Error adding stream import \"a.b\": stream import not authorized");
+    expect_refused(conf("  A = { };\n"
+                        "  B = { imports = ( { service = { account = \"A\"; subject = \"s\"; }; } ); };\n",
+                        NULL),
+                   "Error adding service import \"s\": service import not authorized");
     if (!it_is_nats_server()) {
-        /* nats-server has these; auth_basic refuses them rather than
-         * ignore them */
-        expect_refused(conf("  A = { exports = ( { stream = \"a.>\"; } ); };\n", NULL),
-                       "accounts.A.exports is not supported by auth_basic (yet)");
         expect_refused(conf("  A = { userz = ( ); };\n", NULL), "accounts.A: unknown setting \"userz\"");
     }
     it_ok();

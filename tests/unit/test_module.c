@@ -591,9 +591,9 @@ static void test_descriptor_refused(void **state)
     loader *l = *state;
     static const struct { const char *name, *want; } t[] = {
         {"badabi", "module badabi: (built in): built for plugin ABI 2.0, this modnats offers "
-                   "ABI 1.0 (same major, minor not newer needed)"},
-        {"newer", "module newer: (built in): built for plugin ABI 1.1, this modnats offers "
-                  "ABI 1.0 (same major, minor not newer needed)"},
+                   "ABI 1.1 (same major, minor not newer needed)"},
+        {"newer", "module newer: (built in): built for plugin ABI 1.2, this modnats offers "
+                  "ABI 1.1 (same major, minor not newer needed)"},
         {"liar", "module liar: (built in): the file holds module \"other\""},
         {"noinit", "module noinit: (built in): descriptor without a valid name or init"},
         {"badmagic", "module badmagic: (built in): the entry point returned no valid module "

@@ -781,9 +781,13 @@ static void test_account_errors(void **state)
     load_fails("accounts = { A = { users = ( { nkey = \"" FX_USER_PUB "\"; } ); };"
                "             B = { users = ( { nkey = \"" FX_USER_PUB "\"; } ); }; };",
                "accounts.B.users[0]: nkey \"" FX_USER_PUB "\" is listed twice");
-    load_fails("accounts = { A = { exports = ( { stream = \"a.>\"; } ); }; };",
-               "accounts.A.exports is not supported by auth_basic (yet)");
-    load_fails("accounts = { A = { imports = ( ); }; };", "accounts.A.imports is not supported");
+    load_fails("accounts = { A = { exports = ( { stream = \"a.>\"; service = \"b\"; } ); }; };",
+               "an export names one \"stream\" or one \"service\" subject");
+    load_fails("accounts = { A = { imports = ( { service = { account = \"B\"; subject = \"x\"; }; "
+               "prefix = \"p\"; } ); }; B = { }; };",
+               "prefix applies to stream imports");
+    load_fails("accounts = { A = { exports = ( { service = \"s\"; response_type = \"lots\"; } ); }; };",
+               "unknown response type \"lots\"");
     load_fails("accounts = { A = { userz = ( ); }; };", "accounts.A: unknown setting \"userz\"");
     load_fails("accounts = { A = 5; };", "accounts.A must be a group");
     load_fails("accounts = \"A\";", "accounts must be a group");

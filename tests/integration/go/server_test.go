@@ -23,6 +23,8 @@ import (
 type server struct {
 	t        *testing.T
 	bin      string
+	conf     string // config file passed with -c, or ""
+
 	port     int
 	log      string
 	cmd      *exec.Cmd
@@ -74,6 +76,35 @@ func startServer(t *testing.T) *server {
 	return s
 }
 
+// startServerConf starts the server on a config file holding text
+// (nats-server's format, which both servers read).
+func serverBin(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("MN_TEST_SERVER")
+	if bin == "" {
+		t.Fatal("MN_TEST_SERVER is not set (run through run_go.sh / ctest)")
+	}
+	return bin
+}
+
+func startServerConf(t *testing.T, text string) *server {
+	t.Helper()
+	bin := serverBin(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "server.conf")
+	if err := os.WriteFile(conf, []byte(text), 0644); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, bin: bin, conf: conf, port: freePort(t), log: filepath.Join(dir, "server.log")}
+	s.start()
+	t.Cleanup(func() {
+		if !s.stop() || t.Failed() {
+			s.printLog()
+		}
+	})
+	return s
+}
+
 func (s *server) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port) }
 
 func (s *server) start() {
@@ -83,7 +114,11 @@ func (s *server) start() {
 		s.t.Fatalf("log file: %v", err)
 	}
 	defer lf.Close()
-	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.port))
+	args := []string{"-a", "127.0.0.1", "-p", fmt.Sprint(s.port)}
+	if s.conf != "" {
+		args = append([]string{"-c", s.conf}, args...)
+	}
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = lf, lf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.sentTerm = false

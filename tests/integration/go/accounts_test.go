@@ -1,0 +1,311 @@
+// accounts_test.go - nats.go across accounts: isolation, stream imports
+// (prefix and `to` mapping), service imports (singleton and stream
+// responses, the reply mapping going away), a private export refused to
+// an account it does not list, account limits with nats-server's error
+// texts, and the system account's advisories and PING.  The configs are
+// nats-server's format, which both servers read; every test runs against
+// both binaries.
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+const accountsConf = `
+accounts: {
+  E: {
+    users: [ {user: e, password: e} ]
+    exports: [
+      {stream: "a.>"}
+      {service: "svc.>"}
+      {service: "st.>", response_type: stream, response_threshold: "2s"}
+      {service: "priv.>", accounts: [I]}
+    ]
+  }
+  I: {
+    users: [ {user: i, password: i} ]
+    imports: [
+      {stream: {account: E, subject: "a.>"}, prefix: "from_e"}
+      {service: {account: E, subject: "svc.x"}, to: "x"}
+      {service: {account: E, subject: "st.q"}, to: "q"}
+      {service: {account: E, subject: "priv.p"}}
+    ]
+  }
+  J: {
+    users: [ {user: j, password: j} ]
+    imports: [
+      {stream: {account: E, subject: "a.*"}, to: "b.*"}
+    ]
+  }
+  X: {
+    users: [ {user: x, password: x} ]
+  }
+}
+`
+
+func userConn(t *testing.T, s *server, u string) *nats.Conn {
+	t.Helper()
+	return connect(t, s, nats.UserInfo(u, u))
+}
+
+func flushAll(t *testing.T, ncs ...*nats.Conn) {
+	t.Helper()
+	for _, nc := range ncs {
+		must(t, nc.Flush())
+	}
+}
+
+func TestAccountsIsolated(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, x := userConn(t, s, "e"), userConn(t, s, "x")
+	se, err := e.SubscribeSync("foo")
+	must(t, err)
+	sx, err := x.SubscribeSync("foo")
+	must(t, err)
+	flushAll(t, e, x)
+	must(t, x.Publish("foo", []byte("from x")))
+	flushAll(t, x, e, x)
+	if n := pending(t, se); n != 0 {
+		t.Fatalf("account E saw %d messages of account X", n)
+	}
+	if n := pending(t, sx); n != 1 {
+		t.Fatalf("account X got %d of its own messages, want 1", n)
+	}
+}
+
+func TestStreamImportPrefix(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, i, x := userConn(t, s, "e"), userConn(t, s, "i"), userConn(t, s, "x")
+	si, err := i.SubscribeSync("from_e.a.>")
+	must(t, err)
+	plain, err := i.SubscribeSync("a.>")
+	must(t, err)
+	sx, err := x.SubscribeSync(">")
+	must(t, err)
+	flushAll(t, i, x)
+	must(t, e.Publish("a.b.c", []byte("hello")))
+	must(t, e.Publish("z.b", []byte("not exported")))
+	flushAll(t, e)
+	m, err := si.NextMsg(5 * time.Second)
+	must(t, err)
+	if m.Subject != "from_e.a.b.c" || string(m.Data) != "hello" {
+		t.Fatalf("got %q %q", m.Subject, m.Data)
+	}
+	flushAll(t, i, x)
+	if n := pending(t, si) + pending(t, plain) + pending(t, sx); n != 0 {
+		t.Fatalf("%d unexpected messages", n)
+	}
+}
+
+func TestStreamImportTo(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, j := userConn(t, s, "e"), userConn(t, s, "j")
+	sj, err := j.SubscribeSync("b.*")
+	must(t, err)
+	flushAll(t, j)
+	must(t, e.Publish("a.one", []byte("1")))
+	must(t, e.Publish("a.one.two", []byte("not a.*")))
+	flushAll(t, e)
+	m, err := sj.NextMsg(5 * time.Second)
+	must(t, err)
+	if m.Subject != "b.one" {
+		t.Fatalf("got %q, want b.one", m.Subject)
+	}
+	flushAll(t, j)
+	if n := pending(t, sj); n != 0 {
+		t.Fatalf("%d unexpected messages", n)
+	}
+}
+
+func TestServiceImportSingleton(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, i := userConn(t, s, "e"), userConn(t, s, "i")
+	replies := make(chan string, 4)
+	_, err := e.Subscribe("svc.x", func(m *nats.Msg) {
+		replies <- m.Reply
+		m.Respond([]byte("answer:" + string(m.Data)))
+		// A second answer finds the mapping gone (singleton).
+		m.Respond([]byte("again"))
+	})
+	must(t, err)
+	flushAll(t, e)
+	r, err := i.Request("x", []byte("q1"), 5*time.Second)
+	must(t, err)
+	if string(r.Data) != "answer:q1" {
+		t.Fatalf("got %q", r.Data)
+	}
+	if rep := <-replies; !strings.HasPrefix(rep, "_R_.") {
+		t.Fatalf("the responder saw reply %q, want a _R_. subject", rep)
+	}
+	// A requester with its own inbox gets exactly one answer.
+	inbox, err := i.SubscribeSync("my.inbox")
+	must(t, err)
+	flushAll(t, i)
+	must(t, i.PublishRequest("x", "my.inbox", []byte("q2")))
+	flushAll(t, i, e)
+	m, err := inbox.NextMsg(5 * time.Second)
+	must(t, err)
+	if string(m.Data) != "answer:q2" {
+		t.Fatalf("got %q", m.Data)
+	}
+	flushAll(t, e, i)
+	time.Sleep(100 * time.Millisecond)
+	flushAll(t, e, i)
+	if n := pending(t, inbox); n != 0 {
+		t.Fatalf("%d answers after the singleton's first", n)
+	}
+	// The exporter's subject is not reachable from I directly.
+	if _, err := i.Request("svc.x", nil, 300*time.Millisecond); err == nil {
+		t.Fatal("a request on the exporter's own subject got an answer in I")
+	}
+}
+
+func TestServiceImportStream(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, i := userConn(t, s, "e"), userConn(t, s, "i")
+	_, err := e.Subscribe("st.q", func(m *nats.Msg) {
+		for k := 0; k < 3; k++ {
+			m.Respond([]byte{byte('0' + k)})
+		}
+	})
+	must(t, err)
+	flushAll(t, e)
+	inbox, err := i.SubscribeSync("st.inbox")
+	must(t, err)
+	flushAll(t, i)
+	must(t, i.PublishRequest("q", "st.inbox", []byte("go")))
+	flushAll(t, i)
+	for k := 0; k < 3; k++ {
+		m, err := inbox.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != string([]byte{byte('0' + k)}) {
+			t.Fatalf("answer %d: %q", k, m.Data)
+		}
+	}
+}
+
+func TestPrivateExport(t *testing.T) {
+	// I is listed: its import of priv.p works.
+	s := startServerConf(t, accountsConf)
+	e, i := userConn(t, s, "e"), userConn(t, s, "i")
+	_, err := e.Subscribe("priv.p", func(m *nats.Msg) { m.Respond([]byte("ok")) })
+	must(t, err)
+	flushAll(t, e)
+	r, err := i.Request("priv.p", nil, 5*time.Second)
+	must(t, err)
+	if string(r.Data) != "ok" {
+		t.Fatalf("got %q", r.Data)
+	}
+	// X is not listed: the server refuses the configuration.
+	bad := strings.Replace(accountsConf, "users: [ {user: x, password: x} ]",
+		"users: [ {user: x, password: x} ]\n    imports: [ {service: {account: E, subject: \"priv.p\"}} ]", 1)
+	out := refusedConf(t, bad)
+	if !strings.Contains(out, "service import not authorized") {
+		t.Fatalf("the server refused the file, but said: %s", out)
+	}
+}
+
+// refusedConf runs the server on text with -t-like brevity: it must exit
+// non-zero; returns its output.
+func refusedConf(t *testing.T, text string) string {
+	t.Helper()
+	s := &server{t: t, bin: startServerBin(t)}
+	dir := t.TempDir()
+	conf := dir + "/bad.conf"
+	must(t, writeFile(conf, text))
+	cmd := exec.Command(s.bin, "-c", conf, "-a", "127.0.0.1", "-p", "-1")
+	done := make(chan []byte, 1)
+	go func() {
+		out, _ := cmd.CombinedOutput()
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		if cmd.ProcessState == nil || cmd.ProcessState.Success() {
+			t.Fatalf("the server accepted a bad file: %s", out)
+		}
+		return string(out)
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the server started on a file with an unauthorized import")
+	}
+	return ""
+}
+
+const limitsConf = `
+accounts: {
+  L: {
+    users: [ {user: l, password: l} ]
+    limits: { max_connections: 2, max_subscriptions: 2, max_payload: 100 }
+  }
+}
+`
+
+func TestAccountLimits(t *testing.T) {
+	s := startServerConf(t, limitsConf)
+	aClosed := make(chan struct{})
+	a := connect(t, s, nats.UserInfo("l", "l"), nats.ClosedHandler(func(*nats.Conn) { close(aClosed) }))
+	userConn(t, s, "l")
+	nc, err := nats.Connect(s.url(), nats.UserInfo("l", "l"), nats.NoReconnect())
+	if err == nil {
+		nc.Close()
+		t.Fatal("a third connection of an account limited to 2 was accepted")
+	}
+	if !strings.Contains(strings.ToLower(err.Error()), "maximum account active connections exceeded") {
+		t.Fatalf("third connection: %v", err)
+	}
+	// The server sends -ERR 'maximum subscriptions exceeded' for the third
+	// subscription; this nats.go closes the connection on it.
+	for k := 0; k < 3; k++ {
+		a.SubscribeSync("s." + string(rune('a'+k)))
+	}
+	a.Flush()
+	select {
+	case <-aClosed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error for a subscription over the account's limit")
+	}
+	if le := a.LastError(); le == nil || !strings.Contains(strings.ToLower(le.Error()), "maximum subscriptions exceeded") {
+		t.Fatalf("last error %v, want maximum subscriptions exceeded", le)
+	}
+	// A payload over the account's max_payload closes the connection
+	// (a's slot is free again once the server saw it go).
+	var p *nats.Conn
+	closed := make(chan struct{})
+	for k := 0; k < 100 && p == nil; k++ {
+		p, err = nats.Connect(s.url(), nats.UserInfo("l", "l"), nats.NoReconnect(),
+			nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+		if err != nil {
+			p = nil
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if p == nil {
+		t.Fatalf("no connection after one of two closed: %v", err)
+	}
+	t.Cleanup(p.Close)
+	must(t, p.Publish("big", make([]byte, 200)))
+	p.Flush()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a payload over the account's max_payload did not close the connection")
+	}
+	if le := p.LastError(); le == nil || !strings.Contains(strings.ToLower(le.Error()), "maximum payload violation") {
+		t.Fatalf("last error %v, want maximum payload violation", le)
+	}
+}
+
+func startServerBin(t *testing.T) string {
+	return serverBin(t)
+}
+
+func writeFile(path, text string) error {
+	return os.WriteFile(path, []byte(text), 0644)
+}
