@@ -357,6 +357,95 @@ static void test_revoke_push(void **state)
     it_ok();
 }
 
+/* Account C allows 1 connection, 3 subscriptions, 1 KiB payloads: the
+ * second user is refused with nats-server's text. */
+static void test_account_limits(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    natsConnection *c1 = connect_creds(s, "c1.creds");
+    expect_refused(s, "c2.creds", "maximum account active connections exceeded");
+    /* a payload over the account's 1 KiB: nats-server follows the login with
+     * an INFO saying max_payload 1024, so libnats refuses it itself; modnats
+     * (not yet) leaves INFO at the server's 1 MiB and refuses it on arrival
+     * with -ERR 'Maximum Payload Violation' */
+    static char big[2000];
+    memset(big, 'x', sizeof big);
+    natsStatus pst = natsConnection_Publish(c1, "c.big", big, (int)sizeof big);
+    if (pst == NATS_OK) {
+        natsConnection_Flush(c1);
+        if (!wait_closed(c1, 3000))
+            fail_msg("a payload over the account limit was accepted");
+        const char *e = NULL;
+        natsConnection_GetLastError(c1, &e);
+        if (!e || !it_contains_ci(e, "Maximum Payload Violation"))
+            fail_msg("payload over the account limit: \"%s\"", e ? e : "");
+    } else if (pst != NATS_MAX_PAYLOAD || natsConnection_GetMaxPayload(c1) != 1024) {
+        fail_msg("publish over the account limit: %s", natsStatus_GetText(pst));
+    }
+    it_nats_close(c1);
+    /* the slot is free again */
+    natsConnection *c2 = NULL;
+    long long end = it_now_ms() + 3000;
+    natsStatus st;
+    while ((st = try_creds(s, "c2.creds", &c2)) != NATS_OK && it_now_ms() < end)
+        it_sleep_ms(50);
+    IT_NATS_OK(st);
+    it_nats_close(c2);
+    it_ok();
+}
+
+static void on_help(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *closure)
+{
+    (void)sub;
+    (void)closure;
+    natsConnection_PublishString(nc, natsMsg_GetReply(m), "helped");
+    natsMsg_Destroy(m);
+}
+
+/* B imports A's stream a.stream.>, its service a.svc, and the token-required
+ * stream a.private.> with an activation token: all three work, and nothing
+ * else of A's reaches B. */
+static void test_imports(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    natsConnection *a = connect_creds(s, "a.creds");
+    natsConnection *b = connect_creds(s, "b.creds");
+    roundtrip(a, b, "a.stream.news", "a.stream.>");
+    roundtrip(a, b, "a.private.x", "a.private.x");
+    expect_nothing(a, b, "a.other", ">");
+    natsSubscription *svc = NULL;
+    IT_NATS_OK(natsConnection_Subscribe(&svc, a, "a.svc", on_help, NULL));
+    IT_NATS_OK(natsConnection_Flush(a));
+    natsMsg *r = NULL;
+    IT_NATS_OK(natsConnection_RequestString(&r, b, "a.svc", "help?", 5000));
+    assert_string_equal(natsMsg_GetData(r), "helped");
+    natsMsg_Destroy(r);
+    natsSubscription_Destroy(svc);
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
+/* A user JWT that expires while connected: the server closes it. */
+static void test_expiry_live(void **state)
+{
+    (void)state;
+    it_server *s = start("memory.conf");
+    natsConnection *nc = connect_creds(s, "short.creds");
+    if (!wait_closed(nc, 9000))
+        fail_msg("a user whose JWT expired is still connected");
+    const char *e = NULL;
+    natsConnection_GetLastError(nc, &e);
+    if (!e || !it_contains_ci(e, "User Authentication Expired"))
+        fail_msg("expired user closed with \"%s\"", e ? e : "");
+    it_nats_close(nc);
+    it_sleep_ms(1100);   /* exp is in seconds: valid through its last second */
+    expect_refused(s, "short.creds", "Authorization Violation");
+    it_ok();
+}
+
 int main(int argc, char **argv)
 {
     it_init(argc, argv);
@@ -369,6 +458,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_permissions, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_revoke_push, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_claims_requests, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_account_limits, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_imports, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_live, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();
