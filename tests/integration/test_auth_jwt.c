@@ -446,6 +446,54 @@ static void test_expiry_live(void **state)
     it_ok();
 }
 
+/* Settings a server must refuse at start: exit status non-zero, and the
+ * log names the problem (modnats: with file:line). */
+static void refuses(const char *conf_text, const char *logged)
+{
+    char conf[512], cmd[2048];
+    it_write_file("refused.conf", conf_text, conf, sizeof conf);
+    snprintf(cmd, sizeof cmd, "timeout 10 '%s' -c '%s' -p -1 > '%s/refused.log' 2>&1",
+             it_server_binary(), conf, it_tmpdir());
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 124)
+        fail_msg("the server did not refuse (status %d):\n%s", st, conf_text);
+    char log[600];
+    snprintf(log, sizeof log, "refused.log");
+    char *saved = strdup(g_dir);
+    snprintf(g_dir, sizeof g_dir, "%s", it_tmpdir());
+    const char *text = slurp(log);
+    snprintf(g_dir, sizeof g_dir, "%s", saved);
+    free(saved);
+    if (!strstr(text, logged))
+        fail_msg("expected \"%s\" in the log of the refused start:\n%s", logged, text);
+}
+
+static void test_refused_settings(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        skip();   /* the messages are modnats' own; nats-server's differ */
+    }
+    gen();
+    char text[1024];
+    refuses("operator: \"/nonexistent/op.jwt\"\nresolver: MEMORY\n",
+            "refused.conf:1: operator: cannot read /nonexistent/op.jwt");
+    snprintf(text, sizeof text, "operator: \"%s\"\n", path_of("op.jwt"));
+    refuses(text, "refused.conf:1: operator mode needs a resolver");
+    snprintf(text, sizeof text, "operator: \"%s\"\nresolver: URL(http://127.0.0.1:1/)\n",
+             path_of("op.jwt"));
+    refuses(text, "refused.conf:2: resolver type \"URL(http://127.0.0.1:1/)\" is not supported");
+    snprintf(text, sizeof text, "operator: \"%s\"\nresolver: { type: full }\n", path_of("op.jwt"));
+    refuses(text, "refused.conf:2: the full resolver needs a dir");
+    snprintf(text, sizeof text, "trusted_keys: [ \"%s\" ]\nresolver: MEMORY\n", slurp("a.pub"));
+    refuses(text, "refused.conf:1: trusted_keys: ");
+    snprintf(text, sizeof text, "operator: \"%s\"\nresolver: MEMORY\nresolver_preload: {\n  %s: \"%s\"\n}\n",
+             path_of("op.jwt"), slurp("a.pub"), "eyJ0eXAiOiJKV1QifQ.e30.AAAA");
+    refuses(text, "resolver_preload: ");
+    refuses("resolver: MEMORY\n", "a resolver needs a trusted operator");
+    it_ok();
+}
+
 int main(int argc, char **argv)
 {
     it_init(argc, argv);
@@ -461,6 +509,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_account_limits, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_imports, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_expiry_live, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_settings, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();
