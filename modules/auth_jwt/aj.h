@@ -107,6 +107,7 @@ typedef struct aj_account {
     aj_import *imports;  size_t nimports;
     aj_strv  rev_keys;  int64_t *rev_at;   /* user revocations ("*": all) */
     int64_t  conn, leaf, subs, payload, data, n_imports, n_exports;   /* -1: unlimited */
+    bool     disallow_bearer;   /* limits.disallow_bearer */
     aj_perms default_perms;
     bool     has_default_perms;
 } aj_account;
@@ -236,6 +237,9 @@ const aj_jwt *aj_store_get_locked(const aj_store *s, const char *pub);
 bool   aj_store_delete(aj_store *s, const char *pub);
 /* The public keys stored, as a fresh list (free with aj_strv_free). */
 bool   aj_store_keys(aj_store *s, aj_strv *out);
+/* A small file's text (at most 1 MiB), malloc'd and NUL-terminated, or
+ * NULL (errno says why). */
+char  *aj_read_file(const char *path);
 /* Read every <pub>.jwt of s->dir; each one goes through check (which
  * decides trust and may log) and is stored when check says true. */
 size_t aj_store_load_dir(aj_store *s, bool (*check)(void *ud, const char *file, aj_jwt *j),

@@ -240,6 +240,7 @@ static bool parse_account(const json_t *n, aj_account *a, char *err, size_t errl
     a->data = jint(lim, "data", -1);
     a->n_imports = jint(lim, "imports", -1);
     a->n_exports = jint(lim, "exports", -1);
+    a->disallow_bearer = jbool(lim, "disallow_bearer");
     const json_t *dp = json_object_get(n, "default_permissions");
     if (json_is_object(dp)) {
         a->has_default_perms = true;

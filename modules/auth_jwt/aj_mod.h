@@ -37,6 +37,13 @@ modnats_rc aj_on_auth(void *ud, modnats_event_hdr *ev);
 modnats_rc aj_on_connect(void *ud, modnats_event_hdr *ev);
 modnats_rc aj_on_disconnect(void *ud, modnats_event_hdr *ev);
 void       aj_expiry_sweep(void *ud, modnats_timer *t);
+/* A login waiting for the full resolver's directory (PENDING): run on the
+ * module's thread by aj_sys.c, which completes its ticket and frees it. */
+typedef struct aj_pending_login aj_pending_login;
+void       aj_pending_run(aj_pending_login *p);
+void       aj_pending_free(aj_pending_login *p);
+/* Refuse it (completes its ticket; p still to be freed). */
+void       aj_pending_deny(aj_pending_login *p, const char *why);
 /* Close the connections of account `pub` whose users its JWT now revokes
  * (or all of them when the account is gone).  Returns how many. */
 size_t     aj_logins_revoke(const char *pub, bool all);
@@ -49,8 +56,11 @@ void aj_apply_all(void);
  * afresh, then the imports of the accounts that import from it. */
 void aj_apply_changed(const char *pub);
 
-/* ---- aj_sys.c: the full resolver's $SYS.REQ requests */
+/* ---- aj_sys.c: the full resolver's thread: $SYS.REQ requests, PENDING
+ * logins */
 modnats_rc aj_sys_start(void);
 void       aj_sys_stop(void);
+/* Queue a PENDING login for the thread (taken over on OK). */
+modnats_rc aj_sys_post_login(aj_pending_login *p);
 
 #endif

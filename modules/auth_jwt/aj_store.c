@@ -165,7 +165,7 @@ bool aj_store_keys(aj_store *s, aj_strv *out)
     return ok;
 }
 
-static char *read_small_file(const char *path)
+char *aj_read_file(const char *path)
 {
     FILE *f = fopen(path, "re");
     if (!f)
@@ -213,7 +213,7 @@ size_t aj_store_load_dir(aj_store *s, bool (*check)(void *ud, const char *file, 
             continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", s->dir, de->d_name);
-        char *text = read_small_file(path);
+        char *text = aj_read_file(path);
         aj_jwt *j = NULL;
         char e[256];
         bool decoded = text && aj_jwt_decode(text, AJ_ACCOUNT, &j, e, sizeof e);

@@ -18,6 +18,8 @@
  * Message callbacks run on I/O workers and must not block, while an update
  * writes a file and walks the logins: each request is copied to a queue
  * and handled on the module's own thread, which also publishes the reply.
+ * The same thread finishes PENDING logins whose account must be read from
+ * the directory first (aj_login.c).
  */
 #include "aj_mod.h"
 
@@ -30,6 +32,7 @@ typedef struct aj_req {
     struct aj_req *next;
     char   *subject, *reply;   /* reply NULL: no answer wanted */
     char   *data;  size_t len;
+    aj_pending_login *login;   /* instead of a request: a login to finish */
 } aj_req;
 
 static pthread_t thr;
@@ -44,10 +47,20 @@ static uint64_t seq;
 
 static void req_free(aj_req *r)
 {
+    aj_pending_free(r->login);
     free(r->subject);
     free(r->reply);
     free(r->data);
     free(r);
+}
+
+static void enqueue(aj_req *r)
+{
+    pthread_mutex_lock(&q_mu);
+    *q_tail = r;
+    q_tail = &r->next;
+    pthread_cond_signal(&q_cv);
+    pthread_mutex_unlock(&q_mu);
 }
 
 static void on_msg(void *ud, modnats_sub *sub, const modnats_msg *m, modnats_origin origin)
@@ -68,11 +81,17 @@ static void on_msg(void *ud, modnats_sub *sub, const modnats_msg *m, modnats_ori
     memcpy(r->data, m->data, m->data_len);
     r->data[m->data_len] = '\0';
     r->len = m->data_len;
-    pthread_mutex_lock(&q_mu);
-    *q_tail = r;
-    q_tail = &r->next;
-    pthread_cond_signal(&q_cv);
-    pthread_mutex_unlock(&q_mu);
+    enqueue(r);
+}
+
+modnats_rc aj_sys_post_login(aj_pending_login *p)
+{
+    aj_req *r = running ? calloc(1, sizeof *r) : NULL;
+    if (!r)
+        return MODNATS_ERR;
+    r->login = p;
+    enqueue(r);
+    return MODNATS_OK;
 }
 
 static void reply_raw(const aj_req *r, const char *data, size_t len)
@@ -280,6 +299,13 @@ static void *run(void *arg)
         if (!q_head)
             q_tail = &q_head;
         pthread_mutex_unlock(&q_mu);
+        if (r->login) {
+            aj_pending_run(r->login);
+            r->login = NULL;
+            req_free(r);
+            pthread_mutex_lock(&q_mu);
+            continue;
+        }
         const char *s = r->subject;
         size_t n = strlen(s);
         if (n >= 14 && !strcmp(s + n - 14, ".CLAIMS.UPDATE"))
@@ -300,6 +326,10 @@ static void *run(void *arg)
 modnats_rc aj_sys_start(void)
 {
     const modnats_host_api *api = g_aj.api;
+    q_stop = false;
+    if (pthread_create(&thr, NULL, run, NULL) != 0)
+        return MODNATS_ERR;
+    running = true;
     if (!g_aj.system_account) {
         api->log(g_aj.self, MODNATS_LOG_WARN, "no system account: the full resolver answers no "
                  "$SYS.REQ claims requests (updates need a restart)");
@@ -312,10 +342,6 @@ modnats_rc aj_sys_start(void)
         "$SYS.ACCOUNT.*.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP",
         "$SYS.REQ.CLAIMS.LIST", "$SYS.REQ.CLAIMS.DELETE",
     };
-    q_stop = false;
-    if (pthread_create(&thr, NULL, run, NULL) != 0)
-        return MODNATS_ERR;
-    running = true;
     for (size_t i = 0; i < sizeof subjects / sizeof subjects[0]; i++)
         if (!(subs[i] = api->subscribe(g_aj.self, sys_acc, subjects[i], NULL, 1, 0, on_msg, NULL)))
             return MODNATS_ERR;
@@ -340,6 +366,8 @@ void aj_sys_stop(void)
     while (q_head) {
         aj_req *r = q_head;
         q_head = r->next;
+        if (r->login)   /* a ticket is completed exactly once, even now */
+            aj_pending_deny(r->login, "server shutting down");
         req_free(r);
     }
     q_tail = &q_head;

@@ -106,8 +106,11 @@ const char *aj_check_user(const aj_jwt *acc, const aj_jwt *user, const aj_login_
         return !strcmp(te, "expired") ? "account JWT expired" : "account JWT not valid yet";
     if (aj_user_revoked(acc, user->sub, user->iat))
         return "user JWT revoked";
-    /* bearer tokens need no proof of the key; the template cannot add it */
-    if (!user->u.user.bearer && !rules->bearer) {
+    /* bearer tokens need no proof of the key, unless the account forbids them */
+    bool bearer = user->u.user.bearer || rules->bearer;
+    if (bearer && a->disallow_bearer)
+        return "bearer tokens are not allowed in this account";
+    if (!bearer) {
         uint8_t pub[MNK_RAW_LEN];
         if (mnk_decode(user->sub, MNK_USER, pub) != MNK_OK)
             return "user JWT subject is not a user key";

@@ -50,32 +50,6 @@ int64_t aj_now_ms(void)
 
 /* ------------------------------------------------------------ settings */
 
-static char *read_file_text(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0;
-    char chunk[4096];
-    size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0 && n < (1u << 20)) {
-        char *nb = realloc(buf, n + r + 1);
-        if (!nb) {
-            free(buf);
-            fclose(f);
-            return NULL;
-        }
-        buf = nb;
-        memcpy(buf + n, chunk, r);
-        n += r;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
-
 static bool add_key(aj_strv *s, const char *k)
 {
     if (aj_strv_has(s, k))
@@ -98,7 +72,7 @@ static modnats_rc load_operators(const modnats_config *cfg)
         char *text = NULL;
         if (strncmp(v, "eyJ", 3) == 0) {
             text = strdup(v);
-        } else if (!(text = read_file_text(v))) {
+        } else if (!(text = aj_read_file(v))) {
             api->log(g_aj.self, MODNATS_LOG_ERROR, "%s: operator: cannot read %s: %s", where, v,
                      strerror(errno));
             return MODNATS_ERR;

@@ -446,6 +446,30 @@ static void test_expiry_live(void **state)
     it_ok();
 }
 
+/* A full resolver's account that is not in memory: the login waits
+ * (PENDING) while the module's thread reads <dir>/<id>.jwt, written there
+ * by another tool after the start.  nats-server reads its directory only at
+ * start and on reload, so this is modnats' own. */
+static void test_directory_lookup(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        skip();
+    }
+    it_server *s = start("full.conf");
+    expect_refused(s, "e.creds", "Authorization Violation");
+    char dst[700];
+    snprintf(dst, sizeof dst, "%s/jwt/%s.jwt", g_dir, slurp("e.pub"));
+    FILE *f = fopen(dst, "w");
+    assert_non_null(f);
+    fputs(slurp("e.jwt"), f);
+    fclose(f);
+    natsConnection *e = connect_creds(s, "e.creds");
+    roundtrip(e, e, "e.x", "e.x");
+    it_nats_close(e);
+    it_ok();
+}
+
 /* Settings a server must refuse at start: exit status non-zero, and the
  * log names the problem (modnats: with file:line). */
 static void refuses(const char *conf_text, const char *logged)
@@ -510,6 +534,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_imports, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_expiry_live, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_refused_settings, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_directory_lookup, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();

@@ -286,6 +286,9 @@ static void test_user_logins(void **state)
     /* bearer: no signature needed */
     assert_null(login(FXJ_A_JWT, FXJ_ALICE_BEARER_JWT, NULL, NULL, NULL));
     assert_null(login(FXJ_A_JWT, FXJ_ALICE_BEARER_JWT, bad, NULL, NULL));
+    assert_string_equal(login(FXJ_A_NO_BEARER_JWT, FXJ_ALICE_BEARER_JWT, FXJ_ALICE_SIG, NULL, NULL),
+                        "bearer tokens are not allowed in this account");
+    assert_null(login(FXJ_A_NO_BEARER_JWT, FXJ_ALICE_JWT, FXJ_ALICE_SIG, NULL, NULL));
     /* connection types and sources */
     assert_string_equal(login(FXJ_A_JWT, FXJ_ALICE_WS_ONLY_JWT, FXJ_ALICE_SIG, NULL, NULL),
                         "connection type not allowed for this user");

@@ -212,6 +212,7 @@ func header(path string) {
 		ac.RevokeAt(pub(u), time.Unix(1000000000, 0))
 	}))
 	def("FXJ_A_EXPIRED_JWT", accountA(func(ac *jwt.AccountClaims) { ac.Expires = 1000000000 }))
+	def("FXJ_A_NO_BEARER_JWT", accountA(func(ac *jwt.AccountClaims) { ac.Limits.DisallowBearer = true }))
 	def("FXJ_ACT_B_PRIVATE_JWT", activation(pub(accB), "a.private.>"))
 	def("FXJ_ACT_C_PRIVATE_JWT", activation(pub(accC), "a.private.>"))
 	del := jwt.NewGenericClaims(pub(op))
@@ -290,6 +291,13 @@ func scenario(dir string) {
 		ac.IssuedAt = time.Now().Unix() + 1
 		ac.Revoke(pub(user("a2")))
 	}))
+	// E: not in the resolver's directory at start (a test writes it there)
+	accE := pair(nkeys.PrefixByteAccount, "E")
+	ace := jwt.NewAccountClaims(pub(accE))
+	ace.Name = "E"
+	write(dir, "e.jwt", sign(ace, op))
+	write(dir, "e.pub", pub(accE))
+	creds(dir, "e.creds", userJWT(user("e1"), accE, accE, nil), user("e1"))
 	untrusted := jwt.NewAccountClaims(pub(pair(nkeys.PrefixByteAccount, "D")))
 	write(dir, "untrusted.jwt", sign(untrusted, otherOp))
 	del := jwt.NewGenericClaims(pub(op))
