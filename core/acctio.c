@@ -274,8 +274,8 @@ static void service_cb(void *ud, modnats_sub *sub, const modnats_msg *msg, modna
         return;
     size_t rlen = 0;
     if (msg->reply_len) {
-        struct mn_acc_io *io = im->from->io;
-        if (!io || !io->rsub)
+        struct mn_acc_io *io = atomic_load(&im->from->io);
+        if (!io)
             return;
         rlen = resp_add(io, im->owner, msg->reply, msg->reply_len, im->rtype, im->threshold_ms,
                         rep, sizeof rep);
@@ -320,28 +320,14 @@ static void resp_cb(void *ud, modnats_sub *sub, const modnats_msg *msg, modnats_
         route_in(to, msg, reply, strlen(reply), msg->reply, msg->reply_len, MN_ORIGIN_IMPORT);
 }
 
-bool mn_acc_is_service_reply(mn_account *a, const char *subj, size_t len)
-{
-    struct mn_acc_io *io = a ? a->io : NULL;
-    if (!io || !io->rsub || len <= io->rprefix_len || memcmp(subj, io->rprefix, io->rprefix_len) != 0)
-        return false;
-    bool found = false;
-    uint64_t now = mn_now_ms();
-    pthread_mutex_lock(&io->rlock);
-    if (io->rbuckets)
-        for (resp_entry *e = io->rtab[hash(subj, len) & (io->rbuckets - 1)]; e && !found; e = e->next)
-            found = e->keylen == len && memcmp(e->key, subj, len) == 0 && now < e->expires_ms;
-    pthread_mutex_unlock(&io->rlock);
-    return found;
-}
-
 /* ------------------------------------------------------- management */
 
 /* a's io record, created if needed.  g_lock held. */
 static struct mn_acc_io *io_of(mn_account *a)
 {
-    if (a->io)
-        return a->io;
+    struct mn_acc_io *have = atomic_load(&a->io);
+    if (have)
+        return have;
     struct mn_acc_io *io = calloc(1, sizeof *io);
     if (!io)
         return NULL;
@@ -354,7 +340,7 @@ static struct mn_acc_io *io_of(mn_account *a)
     io->rprefix_len = 11;
     io->all_next = g_all;
     g_all = io;
-    a->io = io;
+    atomic_store(&a->io, io);
     return io;
 }
 
@@ -450,9 +436,10 @@ static acc_export *find_export(mn_account *from, mn_account *to, modnats_export_
                                const char *subject, bool authorized, bool *found)
 {
     *found = false;
-    if (!from->io)
+    struct mn_acc_io *fio = atomic_load(&from->io);
+    if (!fio)
         return NULL;
-    for (acc_export *x = from->io->exports; x; x = x->next) {
+    for (acc_export *x = fio->exports; x; x = x->next) {
         if (x->kind != kind || !mn_subject_covers(x->subject, subject))
             continue;
         *found = true;
@@ -576,10 +563,11 @@ modnats_rc mn_acc_clear_io(modnats_account *acc)
             }
         }
     }
-    if (a->io) {
-        acc_export *x = a->io->exports;
-        a->io->exports = NULL;
-        a->io->nexports = 0;
+    struct mn_acc_io *aio = atomic_load(&a->io);
+    if (aio) {
+        acc_export *x = aio->exports;
+        aio->exports = NULL;
+        aio->nexports = 0;
         while (x) {
             acc_export *nx = x->next;
             export_free(x);
@@ -590,9 +578,20 @@ modnats_rc mn_acc_clear_io(modnats_account *acc)
     return MODNATS_OK;
 }
 
+/* Shutdown: out of the sublist and freed at once (qsbr has drained, no
+ * worker runs, the modules' hooks are gone). */
+static void isub_free_now(modnats_sub *s)
+{
+    mn_isub *is = (mn_isub *)s;
+    if (!is)
+        return;
+    mn_sublist_remove(is->acc->sl, &is->sub);
+    free(is);
+}
+
 void mn_acc_io_free(mn_account *a)
 {
-    struct mn_acc_io *io = a->io;
+    struct mn_acc_io *io = atomic_load(&a->io);
     if (!io)
         return;
     /* Shutdown: routing has stopped and the sublists go next. */
@@ -605,16 +604,14 @@ void mn_acc_io_free(mn_account *a)
     pthread_mutex_unlock(&g_lock);
     for (acc_import *im = io->imports, *nx; im; im = nx) {
         nx = im->next;
-        if (im->isub)
-            mn_host_api.unsubscribe(im->isub);
+        isub_free_now(im->isub);
         import_free(im);
     }
     for (acc_export *x = io->exports, *nx; x; x = nx) {
         nx = x->next;
         export_free(x);
     }
-    if (io->rsub)
-        mn_host_api.unsubscribe(io->rsub);
+    isub_free_now(io->rsub);
     for (size_t b = 0; b < io->rbuckets; b++)
         for (resp_entry *e = io->rtab[b], *nx; e; e = nx) {
             nx = e->next;
@@ -623,7 +620,7 @@ void mn_acc_io_free(mn_account *a)
     free(io->rtab);
     pthread_mutex_destroy(&io->rlock);
     free(io);
-    a->io = NULL;
+    atomic_store(&a->io, NULL);
 }
 
 /* ----------------------------------------------------------- system */
@@ -731,7 +728,8 @@ static void task_limits(mn_worker *w, void *arg)
     if (!last)
         return;
     int64_t max = atomic_load(&j->a->max_conns);
-    qsort(j->cl, j->n, sizeof *j->cl, cmp_newest);
+    if (j->n > 1)   /* qsort needs a non-NULL base, even for 0 elements */
+        qsort(j->cl, j->n, sizeof *j->cl, cmp_newest);
     for (size_t i = 0; i < j->n; i++) {
         if (max >= 0 && (int64_t)(j->n - i) > max)
             mn_host_api.conn_close((modnats_conn *)j->cl[i],
@@ -846,4 +844,29 @@ modnats_rc mn_acc_conns_close_where(modnats_account *a, const char *user, const 
     for (int i = 0; i < s->nworkers; i++)
         mn_worker_post(&s->workers[i], task_close_where, j);
     return MODNATS_OK;
+}
+
+/* ------------------------------------------------------- conn_info */
+
+modnats_rc mn_acc_conn_info(modnats_conn *conn, modnats_conn_info *out)
+{
+    if (!conn || !out || out->size < offsetof(modnats_conn_info, reserved) || mn_mconn_is(conn))
+        return MODNATS_ERR;
+    mn_client *c = (mn_client *)conn;
+    if (mn_current_worker != c->w)
+        return MODNATS_ERR;
+    size_t size = out->size > sizeof *out ? sizeof *out : out->size;
+    modnats_conn_info tmp = { .size = sizeof tmp };
+    mn_client_info(c, &tmp, false);
+    memcpy(out, &tmp, size);
+    out->size = size;
+    return MODNATS_OK;
+}
+
+void mn_acc_conn_info_release(modnats_conn_info *info)
+{
+    if (info) {
+        info->subs = NULL;
+        mn_conn_info_free(info);
+    }
 }

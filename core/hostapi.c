@@ -999,6 +999,8 @@ const modnats_host_api mn_host_api = {
     .conn_login = mn_acc_conn_login,
     .auth_complete_ex = mn_auth_complete_ex,
     .conns_close_where = mn_acc_conns_close_where,
+    .conn_info = mn_acc_conn_info,
+    .conn_info_release = mn_acc_conn_info_release,
 };
 
 uint64_t mn_unix_ms(void)

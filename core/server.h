@@ -37,7 +37,9 @@ typedef struct mn_account {
     mn_sublist *sl;
     uint32_t    idx;            /* index into each worker's cache array */
     /* ABI 1.1 (acctio.c): exports, imports, service reply map, limits */
-    struct mn_acc_io *io;       /* NULL until the account shares anything */
+    /* NULL until the account shares anything; set once, under acctio.c's
+     * lock, read by workers */
+    _Atomic(struct mn_acc_io *) io;
     _Atomic int      nconns;    /* logged-in client connections */
     _Atomic int64_t  max_conns, max_subs, max_payload;   /* -1: unlimited */
     _Atomic int64_t  max_leafnodes, max_imports, max_exports;

@@ -126,7 +126,8 @@ static void reply_json(const aj_req *r, const char *key, json_t *val)
                                "name", g_aj.api->server_name() ? g_aj.api->server_name() : "",
                                "host", st.host ? st.host : "0.0.0.0",
                                "id", g_aj.api->server_id() ? g_aj.api->server_id() : "",
-                               "ver", st.version ? st.version : "",
+                               "ver", st.compat_version ? st.compat_version
+                                      : st.version     ? st.version : "",
                                "seq", (json_int_t)++seq, "jetstream", 0, "time", when);
     json_t *o = json_object();
     if (server && o) {

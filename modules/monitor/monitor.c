@@ -10,6 +10,9 @@
  * fini stops the daemon, which joins that thread.
  */
 #include "monitor.h"
+#include "mon_render.h"
+
+#include <pthread.h>
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -48,6 +51,8 @@ static const struct {
 
 /* One process, one monitor: the state is static. */
 static mon_state g_mon;
+/* HTTP and the monitor.render service take turns on the state. */
+static pthread_mutex_t g_render_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const modnats_option mon_options[] = {
     { "port", MODNATS_OPT_INT, true, "HTTP port for monitoring (-1 or 0: any free port)" },
@@ -113,7 +118,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(url, mon_path_names[routes[i].path]) != 0)
             continue;
         __atomic_add_fetch(&st->req_count[routes[i].path], 1, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&g_render_lock);
         routes[i].fn(st, query_get, conn, &r);
+        pthread_mutex_unlock(&g_render_lock);
         const char *cb = query_get(conn, "callback");
         if (routes[i].json && r.status == 200 && cb && *cb)
             jsonp_wrap(&r, cb);
@@ -185,6 +192,52 @@ static int listen_on(mon_state *st, const char *host, int port, int *bound)
     return fd;
 }
 
+/* ---------------------------------------- the monitor.render service */
+
+/* The value of key in a query string "a=1&b=2" (NULL: absent); one
+ * lookup at a time per call of render (a static buffer under the lock). */
+static char g_qval[256];
+
+static const char *render_query(void *ctx, const char *key)
+{
+    const char *q = ctx;
+    size_t kl = strlen(key);
+    while (q && *q) {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        if (n > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
+            size_t vl = n - kl - 1;
+            if (vl >= sizeof g_qval)
+                vl = sizeof g_qval - 1;
+            memcpy(g_qval, q + kl + 1, vl);
+            g_qval[vl] = 0;
+            return g_qval;
+        }
+        q = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+static char *render(const char *path, const char *query, int *status, size_t *len)
+{
+    for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(path, mon_path_names[routes[i].path]) != 0)
+            continue;
+        mon_reply r = { 0 };
+        pthread_mutex_lock(&g_render_lock);
+        routes[i].fn(&g_mon, render_query, (void *)query, &r);
+        pthread_mutex_unlock(&g_render_lock);
+        if (status)
+            *status = r.status;
+        if (len)
+            *len = r.body_len;
+        return r.body;
+    }
+    return NULL;
+}
+
+static const mon_render_v1 render_v1 = { sizeof(mon_render_v1), render };
+
 static modnats_rc mon_init(modnats_module *self, const modnats_host_api *api,
                            const modnats_config *cfg)
 {
@@ -239,6 +292,7 @@ static modnats_rc mon_init(modnats_module *self, const modnats_host_api *api,
         return MODNATS_ERR;
     }
     api->log(self, MODNATS_LOG_INFO, "Starting http monitor on %s:%d", st->host, st->port);
+    api->service_register(self, MON_RENDER_SERVICE, 1, &render_v1);
     return MODNATS_OK;
 }
 

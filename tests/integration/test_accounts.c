@@ -357,6 +357,69 @@ static void test_top_level_accounts(void **state)
     it_ok();
 }
 
+
+/* Exports and imports in libconfig syntax (the nats.go suite has the
+ * nats-server syntax): a stream import with a prefix; a service import
+ * whose responder may publish nothing but responses (deny ">",
+ * allow_responses) answers the "_R_." reply it was given, and the answer
+ * reaches the requester under its own reply subject (nats-server 2.9.10
+ * refuses the answer without allow_responses, and so does modnats); an
+ * import of an account that exports nothing stops the server. */
+#define SHARING(exporter)                                                              \
+    "  E = { users = ( { user = \"e\"; password = \"e\";\n"                            \
+    "          permissions = { publish = { deny = [\">\"]; }; allow_responses = true; }; },\n" \
+    "                  { user = \"e2\"; password = \"e2\"; } );\n"                     \
+    "        exports = ( { stream = \"ev.>\"; }, { service = \"svc.*\"; } ); };\n"     \
+    "  P = { users = ( { user = \"p\"; password = \"p\"; } ); };\n"                   \
+    "  I = { users = ( { user = \"i\"; password = \"i\"; } );\n"                      \
+    "        imports = ( { stream = { account = \"" exporter "\"; subject = \"ev.>\"; };\n" \
+    "                      prefix = \"p\"; },\n"                                       \
+    "                    { service = { account = \"E\"; subject = \"svc.a\"; };\n"     \
+    "                      to = \"ask\"; } ); };\n"                                     \
+    "  X = { users = ( { user = \"x\"; password = \"x\"; } ); };\n"
+
+static void test_exports_imports(void **state)
+{
+    (void)state;
+    expect_refused(conf(SHARING("P"), NULL),
+                   "Error adding stream import \"ev.>\": stream import not authorized");
+
+    it_server *s = it_server_start(conf(SHARING("E"), NULL), NULL);
+    it_raw *e = login(s, "e", "e"), *e2 = login(s, "e2", "e2"), *i = login(s, "i", "i"),
+           *x = login(s, "x", "x");
+    it_raw_send(i, "SUB p.ev.> 1\r\nSUB inbox.1 2\r\n");
+    it_raw_send(x, "SUB > 1\r\n");
+    it_raw_send(e, "SUB svc.a 7\r\n");
+    sync_ping(i);
+    sync_ping(x);
+    sync_ping(e);
+
+    it_raw_send(e2, "PUB ev.1 3\r\nevt\r\n");
+    sync_ping(e2);
+    expect(i, "MSG p.ev.1 1 3\r\nevt\r\n", 5000);
+
+    it_raw_send(i, "PUB ask inbox.1 5\r\nhello\r\n");
+    sync_ping(i);
+    expect(e, "MSG svc.a 7 _R_.", 5000);
+    const char *r = strstr(e->buf, "MSG svc.a 7 _R_.");
+    assert_non_null(r);
+    char reply[128];
+    assert_int_equal(sscanf(r, "MSG svc.a 7 %127s", reply), 1);
+    it_raw_send(e, "PUB %s 6\r\nanswer\r\n", reply);
+    sync_ping(e);
+    expect(i, "MSG inbox.1 2 6\r\nanswer\r\n", 5000);
+    if (strstr(e->buf, "Permissions Violation"))
+        fail_msg("the responder could not answer an imported request");
+    it_raw_drain(x, 200);
+    if (it_raw_count(x, "MSG"))
+        fail_msg("account X saw a message of the shared ones");
+    it_raw_close(e);
+    it_raw_close(e2);
+    it_raw_close(i);
+    it_raw_close(x);
+    it_ok();
+}
+
 int main(int argc, char **argv)
 {
     it_init(argc, argv);
@@ -367,6 +430,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_account_permissions, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_refused_accounts, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_top_level_accounts, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_exports_imports, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.accounts", tests, NULL, NULL);
     nats_Close();

@@ -399,7 +399,8 @@ typedef struct modnats_account_limits {
     size_t   size;
     int64_t  max_conns;       /* client connections */
     int64_t  max_leafnodes;
-    int64_t  max_subs;        /* subscriptions over all its connections */
+    int64_t  max_subs;        /* subscriptions per connection (nats-server applies an
+                                 account's limit to each of its clients) */
     int64_t  max_payload;     /* per message, bytes */
     int64_t  max_imports, max_exports;
     void    *reserved[4];
@@ -614,7 +615,8 @@ typedef struct modnats_host_api {
     modnats_rc (*account_import)(modnats_account *a, const modnats_import *i);
     modnats_rc (*account_clear_io)(modnats_account *a);
     /* --- account limits, enforced by the core with nats-server's error
-     * texts; lowering them closes what is over the limit (newest first). */
+     * texts; lowering them closes what is over the limit (newest first).
+     * Exports, imports and limits: docs/modules.md has every return code. */
     modnats_rc (*account_set_limits)(modnats_account *a, const modnats_account_limits *l);
     /* --- the system account ($SYS events and requests); set during init
      * or from the AUTH path; NULL when none. */
@@ -626,8 +628,17 @@ typedef struct modnats_host_api {
     modnats_rc (*auth_complete_ex)(modnats_auth_ticket *t, modnats_rc result,
                                    const char *deny_reason, const modnats_login *l);
     /* Close every client connection of account a (user NULL: all of them;
-     * otherwise only those whose user name equals it) with -ERR err. */
+     * otherwise only those whose user name equals it) with -ERR err
+     * (NULL: none).  Any thread; asynchronous (each worker on its next
+     * turn). */
     modnats_rc (*conns_close_where)(modnats_account *a, const char *user, const char *err);
+    /* --- one client connection as monitoring sees it (no subs), on the
+     * connection's own worker only, e.g. inside its CONNECT or DISCONNECT
+     * hook (DISCONNECT still sees its final counters); ERR elsewhere.
+     * out->size must be set; the strings are copies the caller releases
+     * with conn_info_release. */
+    modnats_rc (*conn_info)(modnats_conn *c, modnats_conn_info *out);
+    void       (*conn_info_release)(modnats_conn_info *info);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;

@@ -8,6 +8,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -308,4 +309,133 @@ func startServerBin(t *testing.T) string {
 
 func writeFile(path, text string) error {
 	return os.WriteFile(path, []byte(text), 0644)
+}
+
+const sysConf = `
+accounts: {
+  A: { users: [ {user: a, password: a} ] }
+  SYS: { users: [ {user: sys, password: sys} ] }
+}
+system_account: SYS
+`
+
+type advisory struct {
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	Timestamp string `json:"timestamp"`
+	Server    struct {
+		Name string `json:"name"`
+		ID   string `json:"id"`
+		Ver  string `json:"ver"`
+		Seq  uint64 `json:"seq"`
+	} `json:"server"`
+	Client struct {
+		ID   uint64 `json:"id"`
+		Acc  string `json:"acc"`
+		User string `json:"user"`
+		Name string `json:"name"`
+		Lang string `json:"lang"`
+		Host string `json:"host"`
+		Kind string `json:"kind"`
+	} `json:"client"`
+	Sent struct {
+		Msgs  int64 `json:"msgs"`
+		Bytes int64 `json:"bytes"`
+	} `json:"sent"`
+	Received struct {
+		Msgs  int64 `json:"msgs"`
+		Bytes int64 `json:"bytes"`
+	} `json:"received"`
+	Reason string `json:"reason"`
+}
+
+func TestSystemAccountEvents(t *testing.T) {
+	s := startServerConf(t, sysConf)
+	sys := connect(t, s, nats.UserInfo("sys", "sys"))
+	sub, err := sys.SubscribeSync("$SYS.ACCOUNT.A.*")
+	must(t, err)
+	must(t, sys.Flush())
+
+	a := connect(t, s, nats.UserInfo("a", "a"), nats.Name("client-a"))
+	must(t, a.Publish("x", []byte("hello")))
+	must(t, a.Flush())
+	a.Close()
+
+	var got []advisory
+	for len(got) < 2 {
+		m, err := sub.NextMsg(5 * time.Second)
+		must(t, err)
+		var adv advisory
+		if err := json.Unmarshal(m.Data, &adv); err != nil {
+			t.Fatalf("%s: %v: %s", m.Subject, err, m.Data)
+		}
+		want := "$SYS.ACCOUNT.A.CONNECT"
+		if len(got) == 1 {
+			want = "$SYS.ACCOUNT.A.DISCONNECT"
+		}
+		if m.Subject != want {
+			t.Fatalf("advisory %d on %q, want %q", len(got), m.Subject, want)
+		}
+		got = append(got, adv)
+	}
+	c, d := got[0], got[1]
+	if c.Type != "io.nats.server.advisory.v1.client_connect" ||
+		d.Type != "io.nats.server.advisory.v1.client_disconnect" {
+		t.Fatalf("types %q %q", c.Type, d.Type)
+	}
+	for _, adv := range got {
+		if adv.ID == "" || adv.Timestamp == "" || adv.Server.ID == "" || adv.Server.Name == "" {
+			t.Fatalf("missing id/timestamp/server: %+v", adv)
+		}
+		if adv.Client.Acc != "A" || adv.Client.User != "a" || adv.Client.Name != "client-a" ||
+			adv.Client.Lang != "go" || adv.Client.Host != "127.0.0.1" || adv.Client.ID == 0 {
+			t.Fatalf("client info: %+v", adv.Client)
+		}
+	}
+	if c.Client.ID != d.Client.ID {
+		t.Fatalf("client ids differ: %d %d", c.Client.ID, d.Client.ID)
+	}
+	// From the client's side: it sent one 5-byte message, received none.
+	if d.Reason != "Client Closed" || d.Sent.Msgs != 1 || d.Sent.Bytes != 5 || d.Received.Msgs != 0 {
+		t.Fatalf("disconnect: reason %q sent %+v received %+v", d.Reason, d.Sent, d.Received)
+	}
+}
+
+func TestSystemServerPing(t *testing.T) {
+	s := startServerConf(t, sysConf)
+	sys := connect(t, s, nats.UserInfo("sys", "sys"))
+	connect(t, s, nats.UserInfo("a", "a"))
+	r, err := sys.Request("$SYS.REQ.SERVER.PING", nil, 5*time.Second)
+	must(t, err)
+	var st struct {
+		Server struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"server"`
+		Statsz struct {
+			Start       string `json:"start"`
+			Connections int    `json:"connections"`
+			Total       int    `json:"total_connections"`
+			Mem         int64  `json:"mem"`
+			Cores       int    `json:"cores"`
+		} `json:"statsz"`
+	}
+	if err := json.Unmarshal(r.Data, &st); err != nil {
+		t.Fatalf("%v: %s", err, r.Data)
+	}
+	if st.Server.ID == "" || st.Statsz.Start == "" || st.Statsz.Connections != 2 ||
+		st.Statsz.Total < 2 || st.Statsz.Mem <= 0 || st.Statsz.Cores <= 0 {
+		t.Fatalf("statsz: %s", r.Data)
+	}
+	// The same server by its id.
+	r, err = sys.Request("$SYS.REQ.SERVER."+st.Server.ID+".STATSZ", nil, 5*time.Second)
+	must(t, err)
+	if !strings.Contains(string(r.Data), `"statsz"`) {
+		t.Fatalf("STATSZ by id: %s", r.Data)
+	}
+	// Not a system account user: nothing answers.
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	if _, err := a.Request("$SYS.REQ.SERVER.PING", nil, 300*time.Millisecond); err == nil {
+		t.Fatal("an account A user got a $SYS answer")
+	}
 }
