@@ -384,6 +384,28 @@ static void test_account_limits(void **state)
         fail_msg("publish over the account limit: %s", natsStatus_GetText(pst));
     }
     it_nats_close(c1);
+    /* 3 subscriptions at most: the 4th is refused with nats-server's text
+     * (libnats then closes the connection, against either server) */
+    c1 = NULL;
+    long long until = it_now_ms() + 3000;
+    while (try_creds(s, "c1.creds", &c1) != NATS_OK && it_now_ms() < until)
+        it_sleep_ms(50);
+    assert_non_null(c1);
+    natsSubscription *subs[4] = { NULL };
+    for (int i = 0; i < 4; i++) {
+        char subj[32];
+        snprintf(subj, sizeof subj, "c.sub.%d", i);
+        IT_NATS_OK(natsConnection_SubscribeSync(&subs[i], c1, subj));
+    }
+    natsConnection_Flush(c1);
+    it_sleep_ms(200);
+    const char *se = NULL;
+    if (natsConnection_GetLastError(c1, &se) == NATS_OK || !se ||
+        !it_contains_ci(se, "maximum subscriptions exceeded"))
+        fail_msg("4th subscription of an account limited to 3: \"%s\"", se ? se : "");
+    for (int i = 0; i < 4; i++)
+        natsSubscription_Destroy(subs[i]);
+    it_nats_close(c1);
     /* the slot is free again */
     natsConnection *c2 = NULL;
     long long end = it_now_ms() + 3000;
@@ -470,6 +492,38 @@ static void test_directory_lookup(void **state)
     it_ok();
 }
 
+/* Account JWTs pushed while clients are connected take effect at once:
+ * C's connection limit raised from 1 to 2 lets a second user in; A without
+ * its public stream export stops B's import of it. */
+static void test_live_update(void **state)
+{
+    (void)state;
+    it_server *s = start("full.conf");
+    natsConnection *c1 = connect_creds(s, "c1.creds");
+    expect_refused(s, "c2.creds", "maximum account active connections exceeded");
+    char subj[200];
+    snprintf(subj, sizeof subj, "$SYS.REQ.ACCOUNT.%s.CLAIMS.UPDATE", slurp("c.pub"));
+    const char *r = sys_request(s, subj, slurp("c_conn2.jwt"));
+    if (!strstr(r, "\"code\":200"))
+        fail_msg("CLAIMS.UPDATE of C: %s", r);
+    natsConnection *c2 = connect_creds(s, "c2.creds");
+
+    natsConnection *a = connect_creds(s, "a.creds");
+    natsConnection *b = connect_creds(s, "b.creds");
+    roundtrip(a, b, "a.stream.before", "a.stream.>");
+    snprintf(subj, sizeof subj, "$SYS.REQ.ACCOUNT.%s.CLAIMS.UPDATE", slurp("a.pub"));
+    r = sys_request(s, subj, slurp("a_no_stream.jwt"));
+    if (!strstr(r, "\"code\":200"))
+        fail_msg("CLAIMS.UPDATE of A: %s", r);
+    expect_nothing(a, b, "a.stream.after", "a.stream.>");
+    roundtrip(a, b, "a.private.still", "a.private.>");   /* the other import stays */
+    it_nats_close(a);
+    it_nats_close(b);
+    it_nats_close(c1);
+    it_nats_close(c2);
+    it_ok();
+}
+
 /* Settings a server must refuse at start: exit status non-zero, and the
  * log names the problem (modnats: with file:line). */
 static void refuses(const char *conf_text, const char *logged)
@@ -535,6 +589,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_expiry_live, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_refused_settings, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_directory_lookup, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_live_update, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();

@@ -288,7 +288,6 @@ func scenario(dir string) {
 	write(dir, "notbearer.jwt", userJWT(user("nb"), accA, accA, nil))
 	// A again, later, revoking a2
 	write(dir, "a_revoke.jwt", accountA(func(ac *jwt.AccountClaims) {
-		ac.IssuedAt = time.Now().Unix() + 1
 		ac.Revoke(pub(user("a2")))
 	}))
 	// E: not in the resolver's directory at start (a test writes it there)
@@ -298,6 +297,21 @@ func scenario(dir string) {
 	write(dir, "e.jwt", sign(ace, op))
 	write(dir, "e.pub", pub(accE))
 	creds(dir, "e.creds", userJWT(user("e1"), accE, accE, nil), user("e1"))
+	// updates pushed while clients are connected: C with 2 connections, A
+	// without its public stream export
+	cc := jwt.NewAccountClaims(pub(accC))
+	cc.Name = "C"
+	cc.Limits.Conn = 2
+	write(dir, "c_conn2.jwt", sign(cc, op))
+	write(dir, "a_no_stream.jwt", accountA(func(ac *jwt.AccountClaims) {
+		var kept jwt.Exports
+		for _, e := range ac.Exports {
+			if e.Subject != "a.stream.>" {
+				kept = append(kept, e)
+			}
+		}
+		ac.Exports = kept
+	}))
 	untrusted := jwt.NewAccountClaims(pub(pair(nkeys.PrefixByteAccount, "D")))
 	write(dir, "untrusted.jwt", sign(untrusted, otherOp))
 	del := jwt.NewGenericClaims(pub(op))
