@@ -49,6 +49,7 @@ typedef enum aj_kind {
     AJ_USER,
     AJ_ACTIVATION,
     AJ_GENERIC,     /* e.g. the operator-signed request of CLAIMS.DELETE */
+    AJ_AUTH_RESPONSE,   /* an auth callout service's answer (ADR-26) */
 } aj_kind;
 
 /* Permissions as a JWT carries them (nats.pub/sub/resp). */
@@ -123,11 +124,16 @@ typedef struct aj_activation {
     modnats_export_kind kind;
 } aj_activation;
 
+typedef struct aj_auth_response {
+    char   *jwt;                 /* the user JWT, or NULL */
+    char   *error;               /* why the service refused, or NULL */
+} aj_auth_response;
+
 /* One decoded, signature-checked JWT. */
 typedef struct aj_jwt {
     aj_kind  kind;
     char    *raw;                /* the token as given */
-    char    *jti, *iss, *sub, *name;
+    char    *jti, *iss, *sub, *name, *aud;
     char    *issuer_account;     /* nats.issuer_account, or NULL */
     int64_t  iat, exp, nbf;      /* Unix seconds; 0: absent */
     union {
@@ -135,6 +141,7 @@ typedef struct aj_jwt {
         aj_account    acc;
         aj_user       user;
         aj_activation act;
+        aj_auth_response resp;
     } u;
     aj_strv  accounts;           /* AJ_GENERIC: nats.accounts (CLAIMS.DELETE) */
 } aj_jwt;

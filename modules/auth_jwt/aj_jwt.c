@@ -41,6 +41,7 @@ const char *aj_kind_name(aj_kind k)
     case AJ_USER:       return "user";
     case AJ_ACTIVATION: return "activation";
     case AJ_GENERIC:    return "generic";
+    case AJ_AUTH_RESPONSE: return "authorization_response";
     }
     return "?";
 }
@@ -386,6 +387,10 @@ void aj_jwt_free(aj_jwt *j)
         break;
     case AJ_GENERIC:
         break;
+    case AJ_AUTH_RESPONSE:
+        free(j->u.resp.jwt);
+        free(j->u.resp.error);
+        break;
     }
     aj_strv_free(&j->accounts);
     free(j->raw);
@@ -393,6 +398,7 @@ void aj_jwt_free(aj_jwt *j)
     free(j->iss);
     free(j->sub);
     free(j->name);
+    free(j->aud);
     free(j->issuer_account);
     free(j);
 }
@@ -414,7 +420,8 @@ static uint8_t *b64part(const char *p, size_t len, size_t *outlen)
 
 static uint8_t issuer_prefix(aj_kind k)
 {
-    return k == AJ_USER || k == AJ_ACTIVATION ? MNK_ACCOUNT : MNK_OPERATOR;
+    return k == AJ_USER || k == AJ_ACTIVATION || k == AJ_AUTH_RESPONSE ? MNK_ACCOUNT
+                                                                       : MNK_OPERATOR;
 }
 
 static aj_kind kind_of(const char *t)
@@ -426,6 +433,7 @@ static aj_kind kind_of(const char *t)
     if (!strcmp(t, "user"))       return AJ_USER;
     if (!strcmp(t, "activation")) return AJ_ACTIVATION;
     if (!strcmp(t, "generic"))    return AJ_GENERIC;
+    if (!strcmp(t, "authorization_response")) return AJ_AUTH_RESPONSE;
     return 0;
 }
 
@@ -511,6 +519,7 @@ bool aj_jwt_decode(const char *token, aj_kind want, aj_jwt **out, char *err, siz
     j->iss = jstr(c, "iss");
     j->sub = jstr(c, "sub");
     j->name = jstr(c, "name");
+    j->aud = jstr(c, "aud");
     j->iat = jint(c, "iat", 0);
     j->exp = jint(c, "exp", 0);
     j->nbf = jint(c, "nbf", 0);
@@ -533,7 +542,9 @@ bool aj_jwt_decode(const char *token, aj_kind want, aj_jwt **out, char *err, siz
     }
     /* the subject's kind */
     uint8_t skey[MNK_RAW_LEN];
-    uint8_t sp = kind == AJ_OPERATOR ? MNK_OPERATOR : kind == AJ_USER ? MNK_USER : MNK_ACCOUNT;
+    uint8_t sp = kind == AJ_OPERATOR                         ? MNK_OPERATOR
+                 : kind == AJ_USER || kind == AJ_AUTH_RESPONSE ? MNK_USER
+                                                               : MNK_ACCOUNT;
     if (kind != AJ_GENERIC && (ke = mnk_decode(j->sub, sp, skey)) != MNK_OK) {
         seterr(err, errlen, "%s JWT subject %s: %s", aj_kind_name(kind), j->sub, mnk_strerror(ke));
         goto done;
@@ -563,6 +574,13 @@ bool aj_jwt_decode(const char *token, aj_kind want, aj_jwt **out, char *err, siz
         ok = jstrv(n, "accounts", &j->accounts);
         if (!ok)
             seterr(err, errlen, "out of memory");
+        break;
+    case AJ_AUTH_RESPONSE:
+        j->u.resp.jwt = jstr(n, "jwt");
+        j->u.resp.error = jstr(n, "error");
+        ok = j->u.resp.jwt || j->u.resp.error;
+        if (!ok)
+            seterr(err, errlen, "authorization response with neither a jwt nor an error");
         break;
     }
 done:

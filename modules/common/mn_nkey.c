@@ -185,3 +185,50 @@ bool mnk_verify_nonce(const uint8_t pub[MNK_RAW_LEN], const char *nonce, const c
         return false;
     return mnk_ed25519_verify(pub, nonce, strlen(nonce), raw, n);
 }
+
+bool mnk_ed25519_keygen(uint8_t pub[MNK_RAW_LEN], uint8_t priv[MNK_RAW_LEN])
+{
+    EVP_PKEY *pk = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+    size_t pl = MNK_RAW_LEN, sl = MNK_RAW_LEN;
+    bool ok = ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &pk) == 1 &&
+              EVP_PKEY_get_raw_public_key(pk, pub, &pl) == 1 &&
+              EVP_PKEY_get_raw_private_key(pk, priv, &sl) == 1 &&
+              pl == MNK_RAW_LEN && sl == MNK_RAW_LEN;
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
+}
+
+bool mnk_ed25519_sign(const uint8_t priv[MNK_RAW_LEN], const void *msg, size_t len, uint8_t sig[64])
+{
+    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, MNK_RAW_LEN);
+    if (!pk)
+        return false;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t sl = 64;
+    bool ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, pk) == 1 &&
+              EVP_DigestSign(ctx, sig, &sl, msg, len) == 1 && sl == 64;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return ok;
+}
+
+size_t mnk_base64url_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        size_t k = n - i >= 3 ? 3 : n - i;
+        if (k > 1)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (k > 2)
+            v |= in[i + 2];
+        for (size_t j = 0; j <= k; j++)
+            out[o++] = tbl[(v >> (18 - 6 * j)) & 63];
+    }
+    out[o] = '\0';
+    return o;
+}

@@ -51,6 +51,16 @@ bool        mnk_base64_decode(const char *s, uint8_t *out, size_t cap, size_t *o
 /* Ed25519 verification through OpenSSL. */
 bool        mnk_ed25519_verify(const uint8_t pub[MNK_RAW_LEN], const void *msg, size_t len,
                                const uint8_t *sig, size_t siglen);
+/* A fresh Ed25519 key pair (OpenSSL's random source).  priv is the 32-byte
+ * seed; keep it secret and wipe it when done. */
+bool        mnk_ed25519_keygen(uint8_t pub[MNK_RAW_LEN], uint8_t priv[MNK_RAW_LEN]);
+/* Sign msg with the seed priv: 64 bytes into sig. */
+bool        mnk_ed25519_sign(const uint8_t priv[MNK_RAW_LEN], const void *msg, size_t len,
+                             uint8_t sig[64]);
+/* base64url without padding (as JWTs carry it) of n bytes into out, which
+ * holds at least mnk_base64url_len(n) bytes; returns the string length. */
+#define mnk_base64url_len(n) (((n) * 4 + 2) / 3 + 1)
+size_t      mnk_base64url_encode(const uint8_t *in, size_t n, char *out);
 /* Is sig (base64, as CONNECT carries it) pub's signature of the nonce? */
 bool        mnk_verify_nonce(const uint8_t pub[MNK_RAW_LEN], const char *nonce,
                              const char *sig);
