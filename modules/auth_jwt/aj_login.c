@@ -18,7 +18,7 @@
  * no CONNECT comes: unconfirmed entries are dropped after a while.  A
  * connection is valid until its DISCONNECT hook returns, and that hook
  * takes the table's lock, so a confirmed entry's connection can be closed
- * under the lock.
+ * under the lock.  Lock order: the store's lock, then the table's.
  */
 #include "aj_mod.h"
 
@@ -349,8 +349,9 @@ modnats_rc aj_on_disconnect(void *ud, modnats_event_hdr *ev)
 size_t aj_logins_revoke(const char *pub, bool all)
 {
     size_t closed = 0;
-    pthread_mutex_lock(&logins_mu);
+    /* lock order: the store, then the table (as track() under a login) */
     pthread_rwlock_rdlock(&g_aj.store.lock);
+    pthread_mutex_lock(&logins_mu);
     const aj_jwt *acc = aj_store_get_locked(&g_aj.store, pub);
     for (size_t i = 0; i < nlogins; i++) {
         aj_login *l = &logins[i];
@@ -362,8 +363,8 @@ size_t aj_logins_revoke(const char *pub, bool all)
             closed++;
         }
     }
-    pthread_rwlock_unlock(&g_aj.store.lock);
     pthread_mutex_unlock(&logins_mu);
+    pthread_rwlock_unlock(&g_aj.store.lock);
     return closed;
 }
 
