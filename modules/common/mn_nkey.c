@@ -15,6 +15,7 @@
 #include "mn_nkey.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <string.h>
 
 static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -198,6 +199,11 @@ bool mnk_ed25519_keygen(uint8_t pub[MNK_RAW_LEN], uint8_t priv[MNK_RAW_LEN])
     EVP_PKEY_free(pk);
     EVP_PKEY_CTX_free(ctx);
     return ok;
+}
+
+bool mnk_random(void *buf, size_t n)
+{
+    return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1;
 }
 
 bool mnk_ed25519_sign(const uint8_t priv[MNK_RAW_LEN], const void *msg, size_t len, uint8_t sig[64])

@@ -54,6 +54,8 @@ bool        mnk_ed25519_verify(const uint8_t pub[MNK_RAW_LEN], const void *msg, 
 /* A fresh Ed25519 key pair (OpenSSL's random source).  priv is the 32-byte
  * seed; keep it secret and wipe it when done. */
 bool        mnk_ed25519_keygen(uint8_t pub[MNK_RAW_LEN], uint8_t priv[MNK_RAW_LEN]);
+/* n bytes from OpenSSL's random source. */
+bool        mnk_random(void *buf, size_t n);
 /* Sign msg with the seed priv: 64 bytes into sig. */
 bool        mnk_ed25519_sign(const uint8_t priv[MNK_RAW_LEN], const void *msg, size_t len,
                              uint8_t sig[64]);
