@@ -783,7 +783,8 @@ static void task_limits(mn_worker *w, void *arg)
     if (!last)
         return;
     int64_t max = atomic_load(&j->a->max_conns);
-    qsort(j->cl, j->n, sizeof *j->cl, cmp_newest);
+    if (j->n > 1)   /* qsort needs a non-NULL base, even for 0 elements */
+        qsort(j->cl, j->n, sizeof *j->cl, cmp_newest);
     for (size_t i = 0; i < j->n; i++) {
         if (max >= 0 && (int64_t)(j->n - i) > max)
             mn_host_api.conn_close((modnats_conn *)j->cl[i],

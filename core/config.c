@@ -648,6 +648,36 @@ static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return put_in_module_group(c, s, "auth_basic", "accounts", acc);
 }
 
+/* Operator mode (operator, trusted_keys, resolver, resolver_preload and
+ * their nats-server aliases): the auth_jwt module's
+ * settings, under one spelling each.  `resolver: MEMORY` (a string)
+ * becomes the group { type = "MEMORY" } so the module reads one shape. */
+static int k_auth_jwt(cfg_ctx *c, const keydef *k, mn_cfg *s)
+{
+    static const struct { const char *alias, *key; } names[] = {
+        {"operators", "operator"}, {"trusted_operators", "operator"},
+        {"trusted", "trusted_keys"},
+    };
+    const char *key = k->name;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcasecmp(names[i].alias, key))
+            key = names[i].key;
+    if (!mn_module_available(c->o, "auth_jwt"))
+        return fail(c, s, "\"%s\" needs the auth_jwt module, which this build does not have",
+                    s->name);
+    mn_cfg *n;
+    if (!strcasecmp(key, "resolver") && s->type == MN_CFG_STRING) {
+        n = mn_cfg_new(key, MN_CFG_GROUP, s->file, s->line);
+        if (n && mn_cfg_set_str(n, "type", s->s) != MN_OK) {
+            mn_cfg_free(n);
+            n = NULL;
+        }
+    } else {
+        n = mn_cfg_dup(s);
+    }
+    return put_in_module_group(c, s, "auth_jwt", key, n);
+}
+
 /* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream
  * module will own the group's other keys; until it exists
  * mn_opts_validate() refuses jetstream altogether. */
@@ -916,6 +946,13 @@ static const keydef keys[] = {
     {"accounts",               V_FN,   0, 0, 0, 0, k_accounts},
     {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
+    {"operator",               V_FN,   0, 0, 0, 0, k_auth_jwt},
+    {"operators",              V_FN,   0, 0, 0, 0, k_auth_jwt},
+    {"trusted_operators",      V_FN,   0, 0, 0, 0, k_auth_jwt},
+    {"trusted",                V_FN,   0, 0, 0, 0, k_auth_jwt},
+    {"trusted_keys",           V_FN,   0, 0, 0, 0, k_auth_jwt},
+    {"resolver",               V_FN,   0, 0, 0, 0, k_auth_jwt},
+    {"resolver_preload",       V_FN,   0, 0, 0, 0, k_auth_jwt},
     {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
     {"modules",                V_FN,   0, 0, 0, 0, k_modules},
     {"no_header_support",      V_BOOL, F(no_header_support), 0, 0, 0, NULL},
@@ -984,18 +1021,11 @@ static const struct {
     {"no_system_account", NULL, NULL},
     {"no_system", NULL, NULL},
     {"no_sys_acc", NULL, NULL},
-    {"operator", NULL, NULL},
-    {"operators", NULL, NULL},
     {"root", NULL, NULL},
     {"roots", NULL, NULL},
-    {"trusted_operators", NULL, NULL},
-    {"trusted", NULL, NULL},
-    {"trusted_keys", NULL, NULL},
-    {"resolver", NULL, NULL},
     {"account_resolver", NULL, NULL},
     {"accounts_resolver", NULL, NULL},
     {"resolver_tls", NULL, NULL},
-    {"resolver_preload", NULL, NULL},
     {"resolver_pinned_accounts", NULL, NULL},
     {"default_js_domain", NULL, NULL},
     {"ocsp", NULL, NULL},
@@ -1516,11 +1546,16 @@ int mn_opts_imply_modules(mn_opts *o)
     }
     if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
         return MN_ENOMEM;
-    /* accounts { } or system_account: the system module too ($SYS
-     * advisories and requests, as nats-server has them), when this build
-     * has it; after auth_basic, which names the system account. */
+    /* operator, resolver, ... (k_auth_jwt): auth_jwt. */
+    mn_cfg *jw = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_jwt") : NULL;
+    if (jw && want_module(o, "auth_jwt") != MN_OK)
+        return MN_ENOMEM;
+    /* accounts { }, system_account or operator mode: the system module too
+     * ($SYS advisories and requests, as nats-server has them), when this
+     * build has it; after auth_basic and auth_jwt, which name the system
+     * account. */
     mn_cfg *ab = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_basic") : NULL;
-    if (ab && (mn_cfg_get(ab, "accounts") || mn_cfg_get(ab, "system_account")) &&
+    if (((ab && (mn_cfg_get(ab, "accounts") || mn_cfg_get(ab, "system_account"))) || jw) &&
         mn_module_available(o, "system") && want_module(o, "system") != MN_OK)
         return MN_ENOMEM;
     /* --cluster/--routes and cluster { listen, routes }: the cluster module,
@@ -1654,6 +1689,9 @@ static const char *key_module(const char *name)
     static const struct { const char *key, *module; } map[] = {
         {"authorization", "auth_basic"}, {"no_auth_user", "auth_basic"},
         {"accounts", "auth_basic"}, {"system_account", "auth_basic"},
+        {"operator", "auth_jwt"}, {"operators", "auth_jwt"}, {"trusted_operators", "auth_jwt"},
+        {"trusted", "auth_jwt"}, {"trusted_keys", "auth_jwt"}, {"resolver", "auth_jwt"},
+        {"resolver_preload", "auth_jwt"},
         {"http", "monitor"}, {"http_port", "monitor"}, {"monitor_port", "monitor"},
         {"https", "monitor"}, {"https_port", "monitor"},
         {"cluster", "cluster"},
@@ -1703,7 +1741,7 @@ static confd_file *confd_slot(confd_file **v, size_t *n, const char *m)
 /* Split a converted tree into the files of a conf.d layout: the server's
  * keys in files[0], then one file per module, in the order the modules
  * would load from the single file (its modules list first, then those its
- * nats-server keys imply: auth_basic, cluster, monitor).  Moves root's
+ * nats-server keys imply: auth_basic, auth_jwt, cluster, monitor).  Moves root's
  * members; root is left empty. */
 static int confd_split(mn_cfg *root, confd_file **out, size_t *nout)
 {
@@ -1724,7 +1762,7 @@ static int confd_split(mn_cfg *root, confd_file **out, size_t *nout)
                 goto fail;
         }
     }
-    static const char *const implied[] = {"auth_basic", "cluster", "monitor"};
+    static const char *const implied[] = {"auth_basic", "auth_jwt", "cluster", "monitor"};
     for (size_t j = 0; j < sizeof implied / sizeof implied[0]; j++) {
         bool used = false;
         for (size_t i = 0; i < root->nkids && !used; i++) {

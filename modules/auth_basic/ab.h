@@ -9,13 +9,15 @@
  * Logins are then decided by ab_authenticate() against that immutable
  * model, so hooks on any worker read it without locks.  Password checks
  * are in ab_password.c (constant time for plain text, libxcrypt's crypt_rn
- * for bcrypt hashes), NKey decoding and signature checks in ab_nkey.c
- * (OpenSSL's Ed25519).
+ * for bcrypt hashes), NKey decoding and signature checks in
+ * modules/common/mn_nkey.c (OpenSSL's Ed25519), shared with auth_jwt.
  */
 #ifndef AB_H
 #define AB_H
 
 #include <modnats/modnats.h>
+
+#include "mn_nkey.h"   /* modules/common: NKey strings and signatures */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,26 +41,12 @@ typedef struct ab_perms {
     uint64_t resp_expires_ms;   /* 0: unlimited */
 } ab_perms;
 
-/* NKey prefix bytes (nats-io/nkeys strkey.go) and sizes. */
-enum {
-    AB_NKEY_ACCOUNT  = 0,        /* "A..." */
-    AB_NKEY_CLUSTER  = 2 << 3,   /* "C..." */
-    AB_NKEY_SERVER   = 13 << 3,  /* "N..." */
-    AB_NKEY_OPERATOR = 14 << 3,  /* "O..." */
-    AB_NKEY_SEED     = 18 << 3,  /* "S...": private seeds, never accepted here */
-    AB_NKEY_USER     = 20 << 3,  /* "U..." */
-    AB_NKEY_CURVE    = 23 << 3,  /* "X..." */
-};
-#define AB_NKEY_RAW_LEN 32   /* an Ed25519 public key */
-#define AB_NKEY_BIN_LEN 35   /* prefix + key + CRC16 */
-#define AB_NKEY_STR_LEN 56   /* its base32 */
-
 typedef struct ab_user {
     char     *name;             /* user name; for an nkey user its public key */
     char     *password;         /* plain text or a bcrypt hash; NULL for nkey users */
     bool      bcrypt;
     bool      is_nkey;          /* logs in with a signature, not a password */
-    uint8_t   nkey_raw[AB_NKEY_RAW_LEN];
+    uint8_t   nkey_raw[MNK_RAW_LEN];
     char     *account;          /* account name, or NULL for the global account */
     modnats_account *acct;      /* resolved by the module at init (NULL in unit tests) */
     ab_perms *perms;            /* own, or the defaults, or NULL */
@@ -183,33 +171,5 @@ typedef struct ab_decision {
  * signatures (tens of microseconds) are checked here: an nkey login ends
  * in AB_ALLOW or AB_DENY. */
 ab_decision ab_authenticate(const ab_conf *c, const ab_login *login);
-
-/* ---- ab_nkey.c: NKey strings and signatures */
-
-typedef enum ab_nkey_err {
-    AB_NKEY_OK = 0,
-    AB_NKEY_BAD_ENCODING,   /* not 56 characters of the base32 alphabet */
-    AB_NKEY_BAD_CRC,
-    AB_NKEY_BAD_PREFIX,     /* a valid key, but not of the kind wanted */
-} ab_nkey_err;
-
-/* CRC16-XMODEM (poly 0x1021, init 0), as nkeys computes it. */
-uint16_t    ab_crc16(const uint8_t *p, size_t n);
-/* Decode a public key string whose prefix must be want_prefix. */
-ab_nkey_err ab_nkey_decode(const char *s, uint8_t want_prefix, uint8_t key[AB_NKEY_RAW_LEN]);
-/* Encode a public key; false for an unknown prefix. */
-bool        ab_nkey_encode(uint8_t prefix, const uint8_t key[AB_NKEY_RAW_LEN],
-                           char out[AB_NKEY_STR_LEN + 1]);
-const char *ab_nkey_strerror(ab_nkey_err e);
-const char *ab_nkey_prefix_name(uint8_t prefix);
-/* base64 in either alphabet (URL or standard, not mixed), padded or not,
- * canonical.  False when it is not, or when it exceeds cap bytes. */
-bool        ab_base64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen);
-/* Ed25519 verification through OpenSSL. */
-bool        ab_ed25519_verify(const uint8_t pub[AB_NKEY_RAW_LEN], const void *msg, size_t len,
-                              const uint8_t *sig, size_t siglen);
-/* Is sig (base64, as CONNECT carries it) pub's signature of the nonce? */
-bool        ab_nkey_verify_nonce(const uint8_t pub[AB_NKEY_RAW_LEN], const char *nonce,
-                                 const char *sig);
 
 #endif

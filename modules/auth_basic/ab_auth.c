@@ -46,7 +46,7 @@ static ab_decision nkey_login(const ab_conf *c, const ab_login *l)
         return deny("signature missing");
     if (!given(l->nonce))
         return deny("no nonce was sent in INFO");
-    if (!ab_nkey_verify_nonce(u->nkey_raw, l->nonce, l->sig))
+    if (!mnk_verify_nonce(u->nkey_raw, l->nonce, l->sig))
         return deny("signature not verified");
     return (ab_decision){ .verdict = AB_ALLOW, .user = u };
 }

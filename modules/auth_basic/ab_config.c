@@ -455,10 +455,10 @@ static void read_users(ab_ctx *x, const modnats_config *g, const char *where,
                 problem(x, "%s: an nkey user takes no user or password", path);
                 continue;
             }
-            ab_nkey_err e = ab_nkey_decode(nkey, AB_NKEY_USER, nu.nkey_raw);
-            if (e != AB_NKEY_OK) {
+            mnk_err e = mnk_decode(nkey, MNK_USER, nu.nkey_raw);
+            if (e != MNK_OK) {
                 problem(x, "%s.nkey: \"%s\" is not a user public key (%s)", path, nkey,
-                        ab_nkey_strerror(e));
+                        mnk_strerror(e));
                 continue;
             }
             if (user_listed(c, nkey, true)) {
@@ -548,11 +548,11 @@ static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
         const char *akey = NULL;
         static const char *const nkeyk[] = { "nkey", NULL };
         if (get_string(x, a, path, nkeyk, &akey) == MODNATS_OK) {
-            uint8_t raw[AB_NKEY_RAW_LEN];
-            ab_nkey_err e = ab_nkey_decode(akey, AB_NKEY_ACCOUNT, raw);
-            if (e != AB_NKEY_OK)
+            uint8_t raw[MNK_RAW_LEN];
+            mnk_err e = mnk_decode(akey, MNK_ACCOUNT, raw);
+            if (e != MNK_OK)
                 problem(x, "%s.nkey: \"%s\" is not an account public key (%s)", path, akey,
-                        ab_nkey_strerror(e));
+                        mnk_strerror(e));
         }
         x->errors += ab_io_read(x->api, x->self, a, name, c);
         char upath[192];

@@ -1,6 +1,6 @@
 /*
- * fuzz_nkey.c - libFuzzer target for auth_basic's NKey code
- * (modules/auth_basic/ab_nkey.c, compiled into this target).
+ * fuzz_nkey.c - libFuzzer target for the shared NKey code
+ * (modules/common/mn_nkey.c, compiled into this target).
  *
  * An input is up to three lines: a key string, a nonce, a signature (as
  * CONNECT's `sig` carries it).  The key is decoded as a public key of
@@ -16,24 +16,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ab.h"
+#include "mn_nkey.h"
 #include "nkey_fixtures.h"
 
 static const uint8_t prefixes[] = {
-    AB_NKEY_ACCOUNT, AB_NKEY_CLUSTER, AB_NKEY_SERVER, AB_NKEY_OPERATOR,
-    AB_NKEY_SEED, AB_NKEY_USER, AB_NKEY_CURVE, 1, 255,
+    MNK_ACCOUNT, MNK_CLUSTER, MNK_SERVER, MNK_OPERATOR,
+    MNK_SEED, MNK_USER, MNK_CURVE, 1, 255,
 };
 #define NPREFIXES (sizeof prefixes / sizeof prefixes[0])
 
-static uint8_t g_user[AB_NKEY_RAW_LEN];
+static uint8_t g_user[MNK_RAW_LEN];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
     /* The fixtures must work, or every check below proves nothing. */
-    if (ab_nkey_decode(FX_USER_PUB, AB_NKEY_USER, g_user) != AB_NKEY_OK ||
-        !ab_nkey_verify_nonce(g_user, FX_NONCE, FX_SIG_RAWURL) ||
-        ab_nkey_verify_nonce(g_user, FX_NONCE, FX_SIG_OTHER_NONCE))
+    if (mnk_decode(FX_USER_PUB, MNK_USER, g_user) != MNK_OK ||
+        !mnk_verify_nonce(g_user, FX_NONCE, FX_SIG_RAWURL) ||
+        mnk_verify_nonce(g_user, FX_NONCE, FX_SIG_OTHER_NONCE))
         abort();
     return 0;
 }
@@ -58,19 +58,19 @@ static void check_key(const char *key, const char *nonce, const char *sig)
 {
     int accepted = 0;
     for (size_t i = 0; i < NPREFIXES; i++) {
-        uint8_t raw[AB_NKEY_RAW_LEN];
-        ab_nkey_err e = ab_nkey_decode(key, prefixes[i], raw);
-        if (!ab_nkey_strerror(e) || !ab_nkey_prefix_name(prefixes[i]))
+        uint8_t raw[MNK_RAW_LEN];
+        mnk_err e = mnk_decode(key, prefixes[i], raw);
+        if (!mnk_strerror(e) || !mnk_prefix_name(prefixes[i]))
             abort();
-        if (e != AB_NKEY_OK)
+        if (e != MNK_OK)
             continue;
         accepted++;
-        if (prefixes[i] == AB_NKEY_SEED || prefixes[i] == 1 || prefixes[i] == 255)
+        if (prefixes[i] == MNK_SEED || prefixes[i] == 1 || prefixes[i] == 255)
             abort();   /* only public-key prefixes may decode */
-        char again[AB_NKEY_STR_LEN + 1];
-        if (!ab_nkey_encode(prefixes[i], raw, again) || strcmp(again, key) != 0)
+        char again[MNK_STR_LEN + 1];
+        if (!mnk_encode(prefixes[i], raw, again) || strcmp(again, key) != 0)
             abort();   /* decode and encode disagree */
-        (void)ab_nkey_verify_nonce(raw, nonce, sig);
+        (void)mnk_verify_nonce(raw, nonce, sig);
     }
     if (accepted > 1)
         abort();
@@ -84,28 +84,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *sig = next_line(&p, end);
 
     check_key(key, nonce, sig);
-    (void)ab_nkey_verify_nonce(g_user, nonce, sig);
-    (void)ab_nkey_verify_nonce(g_user, key, nonce);
+    (void)mnk_verify_nonce(g_user, nonce, sig);
+    (void)mnk_verify_nonce(g_user, key, nonce);
 
     uint8_t b64[96];
     size_t n = 0;
-    if (ab_base64_decode(sig, b64, sizeof b64, &n) && n > sizeof b64)
+    if (mnk_base64_decode(sig, b64, sizeof b64, &n) && n > sizeof b64)
         abort();
 
     /* Arbitrary bytes as key, signature and message: most keys are not
      * points on the curve, and every answer but a crash is acceptable. */
-    if (size >= AB_NKEY_RAW_LEN + 64) {
-        (void)ab_ed25519_verify(data, data + AB_NKEY_RAW_LEN + 64,
-                                size - AB_NKEY_RAW_LEN - 64, data + AB_NKEY_RAW_LEN, 64);
+    if (size >= MNK_RAW_LEN + 64) {
+        (void)mnk_ed25519_verify(data, data + MNK_RAW_LEN + 64,
+                                size - MNK_RAW_LEN - 64, data + MNK_RAW_LEN, 64);
         /* Every 32 bytes encode under each public prefix and decode back. */
         for (size_t i = 0; i < NPREFIXES; i++) {
-            char s[AB_NKEY_STR_LEN + 1];
-            uint8_t back[AB_NKEY_RAW_LEN];
-            if (!ab_nkey_encode(prefixes[i], data, s))
+            char s[MNK_STR_LEN + 1];
+            uint8_t back[MNK_RAW_LEN];
+            if (!mnk_encode(prefixes[i], data, s))
                 continue;
-            if (strlen(s) != AB_NKEY_STR_LEN ||
-                ab_nkey_decode(s, prefixes[i], back) != AB_NKEY_OK ||
-                memcmp(back, data, AB_NKEY_RAW_LEN) != 0)
+            if (strlen(s) != MNK_STR_LEN ||
+                mnk_decode(s, prefixes[i], back) != MNK_OK ||
+                memcmp(back, data, MNK_RAW_LEN) != 0)
                 abort();
         }
     }

@@ -548,47 +548,47 @@ static void test_nkey_codec(void **state)
 {
     (void)state;
     static const struct { const char *pub, *hex; uint8_t prefix; } kinds[] = {
-        { FX_USER_PUB, FX_USER_RAW_HEX, AB_NKEY_USER },
-        { FX_ACCOUNT_PUB, FX_ACCOUNT_RAW_HEX, AB_NKEY_ACCOUNT },
-        { FX_OPERATOR_PUB, FX_OPERATOR_RAW_HEX, AB_NKEY_OPERATOR },
-        { FX_SERVER_PUB, FX_SERVER_RAW_HEX, AB_NKEY_SERVER },
-        { FX_CLUSTER_PUB, FX_CLUSTER_RAW_HEX, AB_NKEY_CLUSTER },
-        { FX_CURVE_PUB, FX_USER_RAW_HEX, AB_NKEY_CURVE },
+        { FX_USER_PUB, FX_USER_RAW_HEX, MNK_USER },
+        { FX_ACCOUNT_PUB, FX_ACCOUNT_RAW_HEX, MNK_ACCOUNT },
+        { FX_OPERATOR_PUB, FX_OPERATOR_RAW_HEX, MNK_OPERATOR },
+        { FX_SERVER_PUB, FX_SERVER_RAW_HEX, MNK_SERVER },
+        { FX_CLUSTER_PUB, FX_CLUSTER_RAW_HEX, MNK_CLUSTER },
+        { FX_CURVE_PUB, FX_USER_RAW_HEX, MNK_CURVE },
     };
     /* CRC16-XMODEM check value */
-    assert_int_equal(ab_crc16((const uint8_t *)"123456789", 9), 0x31C3);
+    assert_int_equal(mnk_crc16((const uint8_t *)"123456789", 9), 0x31C3);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        uint8_t want[AB_NKEY_RAW_LEN], got[AB_NKEY_RAW_LEN];
-        char enc[AB_NKEY_STR_LEN + 1];
+        uint8_t want[MNK_RAW_LEN], got[MNK_RAW_LEN];
+        char enc[MNK_STR_LEN + 1];
         hex_to_bytes(kinds[i].hex, want, sizeof want);
-        assert_int_equal(ab_nkey_decode(kinds[i].pub, kinds[i].prefix, got), AB_NKEY_OK);
+        assert_int_equal(mnk_decode(kinds[i].pub, kinds[i].prefix, got), MNK_OK);
         assert_memory_equal(got, want, sizeof want);
-        assert_true(ab_nkey_encode(kinds[i].prefix, want, enc));
+        assert_true(mnk_encode(kinds[i].prefix, want, enc));
         assert_string_equal(enc, kinds[i].pub);
         /* the same key read as another kind */
-        uint8_t other = kinds[i].prefix == AB_NKEY_USER ? AB_NKEY_ACCOUNT : AB_NKEY_USER;
-        assert_int_equal(ab_nkey_decode(kinds[i].pub, other, got), AB_NKEY_BAD_PREFIX);
+        uint8_t other = kinds[i].prefix == MNK_USER ? MNK_ACCOUNT : MNK_USER;
+        assert_int_equal(mnk_decode(kinds[i].pub, other, got), MNK_BAD_PREFIX);
     }
-    uint8_t k[AB_NKEY_RAW_LEN];
-    char enc[AB_NKEY_STR_LEN + 1];
-    assert_false(ab_nkey_encode(AB_NKEY_SEED, k, enc));   /* seeds are not public keys */
-    assert_false(ab_nkey_encode(7, k, enc));
-    assert_int_equal(ab_nkey_decode(FX_BAD_CRC, AB_NKEY_USER, k), AB_NKEY_BAD_CRC);
-    assert_int_equal(ab_nkey_decode(FX_BAD_BASE32, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
-    assert_int_equal(ab_nkey_decode(FX_BAD_LOWERCASE, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
-    assert_int_equal(ab_nkey_decode(FX_BAD_SHORT, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
-    assert_int_equal(ab_nkey_decode(FX_BAD_LONG, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
-    assert_int_equal(ab_nkey_decode(FX_USER_SEED, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
-    assert_int_equal(ab_nkey_decode("", AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
-    assert_int_equal(ab_nkey_decode(NULL, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    uint8_t k[MNK_RAW_LEN];
+    char enc[MNK_STR_LEN + 1];
+    assert_false(mnk_encode(MNK_SEED, k, enc));   /* seeds are not public keys */
+    assert_false(mnk_encode(7, k, enc));
+    assert_int_equal(mnk_decode(FX_BAD_CRC, MNK_USER, k), MNK_BAD_CRC);
+    assert_int_equal(mnk_decode(FX_BAD_BASE32, MNK_USER, k), MNK_BAD_ENCODING);
+    assert_int_equal(mnk_decode(FX_BAD_LOWERCASE, MNK_USER, k), MNK_BAD_ENCODING);
+    assert_int_equal(mnk_decode(FX_BAD_SHORT, MNK_USER, k), MNK_BAD_ENCODING);
+    assert_int_equal(mnk_decode(FX_BAD_LONG, MNK_USER, k), MNK_BAD_ENCODING);
+    assert_int_equal(mnk_decode(FX_USER_SEED, MNK_USER, k), MNK_BAD_ENCODING);
+    assert_int_equal(mnk_decode("", MNK_USER, k), MNK_BAD_ENCODING);
+    assert_int_equal(mnk_decode(NULL, MNK_USER, k), MNK_BAD_ENCODING);
     /* padding is not part of the format */
     char padded[64];
     snprintf(padded, sizeof padded, "%.55s=", FX_USER_PUB);
-    assert_int_equal(ab_nkey_decode(padded, AB_NKEY_USER, k), AB_NKEY_BAD_ENCODING);
+    assert_int_equal(mnk_decode(padded, MNK_USER, k), MNK_BAD_ENCODING);
     /* a valid CRC over an unknown prefix byte is still refused */
-    uint8_t raw[AB_NKEY_BIN_LEN] = { 7 << 3 };
-    hex_to_bytes(FX_USER_RAW_HEX, raw + 1, AB_NKEY_RAW_LEN);
-    assert_false(ab_nkey_encode(7 << 3, raw + 1, enc));
+    uint8_t raw[MNK_BIN_LEN] = { 7 << 3 };
+    hex_to_bytes(FX_USER_RAW_HEX, raw + 1, MNK_RAW_LEN);
+    assert_false(mnk_encode(7 << 3, raw + 1, enc));
 }
 
 static void test_base64(void **state)
@@ -596,59 +596,59 @@ static void test_base64(void **state)
     (void)state;
     uint8_t out[16];
     size_t n = 0;
-    assert_true(ab_base64_decode("aGk", out, sizeof out, &n));
+    assert_true(mnk_base64_decode("aGk", out, sizeof out, &n));
     assert_int_equal(n, 2);
     assert_memory_equal(out, "hi", 2);
-    assert_true(ab_base64_decode("aGk=", out, sizeof out, &n));
+    assert_true(mnk_base64_decode("aGk=", out, sizeof out, &n));
     assert_int_equal(n, 2);
-    assert_true(ab_base64_decode("-_8", out, sizeof out, &n));   /* url alphabet */
+    assert_true(mnk_base64_decode("-_8", out, sizeof out, &n));   /* url alphabet */
     assert_int_equal(n, 2);
     assert_int_equal(out[0], 0xfb);
     assert_int_equal(out[1], 0xff);
-    assert_true(ab_base64_decode("+/8=", out, sizeof out, &n));  /* standard alphabet */
+    assert_true(mnk_base64_decode("+/8=", out, sizeof out, &n));  /* standard alphabet */
     assert_int_equal(out[0], 0xfb);
-    assert_false(ab_base64_decode("-/8", out, sizeof out, &n));  /* mixed */
-    assert_false(ab_base64_decode("aGk==", out, sizeof out, &n));
-    assert_false(ab_base64_decode("aGl", out, sizeof out, &n));  /* non-zero trailing bits */
-    assert_false(ab_base64_decode("a", out, sizeof out, &n));
-    assert_false(ab_base64_decode("a b=", out, sizeof out, &n));
-    assert_false(ab_base64_decode("AAAAAAAAAAAAAAAAAAAAAAAA", out, 4, &n));   /* too long */
-    assert_true(ab_base64_decode("", out, sizeof out, &n));
+    assert_false(mnk_base64_decode("-/8", out, sizeof out, &n));  /* mixed */
+    assert_false(mnk_base64_decode("aGk==", out, sizeof out, &n));
+    assert_false(mnk_base64_decode("aGl", out, sizeof out, &n));  /* non-zero trailing bits */
+    assert_false(mnk_base64_decode("a", out, sizeof out, &n));
+    assert_false(mnk_base64_decode("a b=", out, sizeof out, &n));
+    assert_false(mnk_base64_decode("AAAAAAAAAAAAAAAAAAAAAAAA", out, 4, &n));   /* too long */
+    assert_true(mnk_base64_decode("", out, sizeof out, &n));
     assert_int_equal(n, 0);
 }
 
 static void test_nkey_signatures(void **state)
 {
     (void)state;
-    uint8_t pub[AB_NKEY_RAW_LEN];
-    assert_int_equal(ab_nkey_decode(FX_USER_PUB, AB_NKEY_USER, pub), AB_NKEY_OK);
-    assert_true(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_RAWURL));
-    assert_true(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_URL_PADDED));
-    assert_true(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_STD));
+    uint8_t pub[MNK_RAW_LEN];
+    assert_int_equal(mnk_decode(FX_USER_PUB, MNK_USER, pub), MNK_OK);
+    assert_true(mnk_verify_nonce(pub, FX_NONCE, FX_SIG_RAWURL));
+    assert_true(mnk_verify_nonce(pub, FX_NONCE, FX_SIG_URL_PADDED));
+    assert_true(mnk_verify_nonce(pub, FX_NONCE, FX_SIG_STD));
     uint8_t sig[64];
     hex_to_bytes(FX_SIG_HEX, sig, sizeof sig);
-    assert_true(ab_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, sizeof sig));
-    assert_false(ab_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, 63));
+    assert_true(mnk_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, sizeof sig));
+    assert_false(mnk_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, 63));
     sig[10] ^= 1;
-    assert_false(ab_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, sizeof sig));
+    assert_false(mnk_ed25519_verify(pub, FX_NONCE, strlen(FX_NONCE), sig, sizeof sig));
 
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_OTHER_KEY));
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_OTHER_NONCE));
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE "x", FX_SIG_RAWURL));
-    assert_false(ab_nkey_verify_nonce(pub, "", FX_SIG_RAWURL));
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, FX_SIG_HEX));   /* 96 bytes as base64 */
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, ""));
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, "not base64!"));
-    assert_false(ab_nkey_verify_nonce(pub, NULL, FX_SIG_RAWURL));
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, NULL));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, FX_SIG_OTHER_KEY));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, FX_SIG_OTHER_NONCE));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE "x", FX_SIG_RAWURL));
+    assert_false(mnk_verify_nonce(pub, "", FX_SIG_RAWURL));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, FX_SIG_HEX));   /* 96 bytes as base64 */
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, ""));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, "not base64!"));
+    assert_false(mnk_verify_nonce(pub, NULL, FX_SIG_RAWURL));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, NULL));
     char cut[128];
     snprintf(cut, sizeof cut, "%.84s", FX_SIG_RAWURL);   /* 63 bytes */
-    assert_false(ab_nkey_verify_nonce(pub, FX_NONCE, cut));
+    assert_false(mnk_verify_nonce(pub, FX_NONCE, cut));
     /* alice's key does not verify the user key's signature */
-    uint8_t alice[AB_NKEY_RAW_LEN];
-    assert_int_equal(ab_nkey_decode(FX_ALICE_PUB, AB_NKEY_USER, alice), AB_NKEY_OK);
-    assert_false(ab_nkey_verify_nonce(alice, FX_NONCE, FX_SIG_RAWURL));
-    assert_true(ab_nkey_verify_nonce(alice, FX_NONCE, FX_SIG_OTHER_KEY));
+    uint8_t alice[MNK_RAW_LEN];
+    assert_int_equal(mnk_decode(FX_ALICE_PUB, MNK_USER, alice), MNK_OK);
+    assert_false(mnk_verify_nonce(alice, FX_NONCE, FX_SIG_RAWURL));
+    assert_true(mnk_verify_nonce(alice, FX_NONCE, FX_SIG_OTHER_KEY));
 }
 
 static ab_decision nkey_login(const ab_conf *c, const char *nkey, const char *sig, const char *nonce)
