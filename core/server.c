@@ -171,6 +171,8 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
     const char *host = o->host && *o->host ? o->host : "0.0.0.0";
     pthread_mutex_lock(&s->urls_lock);
     char *urls = s->connect_urls_json ? strdup(s->connect_urls_json) : NULL;
+    if (c)
+        c->info_urls_gen = s->urls_gen;
     pthread_mutex_unlock(&s->urls_lock);
     char *out = NULL;
     int n = asprintf(&out,
