@@ -189,10 +189,10 @@ class Client:
 _sync_n = [0]
 
 
-def sync(sub_client, pub_client, timeout=10):
+def sync(sub_client, pub_client, timeout=10, prefix="sync"):
     """Wait until pub_client's server knows all interest sub_client has."""
     _sync_n[0] += 1
-    subj = "sync.%d.%d" % (os.getpid(), _sync_n[0])
+    subj = "%s.%d.%d" % (prefix, os.getpid(), _sync_n[0])
     sid = sub_client.sub(subj)
     sub_client.flush()
     end = time.time() + timeout
@@ -209,9 +209,16 @@ def sync(sub_client, pub_client, timeout=10):
 # ------------------------------------------------------------ servers
 
 class Node:
-    def __init__(self, name, kind, routes, cluster="C1", extra_cluster="", monitor=False):
+    """A cluster node.  modnats gets a libconfig file; nats-server gets
+    flags, or with nats_conf (text put inside its cluster { } block) a
+    config file of its own syntax.  write_conf() rewrites the file (for
+    a reload: change routes/extra_cluster, write_conf(), reload())."""
+
+    def __init__(self, name, kind, routes, cluster="C1", extra_cluster="", monitor=False,
+                 nats_conf=None, extra_top=""):
         self.name, self.kind, self.routes = name, kind, routes
         self.cluster, self.extra_cluster = cluster, extra_cluster
+        self.nats_conf, self.extra_top = nats_conf, extra_top
         self.port, self.cport = free_port(), free_port()
         self.mport = free_port() if monitor else 0   # -m: HTTP monitoring
         self.proc = None
@@ -221,19 +228,40 @@ class Node:
     def route_url(self):
         return "nats-route://127.0.0.1:%d" % self.cport
 
-    def start(self):
-        log = open(self.logpath, "ab")
-        if self.kind == "modnats":
-            conf = os.path.join(TMP, "%s.conf" % self.name)
-            with open(conf, "w") as f:
-                f.write('modules = ["cluster"];\n')
+    @property
+    def conf_path(self):
+        return os.path.join(TMP, "%s.conf" % self.name)
+
+    def write_conf(self):
+        with open(self.conf_path, "w") as f:
+            if self.kind == "modnats":
+                f.write('modules = ["cluster"];\n' + self.extra_top)
                 f.write('cluster = { name = "%s"; listen = "127.0.0.1:%d"; routes = [%s]; %s };\n'
                         % (self.cluster, self.cport,
                            ", ".join('"%s"' % r for r in self.routes), self.extra_cluster))
-            argv = [ARGS.server, "-c", conf, "-a", "127.0.0.1", "-p", str(self.port), "-n",
-                    self.name]
+            else:
+                f.write(self.extra_top)
+                f.write("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n  routes: [%s]\n%s\n}\n"
+                        % (self.cluster, self.cport, ", ".join(self.routes), self.nats_conf))
+
+    def reload(self):
+        self.write_conf()
+        self.proc.send_signal(signal.SIGHUP)
+
+    def start(self):
+        log = open(self.logpath, "ab")
+        if self.kind == "modnats":
+            self.write_conf()
+            argv = [ARGS.server, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
+                    "-n", self.name]
             if ARGS.module_dir:
                 argv += ["--module_path", ARGS.module_dir]
+            if ARGS.debug:
+                argv += ["-D"]
+        elif self.nats_conf is not None:
+            self.write_conf()
+            argv = [ARGS.ref, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
+                    "-n", self.name]
             if ARGS.debug:
                 argv += ["-D"]
         else:
@@ -647,6 +675,77 @@ def t_auth_and_name():
         for n in (a, b, g, x, y):
             n.stop()
 
+# ------------------------------------------------------------ permissions
+
+PERMS_LIBCONFIG = ('permissions = { import = ["imp.>", "both.>"]; '
+                   'export = { allow = ["exp.>", "both.>"]; deny = ["exp.secret"]; }; };')
+PERMS_NATS = ('  permissions {\n    import: ["imp.>", "both.>"]\n'
+              '    export: { allow: ["exp.>", "both.>"], deny: ["exp.secret"] }\n  }')
+
+
+def check_flow(subn, pubn, allowed, blocked, timeout=10):
+    """subn subscribes to every subject of allowed + blocked; pubn
+    publishes the blocked ones first, then the allowed ones, then a marker
+    on both.*.  Once the marker arrived, an allowed subscription has its
+    message(s) and a blocked one has none (one route, in order).
+    allowed: {subscription: expected count}; blocked: [subscription]."""
+    sc, pc = subn.client("perm-sub"), pubn.client("perm-pub")
+    try:
+        sids = {s: sc.sub(s) for s in list(allowed) + list(blocked)}
+        mid = sc.sub("both.marker")
+        sync(sc, pc, timeout, prefix="both.sync")
+        for s in blocked:
+            if "*" not in s and ">" not in s:
+                pc.pub(s, b"blocked")
+        pubs = [s.replace("*", "x").replace(">", "x.y") for s in allowed]
+        for s in pubs:
+            pc.pub(s, b"allowed")
+        pc.pub("both.marker", b"m")
+        pc.flush()
+        assert sc.wait(mid, 1, timeout), "%s->%s: marker lost" % (pubn.name, subn.name)
+        sc.flush()
+        for s, want in allowed.items():
+            got = sc.count(sids[s])
+            assert got == want, "%s->%s: %s got %d, want %d" % (pubn.name, subn.name, s, got, want)
+        for s in blocked:
+            assert sc.count(sids[s]) == 0, "%s->%s: %s crossed the route (%s)" % (
+                pubn.name, subn.name, s, sc.take(sids[s])[:2])
+    finally:
+        sc.close()
+        pc.close()
+
+
+def check_permissions(p, o):
+    """p has PERMS; o none.  import: p announces only imp.> and both.>;
+    export: p takes only exp.> and both.> interest, never exp.secret."""
+    # import: what p's clients get from o
+    check_flow(p, o, {"imp.a": 1}, ["noimp.a", "exp.a"])
+    # export: what o's clients get from p (exp.secret is denied, also
+    # behind o's wildcard interest exp.*)
+    check_flow(o, p, {"exp.a": 1, "exp.*": 2}, ["noexp.a", "exp.secret", "imp.b"])
+    # the other direction is unrestricted by o: p's clients still reach o
+    # for exported subjects only, o's clients reach p for imported ones
+    check_flow(p, o, {"both.x": 1, "imp.>": 1}, [])
+
+
+def t_permissions():
+    """Route permissions, the same checks with the permissions on a
+    modnats node (a nats-server peer) and on a nats-server node (a modnats
+    peer): the latter shows the checks hold for the reference."""
+    pm = Node("pm", "modnats", [], cluster="PA", extra_cluster=PERMS_LIBCONFIG).start()
+    og = Node("og", "nats", [pm.route_url], cluster="PA").start()
+    pg = Node("pg", "nats", [], cluster="PB", nats_conf=PERMS_NATS).start()
+    om = Node("om", "modnats", [pg.route_url], cluster="PB").start()
+    pm2 = Node("pm2", "modnats", [pm.route_url], cluster="PA").start()
+    nodes = [pm, og, pg, om, pm2]
+    try:
+        for p, o in ((pg, om), (pm, og), (pm, pm2)):
+            check_permissions(p, o)
+    finally:
+        for n in nodes:
+            n.stop()
+
+
 def route_keys(rz):
     return [list(rz.keys())] + [list(r.keys()) for r in rz.get("routes", [])]
 
@@ -872,7 +971,7 @@ def t_failover():
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
          ("auth_and_name", t_auth_and_name),
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
-         ("failover", t_failover)]
+         ("failover", t_failover), ("permissions", t_permissions)]
 
 
 def main():
@@ -889,7 +988,7 @@ def main():
     for name, fn in TESTS:
         if ARGS.k and ARGS.k not in name:
             continue
-        if name in ("mixed", "routez") or "auth" in name:
+        if name in ("mixed", "routez", "permissions", "reload", "leaf") or "auth" in name:
             if not os.access(ARGS.ref, os.X_OK):
                 print("FAIL %s: %s not found" % (name, ARGS.ref))
                 failed += 1
