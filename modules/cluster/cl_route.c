@@ -935,7 +935,7 @@ void cl_route_stop(void)
  * reference) in closing[] to be closed.  With auth_changed, accepted
  * routes whose CONNECT credentials no longer pass are returned too. */
 size_t cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_changed,
-                             cl_route **closing, size_t max)
+                             cl_route **closing, bool *auth_fail, size_t max)
 {
     size_t n = 0;
     for (size_t j = 0; j < g_cl.nexplicit; j++) {
@@ -954,7 +954,7 @@ size_t cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_chan
         }
     }
     for (cl_route *r = g_cl.routes; r; r = r->next) {
-        bool close = false;
+        bool close = false, bad_auth = false;
         if (r->explicit_idx >= 0 && (size_t)r->explicit_idx < nold) {
             const cl_url *u = &old[r->explicit_idx].url;
             int to = -1;
@@ -977,11 +977,13 @@ size_t cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_chan
             if (!ok) {
                 cl_log(MODNATS_LOG_INFO, "route %s: its credentials are no longer valid",
                        r->remote_id[0] ? r->remote_id : "?");
-                close = true;
+                close = bad_auth = true;
+                r->no_redial = true;   /* it must come back with the new ones */
             }
         }
         if (close && n < max) {
             cl_route_ref(r);
+            auth_fail[n] = bad_auth;
             closing[n++] = r;
         }
     }
@@ -992,13 +994,11 @@ size_t cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_chan
  * new permissions tell every route our INFO (nats-server's peers resend
  * what we may now export) and PING it, so its worker rechecks the
  * interest held for it (cl_proto_feed) when the PONG comes. */
-void cl_route_after_reload(cl_route **closing, size_t n, bool perms_changed)
+void cl_route_after_reload(cl_route **closing, const bool *auth_fail, size_t n,
+                           bool perms_changed)
 {
     for (size_t i = 0; i < n; i++) {
-        pthread_mutex_lock(&g_cl.lock);
-        bool auth_fail = !closing[i]->no_redial;
-        pthread_mutex_unlock(&g_cl.lock);
-        close_route(closing[i], auth_fail ? "Authorization Violation" : NULL);
+        close_route(closing[i], auth_fail[i] ? "Authorization Violation" : NULL);
         cl_route_unref(closing[i]);
     }
     if (!perms_changed)

@@ -452,8 +452,9 @@ static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr)
     bool auth_changed = !str_eq(g_cl.auth_user, old.auth_user) ||
                         !str_eq(g_cl.auth_pass, old.auth_pass);
     cl_route *closing[256];
+    bool auth_fail[256];
     size_t nclosing = cl_route_remap_locked(old.explicit_routes, old.nexplicit, auth_changed,
-                                            closing, 256);
+                                            closing, auth_fail, 256);
     const cl_perms *cur = cl_perms_get();
     bool perms_changed = !cl_perms_equal(cur, perms);
     if (perms_changed) {
@@ -470,7 +471,7 @@ static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr)
         cl_url_free(&old.explicit_routes[i].url);
     free(old.explicit_routes);
 
-    cl_route_after_reload(closing, nclosing, perms_changed);
+    cl_route_after_reload(closing, auth_fail, nclosing, perms_changed);
     cl_log(MODNATS_LOG_INFO, "reloaded: %zu explicit route(s)%s%s", g_cl.nexplicit,
            auth_changed ? ", new route credentials" : "",
            perms_changed ? ", new permissions" : "");

@@ -746,6 +746,134 @@ def t_permissions():
             n.stop()
 
 
+# ------------------------------------------------------------ reload
+
+class Probe:
+    """A long-lived subscription on subn for subject, and a publisher on
+    pubn.  flows() publishes once, then a marker on both.*, and says
+    whether the message arrived before the marker (one route, in order)."""
+
+    def __init__(self, subn, pubn, subject):
+        self.subject = subject
+        self.sc, self.pc = subn.client("probe-sub"), pubn.client("probe-pub")
+        self.sid = self.sc.sub(subject)
+        self.mid = self.sc.sub("both.marker.%s" % subject.replace("*", "s").replace(">", "g"))
+        self.sc.flush()
+
+    def flows(self):
+        self.sc.take(self.sid)
+        self.sc.take(self.mid)
+        self.pc.pub(self.subject.replace("*", "x").replace(">", "x"), b"p")
+        marker = "both.marker.%s" % self.subject.replace("*", "s").replace(">", "g")
+        end = time.time() + 2
+        while time.time() < end:
+            self.pc.pub(marker, b"m")
+            self.pc.flush()
+            if self.sc.wait(self.mid, 1, 0.2):
+                break
+        else:
+            return False
+        self.sc.flush()
+        return self.sc.count(self.sid) > 0
+
+    def wait(self, want, what, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.flows() == want:
+                if self.flows() == want:      # and it stays so
+                    return
+            time.sleep(0.1)
+        raise AssertionError("%s: %s still %s after %ds" % (what, self.subject,
+                                                             "blocked" if want else "flowing",
+                                                             timeout))
+
+    def close(self):
+        self.sc.close()
+        self.pc.close()
+
+
+def wait_flow(subn, pubn, subject, want, what, timeout=15):
+    p = Probe(subn, pubn, subject)
+    try:
+        p.wait(want, what, timeout)
+    finally:
+        p.close()
+
+
+def reload_scenario(peer_kind):
+    r = Node("rl-%s" % peer_kind, "modnats", [], cluster="RL").start()
+    g = Node("rg-%s" % peer_kind, peer_kind, [], cluster="RL",
+             nats_conf="" if peer_kind == "nats" else None).start()
+    # h dials r with credentials r does not ask for yet
+    h = Node("rh-%s" % peer_kind, peer_kind, ["nats-route://ruser:pw1@127.0.0.1:%d" % r.cport],
+             cluster="RL", nats_conf="" if peer_kind == "nats" else None).start()
+    probes = []
+    try:
+        wait_mesh([r, h], 20)
+        # credentials: h's route is refused once r asks for another password
+        # (r does not redial an accepted route it closed for that)
+        r.extra_cluster = 'authorization = { user = "ruser"; password = "pw2"; };'
+        r.reload()
+        wait_flow(r, h, "h.cred", False, "auth changed")
+        time.sleep(1.5)
+        wait_flow(r, h, "h.cred", False, "auth changed, later")
+        r.extra_cluster = 'authorization = { user = "ruser"; password = "pw1"; };'
+        r.reload()
+        wait_flow(r, h, "h.cred", True, "auth matches again", 30)
+        r.extra_cluster = ""
+        r.reload()
+        # routes added: r learns g from its settings
+        r.routes = [g.route_url]
+        r.reload()
+        wait_mesh([r, g, h], 20)
+        imp = Probe(r, g, "x.imp")          # r's interest, g's messages
+        blocked = Probe(r, g, "y.imp")
+        exp = Probe(g, r, "x.exp")          # g's interest, r's messages
+        probes += [imp, blocked, exp]
+        imp.wait(True, "before")
+        exp.wait(True, "before")
+        # import narrowed: r withdraws x.imp from its routes
+        r.extra_cluster = 'permissions = { import = ["y.>", "both.>"]; };'
+        r.reload()
+        imp.wait(False, "import narrowed")
+        blocked.wait(True, "import narrowed")
+        # import widened again: x.imp is announced again
+        r.extra_cluster = ""
+        r.reload()
+        imp.wait(True, "import widened")
+        # export narrowed: r drops what it held for g
+        r.extra_cluster = 'permissions = { export = ["y.>", "both.>"]; };'
+        r.reload()
+        exp.wait(False, "export narrowed")
+        # export widened: the peer re-announces (our INFO says what we export)
+        r.extra_cluster = ""
+        r.reload()
+        exp.wait(True, "export widened")
+        if peer_kind == "nats":
+            # routes removed: r closes its route to g, g (which accepted it)
+            # does not come back
+            r.routes = []
+            r.reload()
+            wait_flow(r, g, "g.gone", False, "route removed")
+            time.sleep(1.5)
+            wait_flow(r, g, "g.gone", False, "route removed, later")
+        log = open(r.logpath, errors="replace").read()
+        assert "[cluster] reloaded:" in log, "no reload line in %s" % r.name
+    finally:
+        for p in probes:
+            p.close()
+        for n in (r, g, h):
+            n.stop()
+
+
+def t_reload():
+    """SIGHUP: routes added and removed, import/export permissions
+    narrowed and widened, route credentials changed, with a nats-server
+    peer and with a modnats peer."""
+    reload_scenario("nats")
+    reload_scenario("modnats")
+
+
 def route_keys(rz):
     return [list(rz.keys())] + [list(r.keys()) for r in rz.get("routes", [])]
 
@@ -971,7 +1099,8 @@ def t_failover():
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
          ("auth_and_name", t_auth_and_name),
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
-         ("failover", t_failover), ("permissions", t_permissions)]
+         ("failover", t_failover), ("permissions", t_permissions),
+         ("reload", t_reload)]
 
 
 def main():
