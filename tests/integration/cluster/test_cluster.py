@@ -874,6 +874,206 @@ def t_reload():
     reload_scenario("modnats")
 
 
+# ------------------------------------------------------------ leaf-origin forms
+
+class FakeRoute:
+    """A raw route peer: says CONNECT and INFO as nats-server 2.9 does,
+    answers PING, records every line (and message payload) it gets."""
+
+    def __init__(self, port, cluster, sid="NFAKEROUTE0000000000000000000000000000000000000000000"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.settimeout(None)
+        self.lock = threading.Condition()
+        self.lines, self.buf, self.closed = [], b"", False
+        threading.Thread(target=self._read, daemon=True).start()
+        self.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,'
+                  '"headers":true,"name":"%s","cluster":"%s","lnoc":true}\r\n' % (sid, cluster))
+        self.send('INFO {"server_id":"%s","server_name":"fake","version":"2.9.10","proto":2,'
+                  '"host":"127.0.0.1","port":1,"headers":true,"max_payload":1048576,'
+                  '"cluster":"%s","lnoc":true}\r\n' % (sid, cluster))
+
+    def send(self, s):
+        self.sock.sendall(s.encode() if isinstance(s, str) else s)
+
+    def _read(self):
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    break
+                self.buf += d
+                while True:
+                    i = self.buf.find(b"\r\n")
+                    if i < 0:
+                        break
+                    line = self.buf[:i].decode()
+                    parts = line.split()
+                    if parts and parts[0] in ("RMSG", "HMSG"):
+                        total = int(parts[-1])
+                        if len(self.buf) < i + 2 + total + 2:
+                            break
+                        line += " <" + self.buf[i + 2:i + 2 + total].decode() + ">"
+                        self.buf = self.buf[i + 2 + total + 2:]
+                    else:
+                        self.buf = self.buf[i + 2:]
+                    if line == "PING":
+                        self.sock.sendall(b"PONG\r\n")
+                    with self.lock:
+                        self.lines.append(line)
+                        self.lock.notify_all()
+        except OSError:
+            pass
+        with self.lock:
+            self.closed = True
+            self.lock.notify_all()
+
+    def wait_line(self, pred, what, timeout=10):
+        with self.lock:
+            if not self.lock.wait_for(lambda: any(pred(l) for l in self.lines) or self.closed,
+                                      timeout) or self.closed:
+                raise AssertionError("fake route: no %s (closed=%s) in %s" % (
+                    what, self.closed, self.lines[-10:]))
+
+    def has(self, pred):
+        with self.lock:
+            return any(pred(l) for l in self.lines)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def t_leaf_forms():
+    """LS+/LS-/LMSG from a route peer (nats-server sends them when its
+    leaf nodes' interest and messages cross routes to a peer announcing
+    lnoc): interest is held and served, LMSG reaches local subscribers,
+    and the route stays up.  The same exchange with nats-server shows the
+    frames are what it accepts."""
+    leaf_forms("modnats")
+    if os.access(ARGS.ref, os.X_OK):
+        leaf_forms("nats")
+
+
+def leaf_forms(kind):
+    n = Node("lf-%s" % kind, kind, [], cluster="LF").start()
+    fr = c = None
+    try:
+        c = n.client("leafc")
+        px = c.sub("leaf.x")
+        pq = c.sub("leaf.q", "g1")
+        c.flush()
+        fr = FakeRoute(n.cport, "LF")
+        fr.wait_line(lambda l: l == "RS+ $G leaf.x", "RS+ leaf.x")
+        fr.wait_line(lambda l: l == "RS+ $G leaf.q g1 1", "RS+ leaf.q g1 1")
+        # LMSG: origin cluster, account, subject, [reply | + reply queues | | queues]
+        fr.send("LMSG LEAFCL $G leaf.x 0 5\r\nhello\r\n")
+        hdr = "NATS/1.0\r\nX-Leaf: 1\r\n\r\n"
+        fr.send("LMSG LEAFCL $G leaf.x reply.1 %d %d\r\n%sbody\r\n" % (len(hdr), len(hdr) + 4, hdr))
+        fr.send("LMSG LEAFCL $G leaf.q + reply.2 g1 0 3\r\nqqq\r\n")
+        fr.send("LMSG LEAFCL $G leaf.q | g1 0 3\r\nrrr\r\n")
+        got = c.wait(px, 2)
+        assert [(m[2], m[1]) for m in got] == [(b"hello", None), (b"body", "reply.1")], got
+        assert b"X-Leaf: 1" in got[1][3], got[1]
+        q = c.wait(pq, 2)
+        assert [(m[2], m[1]) for m in q] == [(b"qqq", "reply.2"), (b"rrr", None)], q
+        # LS+: interest of the peer's leaf nodes, plain and queue
+        fr.send("LS+ LEAFCL $G lint.>\r\nLS+ LEAFCL $G lq g2 3\r\nPING\r\n")
+        fr.wait_line(lambda l: l == "PONG", "PONG")
+        c.pub("lint.a", b"one")
+        c.pub("lq", b"two")
+        c.flush()
+        fr.wait_line(lambda l: l == "RMSG $G lint.a 3 <one>", "RMSG lint.a")
+        fr.wait_line(lambda l: l == "RMSG $G lq | g2 3 <two>", "RMSG lq | g2")
+        # LS-: gone; a later RS+ shows the order
+        fr.send("LS- $G lint.>\r\nRS+ $G marker\r\nPING\r\n")
+        with fr.lock:
+            fr.lines = []
+        fr.wait_line(lambda l: l == "PONG", "PONG")
+        c.pub("lint.b", b"three")
+        c.pub("marker", b"m")
+        c.flush()
+        fr.wait_line(lambda l: l.startswith("RMSG $G marker"), "RMSG marker")
+        assert not fr.has(lambda l: "lint.b" in l), fr.lines
+        assert not fr.closed
+    finally:
+        if fr:
+            fr.close()
+        if c:
+            c.close()
+        n.stop()
+
+
+class RefNode(Node):
+    """A nats-server from a config text written as is."""
+
+    def __init__(self, name, text):
+        Node.__init__(self, name, "nats", [])
+        self.text = text
+
+    def start(self):
+        with open(self.conf_path, "w") as f:
+            f.write(self.text)
+        argv = [ARGS.ref, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
+                "-n", self.name]
+        self.proc = subprocess.Popen(argv, stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
+        end = time.time() + 10
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited:\n%s" % (self.name, self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("%s did not open its port" % self.name)
+
+
+def t_leaf():
+    """A mixed cluster where nats-server has a leaf node: messages cross
+    leaf -> nats-server -> route -> modnats and back, queue groups too."""
+    lport = free_port()
+    hub = Node("hub", "nats", [], cluster="LH", nats_conf="",
+               extra_top="leafnodes {\n  listen: 127.0.0.1:%d\n}\n" % lport).start()
+    m = Node("mhub", "modnats", [hub.route_url], cluster="LH").start()
+    leaf = RefNode("leaf", 'leafnodes {\n  remotes: [ { url: "nats-leaf://127.0.0.1:%d" } ]\n}\n'
+                   % lport).start()
+    try:
+        wait_mesh([hub, m], 20)
+        lc, mc = leaf.client("leaf"), m.client("mod")
+        try:
+            for a, b in ((lc, mc), (mc, lc)):
+                sid = a.sub("lf.test")
+                sync(a, b, 20)
+                for i in range(20):
+                    b.pub("lf.test", b"%d" % i)
+                b.flush()
+                got = a.wait(sid, 20)
+                assert [x[2] for x in got] == [b"%d" % i for i in range(20)], got
+                a.unsub(sid)
+            # request/reply leaf <-> modnats
+            rs = mc.sub("lf.svc")
+            ib = lc.sub("lf.inbox")
+            sync(mc, lc, 20)
+            sync(lc, mc, 20)
+            lc.pub("lf.svc", b"ping", reply="lf.inbox")
+            lc.flush()
+            req = mc.wait(rs, 1)
+            assert req and req[0][1] == "lf.inbox", req
+            mc.pub(req[0][1], b"pong")
+            mc.flush()
+            rep = lc.wait(ib, 1)
+            assert rep and rep[0][2] == b"pong", rep
+        finally:
+            lc.close()
+            mc.close()
+    finally:
+        for x in (leaf, m, hub):
+            x.stop()
+
+
 def route_keys(rz):
     return [list(rz.keys())] + [list(r.keys()) for r in rz.get("routes", [])]
 
@@ -1100,7 +1300,7 @@ TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_m
          ("auth_and_name", t_auth_and_name),
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
          ("failover", t_failover), ("permissions", t_permissions),
-         ("reload", t_reload)]
+         ("reload", t_reload), ("leaf_forms", t_leaf_forms), ("leaf", t_leaf)]
 
 
 def main():
