@@ -874,10 +874,10 @@ static void route_json(mon_json *j, const rz_route *r, int64_t now, bool subs, b
                 continue;
             char *acc, *subj, *queue;
             rz_split_sub(key, &acc, &subj, &queue);
+            (void)acc;
             if (detail) {
+                /* nats-server's fields: the account is in the sid */
                 mon_json_obj_begin(j, NULL);
-                if (acc)
-                    mon_json_str(j, "account", acc);
                 mon_json_str(j, "subject", subj);
                 if (queue)
                     mon_json_str(j, "qgroup", queue);

@@ -1120,10 +1120,40 @@ def t_routez():
         assert b["subscriptions"] >= 1, b     # z1's rz.x
         for r in (a, b):
             assert isinstance(r["rid"], int) and r["rtt"] and r["uptime"] and r["start"], r
+        # rtt is measured (a PING when the route registers, then every
+        # ping interval)
+        for r in (a, b):
+            assert r["rtt"] != "0s" and re.match(r"^[0-9.]+(ns|µs|ms|s)$", r["rtt"]), r
         # ?subs: accepted as nats-server does, bad values refused alike
         for q in ("?subs=1", "?subs=detail", "?subs=0"):
             st, body = n2.http("/routez" + q)
             assert st == 200 and json.loads(body)["num_routes"] == 1, (q, st, body)
+        # the peer's interest a route holds, as nats-server lists it: z2
+        # holds z1's rz.x and rz.q (queue qq); zg2 holds the same of zg1
+        gsc = g1.client("rzg")
+        gsc.sub("rz.x")
+        gsc.sub("rz.q", "qq")
+        sc.sub("rz.q", "qq")
+        gpc = g2.client("rzgp")
+        sync(gsc, gpc)
+        sync(sc, pc)
+        mine = n2.json("/routez?subs=1")["routes"][0]
+        ref = [r for r in g2.json("/routez?subs=1")["routes"] if "subscriptions_list" in r][0]
+        assert "rz.x" in mine["subscriptions_list"] and "rz.q" in mine["subscriptions_list"], mine
+        assert "rz.x" in ref["subscriptions_list"], ref
+        assert list(mine.keys()) == list(ref.keys()), (list(mine.keys()), list(ref.keys()))
+        mine = n2.json("/routez?subs=detail")["routes"][0]
+        ref = [r for r in g2.json("/routez?subs=detail")["routes"]
+               if "subscriptions_list_detail" in r][0]
+        assert list(mine.keys()) == list(ref.keys()), (list(mine.keys()), list(ref.keys()))
+        dm = {d["sid"]: d for d in mine["subscriptions_list_detail"]}
+        dr = {d["sid"]: d for d in ref["subscriptions_list_detail"]}
+        for sid in ("$G rz.x", "$G rz.q qq"):
+            assert sid in dm and sid in dr, (sid, sorted(dm), sorted(dr))
+            assert list(dm[sid].keys()) == list(dr[sid].keys()), (dm[sid], dr[sid])
+            assert dm[sid]["subject"] == dr[sid]["subject"], (dm[sid], dr[sid])
+        gsc.close()
+        gpc.close()
         st, body = n2.http("/routez?subs=x")
         rst, rbody = g2.http("/routez?subs=x")
         assert st == rst == 400 and body == rbody, (st, body, rst, rbody)
