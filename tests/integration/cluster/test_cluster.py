@@ -1326,11 +1326,92 @@ def t_failover():
             n.stop()
 
 
+def discovered(nats, nc):
+    """libnats' natsConnection_GetDiscoveredServers: the URLs it learned."""
+    L = nats.lib
+    f = L.natsConnection_GetDiscoveredServers
+    f.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_char_p)),
+                  ctypes.POINTER(ctypes.c_int)]
+    f.restype = ctypes.c_int
+    v, n = ctypes.POINTER(ctypes.c_char_p)(), ctypes.c_int(0)
+    if f(nc, ctypes.byref(v), ctypes.byref(n)) != 0:
+        return []
+    out = [v[i].decode() for i in range(n.value)]
+    libc = ctypes.CDLL(None)
+    libc.free.argtypes = [ctypes.c_void_p]
+    for i in range(n.value):
+        libc.free(ctypes.cast(v, ctypes.POINTER(ctypes.c_void_p))[i])
+    if n.value:
+        libc.free(v)
+    return out
+
+
+def client_urls(kind):
+    nats = LibNats()
+    a = Node("ua-%s" % kind, kind, [], cluster="UC").start()
+    b = c = None
+    nc = None
+    raw = None
+    try:
+        nc = nats.connect("nats://127.0.0.1:%d" % a.port, "urls")
+        # a server joins: the connected client is told (asynchronous INFO)
+        b = Node("ub-%s" % kind, "modnats", [a.route_url], cluster="UC").start()
+        end = time.time() + 15
+        while time.time() < end and not any(u.endswith(":%d" % b.port)
+                                            for u in discovered(nats, nc)):
+            time.sleep(0.05)
+        assert any(u.endswith(":%d" % b.port) for u in discovered(nats, nc)), \
+            "libnats never learned %s: %s" % (b.name, discovered(nats, nc))
+        # the race: a client that has its INFO but logs in after the next
+        # change still gets the new list (at its login, before its PONG)
+        raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+        buf = b""
+        while b"\r\n" not in buf:
+            buf += raw.recv(4096)
+        first = json.loads(buf.split(b"\r\n")[0][5:])
+        c = Node("uc-%s" % kind, "nats" if kind == "modnats" else "modnats", [a.route_url],
+                 cluster="UC").start()
+        end = time.time() + 15
+        while time.time() < end and not any(u.endswith(":%d" % c.port)
+                                            for u in discovered(nats, nc)):
+            time.sleep(0.05)
+        assert any(u.endswith(":%d" % c.port) for u in discovered(nats, nc)), \
+            "libnats never learned %s" % c.name
+        assert not any(u.endswith(":%d" % c.port) for u in first.get("connect_urls", [])), first
+        raw.sendall(b'CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n')
+        buf = buf.split(b"\r\n", 1)[1]
+        end = time.time() + 10
+        while b"PONG\r\n" not in buf and time.time() < end:
+            buf += raw.recv(4096)
+        infos = [json.loads(l[5:]) for l in buf.split(b"\r\n") if l.startswith(b"INFO ")]
+        assert infos and any(u.endswith(":%d" % c.port) for u in infos[-1].get("connect_urls", [])), \
+            "%s: the late login got no INFO with %s: %r" % (a.name, c.name, buf)
+    finally:
+        if raw:
+            raw.close()
+        if nc:
+            nats.lib.natsConnection_Destroy(nc)
+        for x in (c, b, a):
+            if x:
+                x.stop()
+
+
+def t_client_urls():
+    """Clients learn the cluster's URLs: libnats connected to one server
+    learns a server that joins later, and a client whose INFO predates a
+    change but logs in after it gets the new list (the race the async
+    INFO had).  The same against nats-server."""
+    client_urls("modnats")
+    if os.access(ARGS.ref, os.X_OK):
+        client_urls("nats")
+
+
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
          ("auth_and_name", t_auth_and_name),
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
          ("failover", t_failover), ("permissions", t_permissions),
-         ("reload", t_reload), ("leaf_forms", t_leaf_forms), ("leaf", t_leaf)]
+         ("reload", t_reload), ("leaf_forms", t_leaf_forms), ("leaf", t_leaf),
+         ("client_urls", t_client_urls)]
 
 
 def main():
