@@ -288,10 +288,11 @@ static void send_info(cl_route *r)
     cl_json_escape(cluster, sizeof(cluster), g_cl.name);
     bool dyn = g_cl.name_dynamic;
     bool auth = g_cl.auth_user != NULL;
+    bool no_advertise = g_cl.no_advertise;
     cl_perms_info_json(cl_perms_get(), perms, sizeof(perms));
     pthread_mutex_unlock(&g_cl.lock);
     cl_json_escape(host, sizeof(host), g_cl.host && *g_cl.host ? g_cl.host : "0.0.0.0");
-    if (!g_cl.no_advertise && g_cl.nown_client_urls) {
+    if (!no_advertise && g_cl.nown_client_urls) {
         char arr[4000];
         urls_json(arr, sizeof(arr), g_cl.own_client_urls, g_cl.nown_client_urls);
         snprintf(urls, sizeof(urls), ",\"connect_urls\":%s", arr);

@@ -7,8 +7,11 @@
  *   cluster = { name = "C1"; listen = "127.0.0.1:6222";   # or host/port
  *               routes = ["nats-route://127.0.0.1:6223"];
  *               no_advertise = false; connect_retries = 3; advertise = "h:p";
- *               authorization = { user = "r"; password = "p"; timeout = 2; }; };
+ *               authorization = { user = "r"; password = "p"; timeout = 2; };
+ *               permissions = { import = [..]; export = { allow = [..]; deny = [..]; }; }; };
  *
+ * SIGHUP applies routes, credentials, permissions and timers at once
+ * (cl_on_reload); the name, listener and advertise need a restart.
  * This file: the entry point, settings, init/fini and the "routez"
  * service.  The protocol lives in cl_route.c, cl_proto.c, cl_interest.c.
  */
