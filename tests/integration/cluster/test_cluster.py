@@ -988,9 +988,9 @@ def leaf_forms(kind):
         fr.wait_line(lambda l: l == "RMSG $G lint.a 3 <one>", "RMSG lint.a")
         fr.wait_line(lambda l: l == "RMSG $G lq | g2 3 <two>", "RMSG lq | g2")
         # LS-: gone; a later RS+ shows the order
-        fr.send("LS- $G lint.>\r\nRS+ $G marker\r\nPING\r\n")
         with fr.lock:
             fr.lines = []
+        fr.send("LS- $G lint.>\r\nRS+ $G marker\r\nPING\r\n")
         fr.wait_line(lambda l: l == "PONG", "PONG")
         c.pub("lint.b", b"three")
         c.pub("marker", b"m")
