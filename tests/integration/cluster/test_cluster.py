@@ -240,7 +240,7 @@ class Node:
                         % (self.cluster, self.cport,
                            ", ".join('"%s"' % r for r in self.routes), self.extra_cluster))
             else:
-                f.write(self.extra_top)
+                f.write("server_name: %s\n" % self.name + self.extra_top)
                 f.write("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n  routes: [%s]\n%s\n}\n"
                         % (self.cluster, self.cport, ", ".join(self.routes), self.nats_conf))
 
@@ -849,6 +849,21 @@ def reload_scenario(peer_kind):
         r.extra_cluster = ""
         r.reload()
         exp.wait(True, "export widened")
+        # the peer exports less, then more: its new INFO says so, and r
+        # announces the interest the peer now takes
+        if peer_kind == "nats":
+            g.nats_conf = '  permissions { export: ["y.>", "both.>"] }'
+        else:
+            g.extra_cluster = 'permissions = { export = ["y.>", "both.>"]; };'
+        g.reload()
+        wait_flow(r, g, "both.reloaded.%s" % peer_kind, True, "peer reloaded")
+        time.sleep(0.5)
+        pexp = Probe(r, g, "x.pexp")
+        probes.append(pexp)
+        pexp.wait(False, "peer export narrowed")
+        g.nats_conf, g.extra_cluster = "", ""
+        g.reload()
+        pexp.wait(True, "peer export widened")
         if peer_kind == "nats":
             # routes removed: r closes its route to g, g (which accepted it)
             # does not come back
