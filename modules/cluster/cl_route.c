@@ -259,6 +259,17 @@ static void update_connect_urls_locked(void)
     free(v);
 }
 
+/* g_cl.lock held: no_advertise changed (a reload). */
+void cl_route_advertise_changed_locked(void)
+{
+    if (g_cl.no_advertise) {
+        if (MODNATS_HAS(CL_API, set_connect_urls))
+            CL_API->set_connect_urls(g_cl.self, NULL, 0);
+    } else {
+        update_connect_urls_locked();
+    }
+}
+
 /* ------------------------------------------------------ INFO/CONNECT */
 
 static int64_t max_payload(void)

@@ -458,6 +458,8 @@ static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr)
     bool auth_fail[256];
     size_t nclosing = cl_route_remap_locked(old.explicit_routes, old.nexplicit, auth_changed,
                                             closing, auth_fail, 256);
+    if (g_cl.no_advertise != old.no_advertise)
+        cl_route_advertise_changed_locked();
     const cl_perms *cur = cl_perms_get();
     bool perms_changed = !cl_perms_equal(cur, perms);
     if (perms_changed) {

@@ -234,6 +234,7 @@ void       cl_on_err(cl_route *r, const char *text);
 bool       cl_origin_is_ours(modnats_origin o);
 size_t     cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_changed,
                                  cl_route **closing, bool *auth_fail, size_t max);
+void       cl_route_advertise_changed_locked(void);
 void       cl_route_after_reload(cl_route **closing, const bool *auth_fail, size_t n,
                                  bool perms_changed);
 void       cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud);

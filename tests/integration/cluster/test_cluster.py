@@ -1401,6 +1401,19 @@ def client_urls(kind):
         infos = [json.loads(l[5:]) for l in buf.split(b"\r\n") if l.startswith(b"INFO ")]
         assert infos and any(u.endswith(":%d" % c.port) for u in infos[-1].get("connect_urls", [])), \
             "%s: the late login got no INFO with %s: %r" % (a.name, c.name, buf)
+        if kind == "modnats":
+            # no_advertise by reload: new clients hear of no other server
+            a.extra_cluster = "no_advertise = true;"
+            a.reload()
+            end = time.time() + 10
+            while time.time() < end:
+                cl = a.client("noadv")
+                urls = cl.infos[-1].get("connect_urls", [])
+                cl.close()
+                if not any(u.endswith(":%d" % x.port) for x in (b, c) for u in urls):
+                    break
+                time.sleep(0.1)
+            assert not any(u.endswith(":%d" % x.port) for x in (b, c) for u in urls), urls
     finally:
         if raw:
             raw.close()

@@ -3,8 +3,9 @@
 #   run_js.sh <server-binary> <work-dir>
 # MN_TEST_SERVER, when set, wins over <server-binary>.  The client
 # (@nats-io/transport-node, pinned by package-lock.json) is installed with
-# `npm ci` into <work-dir> once, from npm's cache there when it can; later
-# runs reuse it until package-lock.json changes.  Without node or npm the
+# `npm ci` into <work-dir> once (from npm's cache when it has the packages:
+# ~/.npm, or MN_NPM_CACHE); later runs reuse it without npm until
+# package-lock.json changes.  Without node or npm the
 # test is skipped (exit 77) with a message saying what to install.
 set -eu
 server="${MN_TEST_SERVER:-${1:?usage: run_js.sh <server-binary> <work-dir>}}"
@@ -27,7 +28,7 @@ stamp="$work/node_modules/.modnats-lock"
 if [ ! -f "$stamp" ] || ! cmp -s "$here/package-lock.json" "$stamp"; then
     rm -rf "$work/node_modules"
     (cd "$work" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error \
-         --cache "$work/npm-cache") || {
+         ${MN_NPM_CACHE:+--cache "$MN_NPM_CACHE"}) || {
         echo "FAIL: npm ci could not install @nats-io/transport-node (no registry and no cache?)" >&2
         exit 1
     }
