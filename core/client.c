@@ -1242,6 +1242,15 @@ static void finish_login(mn_client *c)
     c->state = MN_CS_CONNECTED;
     if (c->verbose)
         SEND_LIT(c, "+OK\r\n");
+    /* connect_urls changed between this client's INFO and its login: the
+     * asynchronous INFO for that change skipped it (not logged in yet). */
+    if (c->proto >= 1) {
+        pthread_mutex_lock(&c->srv->urls_lock);
+        bool stale = c->srv->urls_gen != c->info_urls_gen;
+        pthread_mutex_unlock(&c->srv->urls_lock);
+        if (stale)
+            mn_client_send_info(c, false);
+    }
     if (mn_hooks_any(MODNATS_EV_CONNECT)) {
         modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_CONNECT },
                                   .conn = (modnats_conn *)c };

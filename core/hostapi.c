@@ -711,6 +711,7 @@ static modnats_rc api_set_connect_urls(modnats_module *m, const char *const *url
     } else {
         free(s->connect_urls_json);
         s->connect_urls_json = json;
+        s->urls_gen++;
     }
     pthread_mutex_unlock(&s->urls_lock);
     if (!same && !atomic_load(&s->shutting_down))

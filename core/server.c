@@ -175,6 +175,8 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
     const char *host = o->host && *o->host ? o->host : "0.0.0.0";
     pthread_mutex_lock(&s->urls_lock);
     char *urls = s->connect_urls_json ? strdup(s->connect_urls_json) : NULL;
+    if (c)
+        c->info_urls_gen = s->urls_gen;
     pthread_mutex_unlock(&s->urls_lock);
     char *out = NULL;
     int n = asprintf(&out,
@@ -355,6 +357,8 @@ static void post_all(mn_server *s, mn_task_fn fn)
         mn_worker_post(&s->workers[i], fn, NULL);
 }
 
+static void run_leftover_tasks(mn_server *s);
+
 int mn_server_run(mn_server *s)
 {
     sigset_t set;
@@ -442,6 +446,7 @@ int mn_server_run(mn_server *s)
     for (int i = 0; i < s->nworkers; i++)
         if (s->workers[i].started)
             pthread_join(s->workers[i].thread, NULL);
+    run_leftover_tasks(s);   /* module code is still loaded */
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
         s->listen_fd = -1;
@@ -452,13 +457,17 @@ int mn_server_run(mn_server *s)
     return MN_OK;
 }
 
-void mn_server_free(mn_server *s)
+/* Tasks posted after a worker stopped still hold references; some (a
+ * module's dial being adopted) call back into a module, so this runs once
+ * before the modules are unloaded, and again at the end. */
+static void run_leftover_tasks(mn_server *s)
 {
-    /* Tasks posted after a worker stopped still hold references. */
     for (int i = 0; i < s->nworkers; i++) {
         mn_worker *w = &s->workers[i];
+        pthread_mutex_lock(&w->inbox_lock);
         mn_task *t = w->inbox;
         w->inbox = w->inbox_last = NULL;
+        pthread_mutex_unlock(&w->inbox_lock);
         while (t) {
             mn_task *nx = t->next;
             t->fn(w, t->arg);
@@ -466,6 +475,11 @@ void mn_server_free(mn_server *s)
             t = nx;
         }
     }
+}
+
+void mn_server_free(mn_server *s)
+{
+    run_leftover_tasks(s);
     for (int i = 0; i < s->nworkers; i++) {
         mn_worker *w = &s->workers[i];
         for (size_t k = 0; k < w->ncaches; k++)

@@ -150,6 +150,7 @@ struct mn_client {
     modnats_auth_ticket *ticket;   /* pending deferred auth */
     mn_parser    parser;
     bool         verbose, pedantic, no_responders, saw_input;
+    uint64_t     info_urls_gen;  /* s->urls_gen when its last INFO was made */
     int          proto;
     char         nonce[24];        /* sent in INFO when nonce_required */
     char        *name, *lang, *version;
@@ -237,6 +238,7 @@ struct mn_server {
     bool         nonce_required;   /* a module asked for INFO nonce */
     pthread_mutex_t urls_lock;     /* guards connect_urls */
     char        *connect_urls_json; /* ["nats://...",...] or NULL */
+    uint64_t     urls_gen;          /* bumped on every change of connect_urls */
     /* run-time tunables that SIGHUP may change; read racily by workers */
     _Atomic int64_t max_payload;
     _Atomic int64_t max_pending;

@@ -17,6 +17,11 @@ TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server openssl
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
   want+=("${TEST_PKGS[@]}")
+  # nats.js tests: node and npm.  Asked by command, not by package: a
+  # NodeSource nodejs bundles npm (and conflicts with Debian's npm).
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    want+=(nodejs npm)
+  fi
 fi
 
 missing=()

@@ -170,6 +170,7 @@ static modnats_rc on_interest(void *ud, modnats_event_hdr *hdr)
         size_t need = strlen(e->subject) + (e->queue ? strlen(e->queue) : 0) + 300;
         char *buf = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
         bool send = e->queue ? true : (ev->added ? e->count == 1 : e->count == 0);
+        send = send && cl_perm_import_ok(cl_perms_get(), e->subject);
         if (buf && send) {
             int n = lint_frame(e, e->count <= 0, buf, need <= sizeof(stackbuf) ? sizeof(stackbuf) : need);
             if (n > 0)
@@ -193,8 +194,11 @@ void cl_interest_send_all_locked(cl_route *r)
     char *buf = malloc(cap);
     if (!buf)
         return;
+    const cl_perms *perms = cl_perms_get();
     for (size_t i = 0; i < g_cl.lint_buckets; i++) {
         for (cl_lint *e = g_cl.lint[i]; e; e = e->next) {
+            if (!cl_perm_import_ok(perms, e->subject))
+                continue;
             size_t need = strlen(e->subject) + (e->queue ? strlen(e->queue) : 0) + 300;
             if (len + need > cap) {
                 cl_route_write(r, buf, len);
@@ -215,6 +219,51 @@ void cl_interest_send_all_locked(cl_route *r)
     if (len)
         cl_route_write(r, buf, len);
     free(buf);
+}
+
+/* g_cl.lock held: RS+ (and, unless adds_only, RS-) for the entries whose
+ * verdict ok(e, perms) changed from old to now, to r or (r NULL) to every
+ * active route. */
+static void resend_changed_locked(cl_route *r, bool (*ok)(const cl_lint *, const void *),
+                                  const void *old, const void *now_perms, bool adds_only)
+{
+    char buf[2048];
+    for (size_t i = 0; i < g_cl.lint_buckets; i++) {
+        for (cl_lint *e = g_cl.lint[i]; e; e = e->next) {
+            bool before = ok(e, old), now = ok(e, now_perms);
+            if (before == now || (adds_only && !now))
+                continue;
+            int n = lint_frame(e, !now, buf, sizeof(buf));
+            if (n <= 0)
+                continue;
+            if (r)
+                cl_route_write(r, buf, (size_t)n);
+            else
+                write_active_locked(buf, (size_t)n);
+        }
+    }
+}
+
+static bool importable(const cl_lint *e, const void *p)
+{
+    return cl_perm_import_ok(p, e->subject);
+}
+
+void cl_interest_reimport_locked(const cl_perms *old, const cl_perms *now)
+{
+    resend_changed_locked(NULL, importable, old, now, false);
+}
+
+/* What the peer may export and we may import (additions only, as
+ * nats-server: a peer drops what it no longer exports itself). */
+static bool peer_takes(const cl_lint *e, const void *p)
+{
+    return cl_perm_export_ok(p, e->subject) && cl_perm_import_ok(cl_perms_get(), e->subject);
+}
+
+void cl_interest_peer_export_locked(cl_route *r, const cl_perms *old, const cl_perms *now)
+{
+    resend_changed_locked(r, peer_takes, old, now, true);
 }
 
 /* Seed the table with what exists before our hook (init, main thread). */
@@ -313,10 +362,13 @@ static bool route_sink(cl_route *r)
     if (r->sink)
         return true;
     if (!r->rtab) {
-        r->rtab = calloc(64, sizeof(*r->rtab));
-        if (!r->rtab)
+        cl_rsub **t = calloc(64, sizeof(*t));
+        if (!t)
             return false;
+        pthread_mutex_lock(&r->slock);
+        r->rtab = t;
         r->rbuckets = 64;
+        pthread_mutex_unlock(&r->slock);
     }
     r->sink = CL_API->sink_new(g_cl.self, &sink_ops, r, r->origin, MODNATS_SINK_NOT_OWN_MODULE);
     if (!r->sink) {
@@ -384,6 +436,11 @@ static char *make_key(const char *acc, const char *subject, const char *queue)
 int cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *queue,
                int weight)
 {
+    if (!cl_perm_export_ok(cl_perms_get(), subject)) {
+        cl_log(MODNATS_LOG_DEBUG, "route %s: cannot export \"%s\", interest ignored",
+               r->remote_id, subject);
+        return 0;
+    }
     if (!route_sink(r))
         return 0;
     char *key = make_key(acc, subject, queue);
@@ -420,10 +477,12 @@ int cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *qu
     e->key = key;
     e->sub = sub;
     e->weight = weight;
+    pthread_mutex_lock(&r->slock);
     *pp = e;
     atomic_fetch_add_explicit(&r->nsubs, 1, memory_order_relaxed);
     if (++r->rcount > r->rbuckets * 2)
         rsub_grow(r);
+    pthread_mutex_unlock(&r->slock);
     return 0;
 }
 
@@ -439,8 +498,10 @@ int cl_on_runsub(cl_route *r, const char *acc, const char *subject, const char *
     cl_rsub *e = *pp;
     if (!e)
         return 0;
+    pthread_mutex_lock(&r->slock);
     *pp = e->next;
     r->rcount--;
+    pthread_mutex_unlock(&r->slock);
     atomic_fetch_sub_explicit(&r->nsubs, 1, memory_order_relaxed);
     CL_API->unsubscribe(e->sub);
     free(e->key);
@@ -448,8 +509,41 @@ int cl_on_runsub(cl_route *r, const char *acc, const char *subject, const char *
     return 0;
 }
 
+void cl_interest_recheck_export(cl_route *r)
+{
+    const cl_perms *p = cl_perms_get();
+    for (size_t i = 0; i < r->rbuckets; i++) {
+        for (cl_rsub **pp = &r->rtab[i]; *pp;) {
+            cl_rsub *e = *pp;
+            /* key: "account subject[ queue]" */
+            const char *s = strchr(e->key, ' ');
+            char subj[1024];
+            size_t sl = s ? strcspn(s + 1, " ") : 0;
+            if (!s || sl >= sizeof(subj)) {
+                pp = &e->next;
+                continue;
+            }
+            memcpy(subj, s + 1, sl);
+            subj[sl] = 0;
+            if (cl_perm_export_ok(p, subj)) {
+                pp = &e->next;
+                continue;
+            }
+            pthread_mutex_lock(&r->slock);
+            *pp = e->next;
+            r->rcount--;
+            pthread_mutex_unlock(&r->slock);
+            atomic_fetch_sub_explicit(&r->nsubs, 1, memory_order_relaxed);
+            CL_API->unsubscribe(e->sub);
+            free(e->key);
+            free(e);
+        }
+    }
+}
+
 void cl_route_drop_interest(cl_route *r)
 {
+    pthread_mutex_lock(&r->slock);
     for (size_t i = 0; i < r->rbuckets; i++) {
         while (r->rtab[i]) {
             cl_rsub *e = r->rtab[i];
@@ -461,6 +555,7 @@ void cl_route_drop_interest(cl_route *r)
     free(r->rtab);
     r->rtab = NULL;
     r->rbuckets = r->rcount = 0;
+    pthread_mutex_unlock(&r->slock);
     if (r->sink) {
         /* Drops every subscription of the sink; released() unrefs r. */
         modnats_sink *k = r->sink;
@@ -505,6 +600,8 @@ static void sink_deliver(void *ud, modnats_sink *sink, const modnats_msg *msg,
     (void)origin;
     cl_route *r = ud;
     if (!plain && nqueues == 0)
+        return;
+    if (cl_perm_export_denied(cl_perms_get(), msg->subject, msg->subject_len))
         return;
     const char *acc = msg->size >= offsetof(modnats_msg, account) + sizeof(msg->account) &&
                               msg->account ? CL_API->account_name(msg->account) : NULL;

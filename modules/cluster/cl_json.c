@@ -231,3 +231,15 @@ void cl_strv_free(char **v, size_t n)
         free(v[i]);
     free(v);
 }
+
+bool cl_json_object(const char *json, const char *key, char **out)
+{
+    const char *v = find_key(json, key);
+    if (!v || *v != '{')
+        return false;
+    const char *end = skip_value(v);
+    if (!end)
+        return false;
+    *out = strndup(v, (size_t)(end - v));
+    return *out != NULL;
+}

@@ -12,9 +12,12 @@
  *   RMSG acc subject [reply] size
  *   RMSG acc subject + reply q1 .. qn size | RMSG acc subject | q1 .. qn size
  *   HMSG as RMSG with "hdr_size total_size" in place of size
- *   LS+ origin acc subject [queue weight], LS- acc subject, LMSG origin ...:
- *   leaf-origin forms; we do not announce "lnoc", so peers should not send
- *   them; they are parsed and ignored.
+ *   LS+ origin acc subject [queue weight], LS- acc subject [queue],
+ *   LMSG origin acc subject [reply | + reply q.. | | q..] hdr_size total_size:
+ *   interest and messages of a peer's leaf nodes (the origin is the leaf's
+ *   cluster).  We do not announce "lnoc", so nats-server sends us RS+/RMSG
+ *   for those too; when a peer does send these forms they are taken as
+ *   RS+/RS-/HMSG (we have no leaf nodes to keep the origin from).
  */
 #include "cluster.h"
 
@@ -124,8 +127,9 @@ static int dispatch(cl_route *r, char *line, const char *payload, const msg_args
         return cl_on_rmsg(r, m->acc, m->subject, m->reply, m->queues, m->qlens, m->nq,
                           m->listed, payload, (size_t)m->hdr, (size_t)m->total);
     }
-    if (kind == 3)                           /* LMSG: ignored */
-        return 0;
+    if (kind == 3)                           /* LMSG: as HMSG, origin dropped */
+        return cl_on_rmsg(r, m->acc, m->subject, m->reply, m->queues, m->qlens, m->nq,
+                          m->listed, payload, (size_t)m->hdr, (size_t)m->total);
 
     char *rest = line;
     while (*rest && *rest != ' ' && *rest != '\t')
@@ -169,8 +173,21 @@ static int dispatch(cl_route *r, char *line, const char *payload, const msg_args
             return cl_on_runsub(r, a[0], a[1], n == 3 ? a[2] : NULL);
         return -1;
     }
-    if (vlen == 3 && (strncasecmp(line, "LS+", 3) == 0 || strncasecmp(line, "LS-", 3) == 0))
-        return 0;   /* leaf-origin interest: not supported yet (we never ask for it) */
+    if (vlen == 3 && (strncasecmp(line, "LS+", 3) == 0 || strncasecmp(line, "LS-", 3) == 0)) {
+        size_t n = split(rest, a, CL_MAX_ARGS);
+        if (line[2] == '+') {       /* LS+ origin acc subject [queue weight] */
+            if (n == 3)
+                return cl_on_rsub(r, a[1], a[2], NULL, 1);
+            if (n == 5) {
+                long long w = parse_size(a[4]);
+                return w < 0 ? -1 : cl_on_rsub(r, a[1], a[2], a[3], w > 0 ? (int)w : 1);
+            }
+            return -1;
+        }
+        if (n == 2 || n == 3)       /* LS- acc subject [queue] */
+            return cl_on_runsub(r, a[0], a[1], n == 3 ? a[2] : NULL);
+        return -1;
+    }
     if (vlen == 2 && (strncasecmp(line, "A+", 2) == 0 || strncasecmp(line, "A-", 2) == 0))
         return 0;
     if (vlen == 0)
@@ -274,6 +291,14 @@ static int keep(cl_route *r, const char *buf, size_t len)
 int cl_proto_feed(cl_route *r, const char *buf, size_t len)
 {
     size_t used = 0;
+    unsigned gen = atomic_load(&g_cl.perms_gen);
+    if (r->perm_gen != gen) {
+        /* A reload narrowed (or changed) what we export: recheck what we
+         * hold for this route here, on its worker. */
+        if (r->rbuckets)
+            cl_interest_recheck_export(r);
+        r->perm_gen = gen;
+    }
     if (r->rlen == 0) {
         if (process(r, buf, len, &used) != 0)
             return -1;

@@ -56,6 +56,10 @@ void cl_route_unref(cl_route *r)
     if (atomic_fetch_sub(&r->refs, 1) != 1)
         return;
     pthread_mutex_destroy(&r->wlock);
+    pthread_mutex_destroy(&r->slock);
+    free(r->conn_user);
+    free(r->conn_pass);
+    cl_perms_free(r->peer_export);
     cl_url_free(&r->url);
     free(r->remote_name);
     free(r->remote_host);
@@ -72,6 +76,7 @@ static cl_route *route_new(bool solicited, int explicit_idx)
         return NULL;
     atomic_store(&r->refs, 1);
     pthread_mutex_init(&r->wlock, NULL);
+    pthread_mutex_init(&r->slock, NULL);
     r->solicited = solicited;
     r->explicit_idx = explicit_idx;
     r->state = solicited ? CL_DIALING : CL_OPEN;
@@ -254,6 +259,17 @@ static void update_connect_urls_locked(void)
     free(v);
 }
 
+/* g_cl.lock held: no_advertise changed (a reload). */
+void cl_route_advertise_changed_locked(void)
+{
+    if (g_cl.no_advertise) {
+        if (MODNATS_HAS(CL_API, set_connect_urls))
+            CL_API->set_connect_urls(g_cl.self, NULL, 0);
+    } else {
+        update_connect_urls_locked();
+    }
+}
+
 /* ------------------------------------------------------ INFO/CONNECT */
 
 static int64_t max_payload(void)
@@ -278,12 +294,16 @@ static void send_info(cl_route *r)
     char id[128], name[512], cluster[512], host[300], urls[4096] = "", ip[600] = "";
     cl_json_escape(id, sizeof(id), CL_API->server_id());
     cl_json_escape(name, sizeof(name), CL_API->server_name());
+    char perms[9000];
     pthread_mutex_lock(&g_cl.lock);
     cl_json_escape(cluster, sizeof(cluster), g_cl.name);
     bool dyn = g_cl.name_dynamic;
+    bool auth = g_cl.auth_user != NULL;
+    bool no_advertise = g_cl.no_advertise;
+    cl_perms_info_json(cl_perms_get(), perms, sizeof(perms));
     pthread_mutex_unlock(&g_cl.lock);
     cl_json_escape(host, sizeof(host), g_cl.host && *g_cl.host ? g_cl.host : "0.0.0.0");
-    if (!g_cl.no_advertise && g_cl.nown_client_urls) {
+    if (!no_advertise && g_cl.nown_client_urls) {
         char arr[4000];
         urls_json(arr, sizeof(arr), g_cl.own_client_urls, g_cl.nown_client_urls);
         snprintf(urls, sizeof(urls), ",\"connect_urls\":%s", arr);
@@ -298,11 +318,11 @@ static void send_info(cl_route *r)
     int n = asprintf(&out,
                      "INFO {\"server_id\":%s,\"server_name\":%s,\"version\":\"%s\",\"proto\":2,"
                      "\"go\":\"modnats\",\"host\":%s,\"port\":%d,\"headers\":true,"
-                     "\"max_payload\":%lld%s%s,\"cluster\":%s%s%s%s}\r\n",
+                     "\"max_payload\":%lld%s%s,\"cluster\":%s%s%s%s%s}\r\n",
                      id, name, compat_version(), host, g_cl.port, (long long)max_payload(),
-                     g_cl.auth_user ? ",\"auth_required\":true" : "",
+                     auth ? ",\"auth_required\":true" : "",
                      g_cl.tls_accept ? ",\"tls_required\":true,\"tls_verify\":true" : "", cluster,
-                     dyn ? ",\"cluster_dynamic\":true" : "", urls, ip);
+                     dyn ? ",\"cluster_dynamic\":true" : "", urls, ip, perms);
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
         free(out);
@@ -316,10 +336,11 @@ static void send_connect(cl_route *r)
     pthread_mutex_lock(&g_cl.lock);
     cl_json_escape(cluster, sizeof(cluster), g_cl.name);
     bool dyn = g_cl.name_dynamic;
-    pthread_mutex_unlock(&g_cl.lock);
     /* Credentials: the route URL's, else the authorization block's. */
-    const char *u = r->url.user ? r->url.user : g_cl.auth_user;
-    const char *p = r->url.user ? r->url.pass : g_cl.auth_pass;
+    char *u = r->url.user ? strdup(r->url.user) : g_cl.auth_user ? strdup(g_cl.auth_user) : NULL;
+    char *p = r->url.user ? (r->url.pass ? strdup(r->url.pass) : NULL)
+                          : g_cl.auth_pass ? strdup(g_cl.auth_pass) : NULL;
+    pthread_mutex_unlock(&g_cl.lock);
     if (u) {
         char esc[520];
         cl_json_escape(esc, sizeof(esc), u);
@@ -334,7 +355,10 @@ static void send_connect(cl_route *r)
     int n = asprintf(&out,
                      "CONNECT {\"echo\":true,\"verbose\":false,\"pedantic\":false%s%s,"
                      "\"tls_required\":%s,\"headers\":true,\"name\":%s,\"cluster\":%s%s}\r\n",
-                     user, pass, g_cl.tls_dial ? "true" : "false", id, cluster, dyn ? ",\"cluster_dynamic\":true" : "");
+                     user, pass, g_cl.tls_dial ? "true" : "false", id, cluster,
+                     dyn ? ",\"cluster_dynamic\":true" : "");
+    free(u);
+    free(p);
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
         free(out);
@@ -439,15 +463,22 @@ int cl_on_connect(cl_route *r, const char *json)
     bool their_dyn = false;
     cl_json_bool(json, "cluster_dynamic", &their_dyn);
     int rc = 0;
-    if (g_cl.auth_user) {
-        bool ok = user && strcmp(user, g_cl.auth_user) == 0 &&
-                  strcmp(pass ? pass : "", g_cl.auth_pass ? g_cl.auth_pass : "") == 0;
-        if (!ok) {
-            cl_log(MODNATS_LOG_ERROR, "route from %s:%d: authorization failed",
-                   CL_API->conn_remote_ip(r->conn), CL_API->conn_remote_port(r->conn));
-            cl_route_write(r, "-ERR 'Authorization Violation'\r\n", 32);
-            rc = -1;
-        }
+    pthread_mutex_lock(&g_cl.lock);
+    bool ok = !g_cl.auth_user ||
+              (user && strcmp(user, g_cl.auth_user) == 0 &&
+               strcmp(pass ? pass : "", g_cl.auth_pass ? g_cl.auth_pass : "") == 0);
+    if (ok) {
+        free(r->conn_user);
+        free(r->conn_pass);
+        r->conn_user = user ? strdup(user) : NULL;
+        r->conn_pass = pass ? strdup(pass) : NULL;
+    }
+    pthread_mutex_unlock(&g_cl.lock);
+    if (!ok) {
+        cl_log(MODNATS_LOG_ERROR, "route from %s:%d: authorization failed",
+               CL_API->conn_remote_ip(r->conn), CL_API->conn_remote_port(r->conn));
+        cl_route_write(r, "-ERR 'Authorization Violation'\r\n", 32);
+        rc = -1;
     }
     if (rc == 0 && name && strcmp(name, CL_API->server_id()) == 0)
         rc = -1;    /* a route to ourselves */
@@ -497,6 +528,7 @@ int cl_on_info(cl_route *r, const char *json)
     cl_json_bool(json, "cluster_dynamic", &dyn);
     cl_json_bool(json, "auth_required", &auth);
     cl_json_strings(json, "connect_urls", &urls, &nurls);
+    cl_perms *pexp = cl_perms_from_info(json);
     int rc = 0;
     const char *self_id = CL_API->server_id();
 
@@ -510,6 +542,13 @@ int cl_on_info(cl_route *r, const char *json)
             urls = NULL;
             nurls = 0;
             update_connect_urls_locked();
+            /* Its export permissions (a reload there): announce what it
+             * may now take, as nats-server does. */
+            if (r->state == CL_ACTIVE && !cl_perms_equal(r->peer_export, pexp))
+                cl_interest_peer_export_locked(r, r->peer_export, pexp);
+            cl_perms_free(r->peer_export);
+            r->peer_export = pexp;
+            pexp = NULL;
         } else if (!g_cl.shutting_down) {
             implicit_route_locked(id, ip, auth, host, (int)port);
         }
@@ -558,6 +597,9 @@ int cl_on_info(cl_route *r, const char *json)
     host = NULL;
     r->remote_port = (int)port;
     r->remote_auth_required = auth;
+    cl_perms_free(r->peer_export);
+    r->peer_export = pexp;
+    pexp = NULL;
     cl_strv_free(r->connect_urls, r->nconnect_urls);
     r->connect_urls = urls;
     r->nconnect_urls = nurls;
@@ -583,6 +625,8 @@ int cl_on_info(cl_route *r, const char *json)
     }
     r->state = CL_ACTIVE;
     r->last_ping_ms = cl_now_ms();
+    r->ping_sent_ns = cl_mono_ns();   /* a first PING: the rtt is known early */
+    cl_route_write(r, "PING\r\n", 6);
     if (r->explicit_idx >= 0) {
         cl_explicit *e = &g_cl.explicit_routes[r->explicit_idx];
         e->failures = 0;
@@ -621,6 +665,7 @@ out:
     free(host);
     free(ip);
     cl_strv_free(urls, nurls);
+    cl_perms_free(pexp);
     return rc;
 }
 
@@ -631,8 +676,12 @@ void cl_on_ping(cl_route *r)
 
 void cl_on_pong(cl_route *r)
 {
+    uint64_t now = cl_mono_ns();
     pthread_mutex_lock(&g_cl.lock);
     r->pings_out = 0;
+    if (r->ping_sent_ns && now > r->ping_sent_ns)
+        atomic_store_explicit(&r->rtt_ns, now - r->ping_sent_ns, memory_order_relaxed);
+    r->ping_sent_ns = 0;
     pthread_mutex_unlock(&g_cl.lock);
 }
 
@@ -664,7 +713,7 @@ static modnats_rc on_open(void *ud, modnats_conn *conn)
         return MODNATS_ERR;
     }
     pthread_mutex_lock(&g_cl.lock);
-    if (g_cl.shutting_down) {
+    if (g_cl.shutting_down || r->no_redial) {
         pthread_mutex_unlock(&g_cl.lock);
         return MODNATS_ERR;
     }
@@ -725,7 +774,7 @@ static void on_close(void *ud, modnats_conn *conn, const char *reason)
                 e->backoff_ms = CL_BACKOFF_MAX_MS;
         }
         e->next_try_ms = now + e->backoff_ms;
-    } else if (was_active && r->gossip_url && !g_cl.shutting_down &&
+    } else if (was_active && r->gossip_url && !g_cl.shutting_down && !r->no_redial &&
                strcmp(CL_API->server_id(), r->remote_id) < 0 &&
                !active_by_id_locked(r->remote_id, NULL)) {
         /* The smaller id redials a lost implicit route a few times. */
@@ -821,6 +870,8 @@ static void tick(void *ud, modnats_timer *t)
             } else {
                 r->pings_out++;
                 r->last_ping_ms = now;
+                if (!r->ping_sent_ns)
+                    r->ping_sent_ns = cl_mono_ns();
                 cl_route_write(r, "PING\r\n", 6);
             }
         }
@@ -896,6 +947,100 @@ void cl_route_stop(void)
     g_cl.nown_client_urls = 0;
 }
 
+/* ---------------------------------------------------------- reload */
+
+/* g_cl.lock held, g_cl.explicit_routes already the new list.  Point every
+ * route of an old explicit entry at its new entry (same host:port, case
+ * insensitive) and carry the entry's state over; routes of entries that
+ * are gone become implicit, are not redialed, and are returned (with a
+ * reference) in closing[] to be closed.  With auth_changed, accepted
+ * routes whose CONNECT credentials no longer pass are returned too. */
+size_t cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_changed,
+                             cl_route **closing, bool *auth_fail, size_t max)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < g_cl.nexplicit; j++) {
+        cl_explicit *e = &g_cl.explicit_routes[j];
+        for (size_t i = 0; i < nold; i++) {
+            const cl_url *u = &old[i].url;
+            if (u->port == e->url.port && strcasecmp(u->host, e->url.host) == 0) {
+                memcpy(e->last_id, old[i].last_id, sizeof(e->last_id));
+                e->dialing = old[i].dialing;
+                e->is_self = old[i].is_self;
+                e->next_try_ms = old[i].next_try_ms;
+                e->backoff_ms = old[i].backoff_ms;
+                e->failures = old[i].failures;
+                break;
+            }
+        }
+    }
+    for (cl_route *r = g_cl.routes; r; r = r->next) {
+        bool close = false, bad_auth = false;
+        if (r->explicit_idx >= 0 && (size_t)r->explicit_idx < nold) {
+            const cl_url *u = &old[r->explicit_idx].url;
+            int to = -1;
+            for (size_t j = 0; j < g_cl.nexplicit && to < 0; j++)
+                if (g_cl.explicit_routes[j].url.port == u->port &&
+                    strcasecmp(g_cl.explicit_routes[j].url.host, u->host) == 0)
+                    to = (int)j;
+            r->explicit_idx = to;
+            if (to < 0) {
+                r->no_redial = true;
+                close = r->state != CL_CLOSED;
+                cl_log(MODNATS_LOG_INFO, "route %s:%d removed from the settings: closing",
+                       u->host, u->port);
+            }
+        }
+        if (!close && auth_changed && !r->solicited && r->got_connect && g_cl.auth_user) {
+            bool ok = r->conn_user && strcmp(r->conn_user, g_cl.auth_user) == 0 &&
+                      strcmp(r->conn_pass ? r->conn_pass : "",
+                             g_cl.auth_pass ? g_cl.auth_pass : "") == 0;
+            if (!ok) {
+                cl_log(MODNATS_LOG_INFO, "route %s: its credentials are no longer valid",
+                       r->remote_id[0] ? r->remote_id : "?");
+                close = bad_auth = true;
+                r->no_redial = true;   /* it must come back with the new ones */
+            }
+        }
+        if (close && n < max) {
+            cl_route_ref(r);
+            auth_fail[n] = bad_auth;
+            closing[n++] = r;
+        }
+    }
+    return n;
+}
+
+/* After a reload, without the lock: close what remap returned, and with
+ * new permissions tell every route our INFO (nats-server's peers resend
+ * what we may now export) and PING it, so its worker rechecks the
+ * interest held for it (cl_proto_feed) when the PONG comes. */
+void cl_route_after_reload(cl_route **closing, const bool *auth_fail, size_t n,
+                           bool perms_changed)
+{
+    for (size_t i = 0; i < n; i++) {
+        close_route(closing[i], auth_fail[i] ? "Authorization Violation" : NULL);
+        cl_route_unref(closing[i]);
+    }
+    if (!perms_changed)
+        return;
+    cl_route *v[256];
+    size_t nv = 0;
+    pthread_mutex_lock(&g_cl.lock);
+    for (cl_route *r = g_cl.routes; r && nv < 256; r = r->next) {
+        if (r->state != CL_ACTIVE)
+            continue;
+        cl_route_ref(r);
+        v[nv++] = r;
+    }
+    pthread_mutex_unlock(&g_cl.lock);
+    for (size_t i = 0; i < nv; i++) {
+        send_info(v[i]);
+        cl_route_write(v[i], "PING\r\n", 6);
+        cl_route_unref(v[i]);
+    }
+}
+
 /* ---------------------------------------------------------- routez */
 
 typedef struct rz_snap {
@@ -903,6 +1048,8 @@ typedef struct rz_snap {
     char  *id, *name, *ip;
     char **urls;
     size_t nurls;
+    char **subs;
+    size_t nsubs;
 } rz_snap;
 
 void cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud)
@@ -938,6 +1085,14 @@ void cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud)
         s->info.out_msgs = atomic_load(&r->out_msgs);
         s->info.out_bytes = atomic_load(&r->out_bytes);
         s->info.subscriptions = (uint32_t)atomic_load(&r->nsubs);
+        s->info.rtt_ns = atomic_load_explicit(&r->rtt_ns, memory_order_relaxed);
+        pthread_mutex_lock(&r->slock);
+        s->subs = calloc(r->rcount ? r->rcount : 1, sizeof(char *));
+        for (size_t b = 0; s->subs && b < r->rbuckets; b++)
+            for (cl_rsub *e = r->rtab[b]; e && s->nsubs < r->rcount; e = e->next)
+                if ((s->subs[s->nsubs] = strdup(e->key)))
+                    s->nsubs++;
+        pthread_mutex_unlock(&r->slock);
     }
     pthread_mutex_unlock(&g_cl.lock);
     for (size_t i = 0; i < n; i++) {
@@ -947,11 +1102,14 @@ void cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud)
         s->info.ip = s->ip ? s->ip : "";
         s->info.connect_urls = (const char *const *)s->urls;
         s->info.nconnect_urls = s->nurls;
+        s->info.subs = (const char *const *)s->subs;
+        s->info.nsubs = s->nsubs;
         fn(ud, &s->info);
         free(s->id);
         free(s->name);
         free(s->ip);
         cl_strv_free(s->urls, s->nurls);
+        cl_strv_free(s->subs, s->nsubs);
     }
     free(v);
 }

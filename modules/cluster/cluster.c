@@ -7,8 +7,11 @@
  *   cluster = { name = "C1"; listen = "127.0.0.1:6222";   # or host/port
  *               routes = ["nats-route://127.0.0.1:6223"];
  *               no_advertise = false; connect_retries = 3; advertise = "h:p";
- *               authorization = { user = "r"; password = "p"; timeout = 2; }; };
+ *               authorization = { user = "r"; password = "p"; timeout = 2; };
+ *               permissions = { import = [..]; export = { allow = [..]; deny = [..]; }; }; };
  *
+ * SIGHUP applies routes, credentials, permissions and timers at once
+ * (cl_on_reload); the name, listener and advertise need a restart.
  * This file: the entry point, settings, init/fini and the "routez"
  * service.  The protocol lives in cl_route.c, cl_proto.c, cl_interest.c.
  */
@@ -36,6 +39,7 @@ static const modnats_option cl_options[] = {
     { "ping_max", MODNATS_OPT_INT, false, "unanswered PINGs before a route is stale (default 2)" },
     { "tls", MODNATS_OPT_GROUP, false, "route TLS: cert_file, key_file, ca_file, timeout, ... "
       "(peers' certificates are always verified)" },
+    { "permissions", MODNATS_OPT_GROUP, false, "route permissions: import, export (allow/deny lists)" },
     { NULL, 0, false, NULL },
 };
 
@@ -44,6 +48,13 @@ uint64_t cl_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t cl_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void cl_url_free(cl_url *u)
@@ -208,7 +219,9 @@ static char *where(const modnats_config *cfg, const char *key, char *buf, size_t
     return buf;
 }
 
-static modnats_rc read_settings(const modnats_config *cfg)
+static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr);
+
+static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms)
 {
     const modnats_host_api *api = CL_API;
     char w[300];
@@ -357,6 +370,9 @@ static modnats_rc read_settings(const modnats_config *cfg)
         e->backoff_ms = 100;
         g_cl.nexplicit++;
     }
+    g_cl.cfg_port = g_cl.port;
+    if (cl_perms_read(cfg, perms) != 0)
+        return MODNATS_ERR;
     return MODNATS_OK;
 }
 
@@ -378,6 +394,120 @@ static void free_settings(void)
     g_cl.name = g_cl.host = g_cl.advertise = g_cl.auth_user = g_cl.auth_pass = NULL;
     g_cl.explicit_routes = NULL;
     g_cl.nexplicit = 0;
+}
+
+/* ---------------------------------------------------------- reload */
+
+static bool str_eq(const char *a, const char *b)
+{
+    return (!a || !*a) ? (!b || !*b) : (b && strcmp(a, b) == 0);
+}
+
+/* SIGHUP: routes added and removed, route credentials, permissions, ping
+ * and retry settings take effect at once, as nats-server does; the name,
+ * the listen address and advertise need a restart (logged, kept). */
+static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr)
+{
+    (void)ud;
+    modnats_reload_event *ev = (modnats_reload_event *)hdr;
+    if (hdr->size < offsetof(modnats_reload_event, cfg) + sizeof(ev->cfg) || !ev->cfg)
+        return MODNATS_DEFER;
+    struct {
+        char        *name, *host, *advertise, *auth_user, *auth_pass;
+        bool         name_dynamic, no_advertise;
+        int          port, cfg_port, connect_retries, ping_max;
+        int64_t      auth_timeout_ms, ping_interval_ms;
+        cl_explicit *explicit_routes;
+        size_t       nexplicit;
+    } old;
+    cl_perms *perms = NULL;
+    pthread_mutex_lock(&g_cl.lock);
+    old.name = g_cl.name;
+    old.host = g_cl.host;
+    old.advertise = g_cl.advertise;
+    old.auth_user = g_cl.auth_user;
+    old.auth_pass = g_cl.auth_pass;
+    old.name_dynamic = g_cl.name_dynamic;
+    old.no_advertise = g_cl.no_advertise;
+    old.port = g_cl.port;
+    old.cfg_port = g_cl.cfg_port;
+    old.connect_retries = g_cl.connect_retries;
+    old.ping_max = g_cl.ping_max;
+    old.auth_timeout_ms = g_cl.auth_timeout_ms;
+    old.ping_interval_ms = g_cl.ping_interval_ms;
+    old.explicit_routes = g_cl.explicit_routes;
+    old.nexplicit = g_cl.nexplicit;
+    g_cl.name = g_cl.host = g_cl.advertise = g_cl.auth_user = g_cl.auth_pass = NULL;
+    g_cl.explicit_routes = NULL;
+    g_cl.nexplicit = 0;
+    g_cl.name_dynamic = g_cl.no_advertise = false;
+    if (read_settings(ev->cfg, &perms) != MODNATS_OK) {
+        free_settings();
+        g_cl.name = old.name;
+        g_cl.name_dynamic = old.name_dynamic;
+        g_cl.host = old.host;
+        g_cl.port = old.port;
+        g_cl.cfg_port = old.cfg_port;
+        g_cl.advertise = old.advertise;
+        g_cl.no_advertise = old.no_advertise;
+        g_cl.connect_retries = old.connect_retries;
+        g_cl.auth_user = old.auth_user;
+        g_cl.auth_pass = old.auth_pass;
+        g_cl.auth_timeout_ms = old.auth_timeout_ms;
+        g_cl.ping_interval_ms = old.ping_interval_ms;
+        g_cl.ping_max = old.ping_max;
+        g_cl.explicit_routes = old.explicit_routes;
+        g_cl.nexplicit = old.nexplicit;
+        pthread_mutex_unlock(&g_cl.lock);
+        return MODNATS_ERR;
+    }
+    /* Kept as they are: the name (a dynamic one stays what the cluster
+     * agreed on), the listener, advertise. */
+    if (!g_cl.name_dynamic && strcmp(g_cl.name, old.name) != 0)
+        cl_log(MODNATS_LOG_WARN, "cluster name change to \"%s\" needs a restart", g_cl.name);
+    if (!str_eq(g_cl.host, old.host) || g_cl.cfg_port != old.cfg_port)
+        cl_log(MODNATS_LOG_WARN, "cluster listen address change needs a restart");
+    if (!str_eq(g_cl.advertise, old.advertise))
+        cl_log(MODNATS_LOG_WARN, "cluster advertise change needs a restart");
+    free(g_cl.name);
+    free(g_cl.host);
+    free(g_cl.advertise);
+    g_cl.name = old.name;
+    g_cl.name_dynamic = old.name_dynamic;
+    g_cl.host = old.host;
+    g_cl.port = old.port;
+    g_cl.cfg_port = old.cfg_port;
+    g_cl.advertise = old.advertise;
+
+    bool auth_changed = !str_eq(g_cl.auth_user, old.auth_user) ||
+                        !str_eq(g_cl.auth_pass, old.auth_pass);
+    cl_route *closing[256];
+    bool auth_fail[256];
+    size_t nclosing = cl_route_remap_locked(old.explicit_routes, old.nexplicit, auth_changed,
+                                            closing, auth_fail, 256);
+    if (g_cl.no_advertise != old.no_advertise)
+        cl_route_advertise_changed_locked();
+    const cl_perms *cur = cl_perms_get();
+    bool perms_changed = !cl_perms_equal(cur, perms);
+    if (perms_changed) {
+        cl_interest_reimport_locked(cur, perms);   /* RS+/RS- for what import changed */
+        cl_perms_install(perms);                   /* cur stays allocated until fini */
+    } else {
+        cl_perms_free(perms);
+    }
+    pthread_mutex_unlock(&g_cl.lock);
+
+    free(old.auth_user);
+    free(old.auth_pass);
+    for (size_t i = 0; i < old.nexplicit; i++)
+        cl_url_free(&old.explicit_routes[i].url);
+    free(old.explicit_routes);
+
+    cl_route_after_reload(closing, auth_fail, nclosing, perms_changed);
+    cl_log(MODNATS_LOG_INFO, "reloaded: %zu explicit route(s)%s%s", g_cl.nexplicit,
+           auth_changed ? ", new route credentials" : "",
+           perms_changed ? ", new permissions" : "");
+    return MODNATS_DEFER;
 }
 
 /* ------------------------------------------------------- init/fini */
@@ -403,10 +533,13 @@ static modnats_rc cl_init(modnats_module *self, const modnats_host_api *api,
         return MODNATS_ERR;
     }
     g_cl.origin_module = MODNATS_ORIGIN_MODULE(probe);
-    if (read_settings(cfg) != MODNATS_OK) {
+    cl_perms *perms = NULL;
+    if (read_settings(cfg, &perms) != MODNATS_OK) {
         free_settings();
         return MODNATS_ERR;
     }
+    cl_perms_install(perms);
+    api->hook(self, MODNATS_EV_RELOAD, 100, cl_on_reload, NULL);
     if (cl_interest_init() != MODNATS_OK || cl_route_start() != MODNATS_OK) {
         free_settings();
         return MODNATS_ERR;
@@ -421,6 +554,7 @@ static void cl_fini(modnats_module *self)
     cl_route_stop();
     cl_interest_fini();
     free_settings();
+    cl_perms_fini();
 }
 
 static const modnats_module_desc cl_desc = {

@@ -54,6 +54,17 @@ typedef struct cl_rsub {
 
 typedef struct cl_route cl_route;
 
+/* Route permissions (cl_perms.c): allow/deny subject lists. */
+typedef struct cl_plist {
+    char  **v;
+    size_t  n;
+} cl_plist;
+
+typedef struct cl_perms {
+    cl_plist imp_allow, imp_deny, exp_allow, exp_deny;
+    struct cl_perms *retired_next;
+} cl_perms;
+
 struct cl_route {
     _Atomic int      refs;
     pthread_mutex_t  wlock;          /* conn */
@@ -75,6 +86,10 @@ struct cl_route {
     size_t           nconnect_urls;
     bool             got_info, got_connect;
     bool             remote_auth_required;
+    bool             no_redial;      /* removed from the settings: let it go */
+    char            *conn_user, *conn_pass;   /* an accepted route's CONNECT credentials */
+    cl_perms        *peer_export;    /* the export permissions its INFO announced */
+    uint64_t         ping_sent_ns;   /* our PING in flight (0: none), for rtt */
     uint64_t         opened_ms, auth_deadline_ms, last_ping_ms;
     int              pings_out;
     modnats_origin   origin;
@@ -88,9 +103,12 @@ struct cl_route {
     size_t           rbuckets, rcount;
     modnats_account *rmsg_acc;       /* the account of the last RMSG, by name */
     char             rmsg_acc_name[64];
+    unsigned         perm_gen;       /* g_cl.perms_gen its remote interest was checked at */
 
     /* counters (relaxed atomics) */
     _Atomic uint64_t in_msgs, in_bytes, out_msgs, out_bytes, nsubs;
+    _Atomic uint64_t rtt_ns;         /* last PING/PONG round trip (0: none yet) */
+    pthread_mutex_t  slock;          /* rtab's shape, for routez readers */
 };
 
 /* An explicit route from the settings, with its retry state. */
@@ -132,7 +150,8 @@ typedef struct cl_global {
     char        *name;               /* cluster name */
     bool         name_dynamic;
     char        *host;               /* route listener */
-    int          port;
+    int          port;               /* the bound port once listening */
+    int          cfg_port;           /* as configured (0: random) */
     char        *advertise;          /* host:port, or NULL */
     bool         no_advertise;
     int          connect_retries;
@@ -156,6 +175,10 @@ typedef struct cl_global {
     cl_lint         **lint;          /* local interest hash table */
     size_t            lint_buckets, lint_count;
 
+    _Atomic(cl_perms *) perms;       /* NULL: no route permissions */
+    cl_perms         *perms_retired; /* replaced sets, freed at fini */
+    _Atomic unsigned  perms_gen;
+
     char             *own_client_urls_json;  /* our client URLs as a JSON array */
     char            **own_client_urls;
     size_t            nown_client_urls;
@@ -169,6 +192,7 @@ extern cl_global g_cl;
 
 /* cluster.c */
 uint64_t cl_now_ms(void);
+uint64_t cl_mono_ns(void);
 bool     cl_url_parse(const char *s, int default_port, cl_url *out);
 void     cl_url_free(cl_url *u);
 bool     cl_url_copy(const cl_url *in, cl_url *out);
@@ -181,6 +205,20 @@ bool   cl_json_bool(const char *json, const char *key, bool *out);
 bool   cl_json_strings(const char *json, const char *key, char ***out, size_t *n);
 void   cl_json_escape(char *dst, size_t cap, const char *s);   /* quotes included */
 void   cl_strv_free(char **v, size_t n);
+bool   cl_json_object(const char *json, const char *key, char **out);      /* malloc'd text */
+
+/* cl_perms.c */
+int             cl_perms_read(const modnats_config *cfg, cl_perms **out);   /* 0 / -1 */
+void            cl_perms_free(cl_perms *p);
+bool            cl_perms_equal(const cl_perms *a, const cl_perms *b);
+bool            cl_perm_import_ok(const cl_perms *p, const char *subj);
+bool            cl_perm_export_ok(const cl_perms *p, const char *subj);
+bool            cl_perm_export_denied(const cl_perms *p, const char *subj, size_t len);
+void            cl_perms_info_json(const cl_perms *p, char *buf, size_t cap);
+cl_perms       *cl_perms_from_info(const char *json);
+const cl_perms *cl_perms_get(void);
+void            cl_perms_install(cl_perms *p);
+void            cl_perms_fini(void);
 
 /* cl_route.c */
 modnats_rc cl_route_start(void);                 /* init: listener, timer, first dials */
@@ -197,6 +235,11 @@ void       cl_on_pong(cl_route *r);
 void       cl_on_err(cl_route *r, const char *text);
 /* An origin of one of our routes (any thread, no lock). */
 bool       cl_origin_is_ours(modnats_origin o);
+size_t     cl_route_remap_locked(const cl_explicit *old, size_t nold, bool auth_changed,
+                                 cl_route **closing, bool *auth_fail, size_t max);
+void       cl_route_advertise_changed_locked(void);
+void       cl_route_after_reload(cl_route **closing, const bool *auth_fail, size_t n,
+                                 bool perms_changed);
 void       cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud);
 
 /* cl_proto.c: consume bytes; returns 0, or -1 to close. */
@@ -207,6 +250,13 @@ modnats_rc cl_interest_init(void);               /* hook + seed */
 void       cl_interest_fini(void);
 /* g_cl.lock held: send every local interest entry to r (just registered). */
 void       cl_interest_send_all_locked(cl_route *r);
+/* g_cl.lock held: RS+/RS- to every active route for the local interest
+ * whose import permission changed from old to now (a reload). */
+void       cl_interest_reimport_locked(const cl_perms *old, const cl_perms *now);
+/* g_cl.lock held: RS+ to r for local interest its export newly allows. */
+void       cl_interest_peer_export_locked(cl_route *r, const cl_perms *old, const cl_perms *now);
+/* The route's worker: drop held remote interest our export no longer allows. */
+void       cl_interest_recheck_export(cl_route *r);
 /* The route's worker: remote interest and messages. */
 int        cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *queue,
                       int weight);

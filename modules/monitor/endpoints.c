@@ -735,6 +735,8 @@ void mon_subsz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
 typedef struct rz_route {
     cl_routez_info ri;
     char *remote_id, *ip;
+    char **subs;          /* "account subject[ queue]", nsubs of them */
+    size_t nsubs;
 } rz_route;
 
 typedef struct rz_list {
@@ -774,6 +776,13 @@ static void rz_collect(void *ud, const cl_routez_info *ri)
     /* the copied pointers are dead after this call */
     r->ri.remote_id = r->ri.remote_name = r->ri.ip = NULL;
     r->ri.connect_urls = NULL;
+    r->ri.subs = NULL;
+    if (MON_RZ_HAS(&r->ri, cl_routez_info, nsubs) && ri->subs && ri->nsubs) {
+        r->subs = calloc(ri->nsubs, sizeof(char *));
+        for (size_t i = 0; r->subs && i < ri->nsubs; i++)
+            if (ri->subs[i] && (r->subs[r->nsubs] = strdup(ri->subs[i])))
+                r->nsubs++;
+    }
     if (!r->remote_id || !r->ip) {
         free(r->remote_id);
         free(r->ip);
@@ -788,6 +797,9 @@ static void rz_list_free(rz_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].remote_id);
         free(l->v[i].ip);
+        for (size_t k = 0; k < l->v[i].nsubs; k++)
+            free(l->v[i].subs[k]);
+        free(l->v[i].subs);
     }
     free(l->v);
     memset(l, 0, sizeof(*l));
@@ -805,7 +817,24 @@ static const cl_routez_v1 *routez_service(mon_state *st)
     return rz;
 }
 
-static void route_json(mon_json *j, const rz_route *r, int64_t now)
+/* "account subject[ queue]" split in place into its parts. */
+static void rz_split_sub(char *key, char **acc, char **subj, char **queue)
+{
+    *acc = key;
+    *subj = strchr(key, ' ');
+    *queue = NULL;
+    if (!*subj) {
+        *subj = key;
+        *acc = NULL;
+        return;
+    }
+    *(*subj)++ = 0;
+    *queue = strchr(*subj, ' ');
+    if (*queue)
+        *(*queue)++ = 0;
+}
+
+static void route_json(mon_json *j, const rz_route *r, int64_t now, bool subs, bool detail)
 {
     const cl_routez_info *ri = &r->ri;
     int64_t start = (int64_t)ri->start_unix_ms * 1000000;
@@ -821,19 +850,48 @@ static void route_json(mon_json *j, const rz_route *r, int64_t now)
     mon_json_str(j, "ip", r->ip);
     mon_json_i64(j, "port", ri->port);
     mon_json_time(j, "start", start);
-    /* the service has no activity time, RTT or pending bytes: see the docs */
+    /* the service has no activity time or pending bytes: see the docs */
     mon_json_time(j, "last_activity", now);
-    mon_json_str(j, "rtt", "0s");
+    char rtt[64] = "0s";
+    if (MON_RZ_HAS(ri, cl_routez_info, rtt_ns) && ri->rtt_ns)
+        mon_fmt_go_duration(rtt, sizeof(rtt), (int64_t)ri->rtt_ns);
+    mon_json_str(j, "rtt", rtt);
     mon_json_str(j, "uptime", up);
     mon_json_str(j, "idle", "0s");
-    mon_json_i64(j, "pending_size", 0);
+    mon_json_i64(j, "pending_size",
+                 MON_RZ_HAS(ri, cl_routez_info, pending_bytes) ? (int64_t)ri->pending_bytes : 0);
     mon_json_u64(j, "in_msgs", ri->in_msgs);
     mon_json_u64(j, "out_msgs", ri->out_msgs);
     mon_json_u64(j, "in_bytes", ri->in_bytes);
     mon_json_u64(j, "out_bytes", ri->out_bytes);
     mon_json_u64(j, "subscriptions", ri->subscriptions);
-    /* subscriptions_list(_detail): the service has no per-route subject
-     * list, and nats-server omits an empty one */
+    /* subscriptions_list(_detail), omitted when empty as nats-server does */
+    if ((subs || detail) && r->nsubs) {
+        mon_json_arr_begin(j, detail ? "subscriptions_list_detail" : "subscriptions_list");
+        for (size_t i = 0; i < r->nsubs; i++) {
+            char *key = strdup(r->subs[i]);
+            if (!key)
+                continue;
+            char *acc, *subj, *queue;
+            rz_split_sub(key, &acc, &subj, &queue);
+            (void)acc;
+            if (detail) {
+                /* nats-server's fields: the account is in the sid */
+                mon_json_obj_begin(j, NULL);
+                mon_json_str(j, "subject", subj);
+                if (queue)
+                    mon_json_str(j, "qgroup", queue);
+                mon_json_str(j, "sid", r->subs[i]);
+                mon_json_u64(j, "msgs", 0);
+                mon_json_u64(j, "cid", ri->rid);
+                mon_json_obj_end(j);
+            } else {
+                mon_json_str(j, NULL, subj);
+            }
+            free(key);
+        }
+        mon_json_arr_end(j);
+    }
     mon_json_obj_end(j);
 }
 
@@ -862,7 +920,7 @@ void mon_routez(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_u64(&j, "num_routes", l.n);
     mon_json_arr_begin(&j, "routes");
     for (size_t i = 0; i < l.n; i++)
-        route_json(&j, &l.v[i], now);
+        route_json(&j, &l.v[i], now, subs, detail);
     mon_json_arr_end(&j);
     mon_json_obj_end(&j);
     rz_list_free(&l);

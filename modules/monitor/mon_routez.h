@@ -31,6 +31,11 @@ typedef struct cl_routez_info {
     uint32_t    subscriptions;    /* the peer's interest held for it */
     const char *const *connect_urls;  size_t nconnect_urls;  /* its client URLs */
     void       *reserved[4];
+    /* appended: check size */
+    uint64_t    rtt_ns;           /* last PING/PONG round trip (0: not measured yet) */
+    uint64_t    pending_bytes;    /* queued output not yet written (0: not known) */
+    const char *const *subs;      /* the peer's interest held: "account subject[ queue]" */
+    size_t      nsubs;
 } cl_routez_info;
 
 typedef struct cl_routez_v1 {

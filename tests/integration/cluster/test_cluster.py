@@ -189,10 +189,10 @@ class Client:
 _sync_n = [0]
 
 
-def sync(sub_client, pub_client, timeout=10):
+def sync(sub_client, pub_client, timeout=10, prefix="sync"):
     """Wait until pub_client's server knows all interest sub_client has."""
     _sync_n[0] += 1
-    subj = "sync.%d.%d" % (os.getpid(), _sync_n[0])
+    subj = "%s.%d.%d" % (prefix, os.getpid(), _sync_n[0])
     sid = sub_client.sub(subj)
     sub_client.flush()
     end = time.time() + timeout
@@ -209,9 +209,16 @@ def sync(sub_client, pub_client, timeout=10):
 # ------------------------------------------------------------ servers
 
 class Node:
-    def __init__(self, name, kind, routes, cluster="C1", extra_cluster="", monitor=False):
+    """A cluster node.  modnats gets a libconfig file; nats-server gets
+    flags, or with nats_conf (text put inside its cluster { } block) a
+    config file of its own syntax.  write_conf() rewrites the file (for
+    a reload: change routes/extra_cluster, write_conf(), reload())."""
+
+    def __init__(self, name, kind, routes, cluster="C1", extra_cluster="", monitor=False,
+                 nats_conf=None, extra_top=""):
         self.name, self.kind, self.routes = name, kind, routes
         self.cluster, self.extra_cluster = cluster, extra_cluster
+        self.nats_conf, self.extra_top = nats_conf, extra_top
         self.port, self.cport = free_port(), free_port()
         self.mport = free_port() if monitor else 0   # -m: HTTP monitoring
         self.proc = None
@@ -221,19 +228,40 @@ class Node:
     def route_url(self):
         return "nats-route://127.0.0.1:%d" % self.cport
 
-    def start(self):
-        log = open(self.logpath, "ab")
-        if self.kind == "modnats":
-            conf = os.path.join(TMP, "%s.conf" % self.name)
-            with open(conf, "w") as f:
-                f.write('modules = ["cluster"];\n')
+    @property
+    def conf_path(self):
+        return os.path.join(TMP, "%s.conf" % self.name)
+
+    def write_conf(self):
+        with open(self.conf_path, "w") as f:
+            if self.kind == "modnats":
+                f.write('modules = ["cluster"];\n' + self.extra_top)
                 f.write('cluster = { name = "%s"; listen = "127.0.0.1:%d"; routes = [%s]; %s };\n'
                         % (self.cluster, self.cport,
                            ", ".join('"%s"' % r for r in self.routes), self.extra_cluster))
-            argv = [ARGS.server, "-c", conf, "-a", "127.0.0.1", "-p", str(self.port), "-n",
-                    self.name]
+            else:
+                f.write("server_name: %s\n" % self.name + self.extra_top)
+                f.write("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n  routes: [%s]\n%s\n}\n"
+                        % (self.cluster, self.cport, ", ".join(self.routes), self.nats_conf))
+
+    def reload(self):
+        self.write_conf()
+        self.proc.send_signal(signal.SIGHUP)
+
+    def start(self):
+        log = open(self.logpath, "ab")
+        if self.kind == "modnats":
+            self.write_conf()
+            argv = [ARGS.server, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
+                    "-n", self.name]
             if ARGS.module_dir:
                 argv += ["--module_path", ARGS.module_dir]
+            if ARGS.debug:
+                argv += ["-D"]
+        elif self.nats_conf is not None:
+            self.write_conf()
+            argv = [ARGS.ref, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
+                    "-n", self.name]
             if ARGS.debug:
                 argv += ["-D"]
         else:
@@ -647,6 +675,420 @@ def t_auth_and_name():
         for n in (a, b, g, x, y):
             n.stop()
 
+# ------------------------------------------------------------ permissions
+
+PERMS_LIBCONFIG = ('permissions = { import = ["imp.>", "both.>"]; '
+                   'export = { allow = ["exp.>", "both.>"]; deny = ["exp.secret"]; }; };')
+PERMS_NATS = ('  permissions {\n    import: ["imp.>", "both.>"]\n'
+              '    export: { allow: ["exp.>", "both.>"], deny: ["exp.secret"] }\n  }')
+
+
+def check_flow(subn, pubn, allowed, blocked, timeout=10):
+    """subn subscribes to every subject of allowed + blocked; pubn
+    publishes the blocked ones first, then the allowed ones, then a marker
+    on both.*.  Once the marker arrived, an allowed subscription has its
+    message(s) and a blocked one has none (one route, in order).
+    allowed: {subscription: expected count}; blocked: [subscription]."""
+    sc, pc = subn.client("perm-sub"), pubn.client("perm-pub")
+    try:
+        sids = {s: sc.sub(s) for s in list(allowed) + list(blocked)}
+        mid = sc.sub("both.marker")
+        sync(sc, pc, timeout, prefix="both.sync")
+        for s in blocked:
+            if "*" not in s and ">" not in s:
+                pc.pub(s, b"blocked")
+        pubs = [s.replace("*", "x").replace(">", "x.y") for s in allowed]
+        for s in pubs:
+            pc.pub(s, b"allowed")
+        pc.pub("both.marker", b"m")
+        pc.flush()
+        assert sc.wait(mid, 1, timeout), "%s->%s: marker lost" % (pubn.name, subn.name)
+        sc.flush()
+        for s, want in allowed.items():
+            got = sc.count(sids[s])
+            assert got == want, "%s->%s: %s got %d, want %d" % (pubn.name, subn.name, s, got, want)
+        for s in blocked:
+            assert sc.count(sids[s]) == 0, "%s->%s: %s crossed the route (%s)" % (
+                pubn.name, subn.name, s, sc.take(sids[s])[:2])
+    finally:
+        sc.close()
+        pc.close()
+
+
+def check_permissions(p, o):
+    """p has PERMS; o none.  import: p announces only imp.> and both.>;
+    export: p takes only exp.> and both.> interest, never exp.secret."""
+    # import: what p's clients get from o
+    check_flow(p, o, {"imp.a": 1}, ["noimp.a", "exp.a"])
+    # export: what o's clients get from p (exp.secret is denied, also
+    # behind o's wildcard interest exp.*)
+    check_flow(o, p, {"exp.a": 1, "exp.*": 2}, ["noexp.a", "exp.secret", "imp.b"])
+    # the other direction is unrestricted by o: p's clients still reach o
+    # for exported subjects only, o's clients reach p for imported ones
+    check_flow(p, o, {"both.x": 1, "imp.>": 1}, [])
+
+
+def t_permissions():
+    """Route permissions, the same checks with the permissions on a
+    modnats node (a nats-server peer) and on a nats-server node (a modnats
+    peer): the latter shows the checks hold for the reference."""
+    pm = Node("pm", "modnats", [], cluster="PA", extra_cluster=PERMS_LIBCONFIG).start()
+    og = Node("og", "nats", [pm.route_url], cluster="PA").start()
+    pg = Node("pg", "nats", [], cluster="PB", nats_conf=PERMS_NATS).start()
+    om = Node("om", "modnats", [pg.route_url], cluster="PB").start()
+    pm2 = Node("pm2", "modnats", [pm.route_url], cluster="PA").start()
+    nodes = [pm, og, pg, om, pm2]
+    try:
+        for p, o in ((pg, om), (pm, og), (pm, pm2)):
+            check_permissions(p, o)
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+# ------------------------------------------------------------ reload
+
+class Probe:
+    """A long-lived subscription on subn for subject, and a publisher on
+    pubn.  flows() publishes once, then a marker on both.*, and says
+    whether the message arrived before the marker (one route, in order)."""
+
+    def __init__(self, subn, pubn, subject):
+        self.subject = subject
+        self.sc, self.pc = subn.client("probe-sub"), pubn.client("probe-pub")
+        self.sid = self.sc.sub(subject)
+        self.mid = self.sc.sub("both.marker.%s" % subject.replace("*", "s").replace(">", "g"))
+        self.sc.flush()
+
+    def flows(self):
+        self.sc.take(self.sid)
+        self.sc.take(self.mid)
+        self.pc.pub(self.subject.replace("*", "x").replace(">", "x"), b"p")
+        marker = "both.marker.%s" % self.subject.replace("*", "s").replace(">", "g")
+        end = time.time() + 2
+        while time.time() < end:
+            self.pc.pub(marker, b"m")
+            self.pc.flush()
+            if self.sc.wait(self.mid, 1, 0.2):
+                break
+        else:
+            return False
+        self.sc.flush()
+        return self.sc.count(self.sid) > 0
+
+    def wait(self, want, what, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.flows() == want:
+                if self.flows() == want:      # and it stays so
+                    return
+            time.sleep(0.1)
+        raise AssertionError("%s: %s still %s after %ds" % (what, self.subject,
+                                                             "blocked" if want else "flowing",
+                                                             timeout))
+
+    def close(self):
+        self.sc.close()
+        self.pc.close()
+
+
+def wait_flow(subn, pubn, subject, want, what, timeout=15):
+    p = Probe(subn, pubn, subject)
+    try:
+        p.wait(want, what, timeout)
+    finally:
+        p.close()
+
+
+def reload_scenario(peer_kind):
+    r = Node("rl-%s" % peer_kind, "modnats", [], cluster="RL").start()
+    g = Node("rg-%s" % peer_kind, peer_kind, [], cluster="RL",
+             nats_conf="" if peer_kind == "nats" else None).start()
+    # h dials r with credentials r does not ask for yet
+    h = Node("rh-%s" % peer_kind, peer_kind, ["nats-route://ruser:pw1@127.0.0.1:%d" % r.cport],
+             cluster="RL", nats_conf="" if peer_kind == "nats" else None).start()
+    probes = []
+    try:
+        wait_mesh([r, h], 20)
+        # credentials: h's route is refused once r asks for another password
+        # (r does not redial an accepted route it closed for that)
+        r.extra_cluster = 'authorization = { user = "ruser"; password = "pw2"; };'
+        r.reload()
+        wait_flow(r, h, "h.cred", False, "auth changed")
+        time.sleep(1.5)
+        wait_flow(r, h, "h.cred", False, "auth changed, later")
+        r.extra_cluster = 'authorization = { user = "ruser"; password = "pw1"; };'
+        r.reload()
+        wait_flow(r, h, "h.cred", True, "auth matches again", 30)
+        r.extra_cluster = ""
+        r.reload()
+        # routes added: r learns g from its settings
+        r.routes = [g.route_url]
+        r.reload()
+        wait_mesh([r, g, h], 20)
+        imp = Probe(r, g, "x.imp")          # r's interest, g's messages
+        blocked = Probe(r, g, "y.imp")
+        exp = Probe(g, r, "x.exp")          # g's interest, r's messages
+        probes += [imp, blocked, exp]
+        imp.wait(True, "before")
+        exp.wait(True, "before")
+        # import narrowed: r withdraws x.imp from its routes
+        r.extra_cluster = 'permissions = { import = ["y.>", "both.>"]; };'
+        r.reload()
+        imp.wait(False, "import narrowed")
+        blocked.wait(True, "import narrowed")
+        # import widened again: x.imp is announced again
+        r.extra_cluster = ""
+        r.reload()
+        imp.wait(True, "import widened")
+        # export narrowed: r drops what it held for g
+        r.extra_cluster = 'permissions = { export = ["y.>", "both.>"]; };'
+        r.reload()
+        exp.wait(False, "export narrowed")
+        # export widened: the peer re-announces (our INFO says what we export)
+        r.extra_cluster = ""
+        r.reload()
+        exp.wait(True, "export widened")
+        # the peer exports less, then more: its new INFO says so, and r
+        # announces the interest the peer now takes
+        if peer_kind == "nats":
+            g.nats_conf = '  permissions { export: ["y.>", "both.>"] }'
+        else:
+            g.extra_cluster = 'permissions = { export = ["y.>", "both.>"]; };'
+        g.reload()
+        wait_flow(r, g, "both.reloaded.%s" % peer_kind, True, "peer reloaded")
+        time.sleep(0.5)
+        pexp = Probe(r, g, "x.pexp")
+        probes.append(pexp)
+        pexp.wait(False, "peer export narrowed")
+        g.nats_conf, g.extra_cluster = "", ""
+        g.reload()
+        pexp.wait(True, "peer export widened")
+        if peer_kind == "nats":
+            # routes removed: r closes its route to g, g (which accepted it)
+            # does not come back
+            r.routes = []
+            r.reload()
+            wait_flow(r, g, "g.gone", False, "route removed")
+            time.sleep(1.5)
+            wait_flow(r, g, "g.gone", False, "route removed, later")
+        log = open(r.logpath, errors="replace").read()
+        assert "[cluster] reloaded:" in log, "no reload line in %s" % r.name
+    finally:
+        for p in probes:
+            p.close()
+        for n in (r, g, h):
+            n.stop()
+
+
+def t_reload():
+    """SIGHUP: routes added and removed, import/export permissions
+    narrowed and widened, route credentials changed, with a nats-server
+    peer and with a modnats peer."""
+    reload_scenario("nats")
+    reload_scenario("modnats")
+
+
+# ------------------------------------------------------------ leaf-origin forms
+
+class FakeRoute:
+    """A raw route peer: says CONNECT and INFO as nats-server 2.9 does,
+    answers PING, records every line (and message payload) it gets."""
+
+    def __init__(self, port, cluster, sid="NFAKEROUTE0000000000000000000000000000000000000000000"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.settimeout(None)
+        self.lock = threading.Condition()
+        self.lines, self.buf, self.closed = [], b"", False
+        threading.Thread(target=self._read, daemon=True).start()
+        self.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,'
+                  '"headers":true,"name":"%s","cluster":"%s","lnoc":true}\r\n' % (sid, cluster))
+        self.send('INFO {"server_id":"%s","server_name":"fake","version":"2.9.10","proto":2,'
+                  '"host":"127.0.0.1","port":1,"headers":true,"max_payload":1048576,'
+                  '"cluster":"%s","lnoc":true}\r\n' % (sid, cluster))
+
+    def send(self, s):
+        self.sock.sendall(s.encode() if isinstance(s, str) else s)
+
+    def _read(self):
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    break
+                self.buf += d
+                while True:
+                    i = self.buf.find(b"\r\n")
+                    if i < 0:
+                        break
+                    line = self.buf[:i].decode()
+                    parts = line.split()
+                    if parts and parts[0] in ("RMSG", "HMSG"):
+                        total = int(parts[-1])
+                        if len(self.buf) < i + 2 + total + 2:
+                            break
+                        line += " <" + self.buf[i + 2:i + 2 + total].decode() + ">"
+                        self.buf = self.buf[i + 2 + total + 2:]
+                    else:
+                        self.buf = self.buf[i + 2:]
+                    if line == "PING":
+                        self.sock.sendall(b"PONG\r\n")
+                    with self.lock:
+                        self.lines.append(line)
+                        self.lock.notify_all()
+        except OSError:
+            pass
+        with self.lock:
+            self.closed = True
+            self.lock.notify_all()
+
+    def wait_line(self, pred, what, timeout=10):
+        with self.lock:
+            if not self.lock.wait_for(lambda: any(pred(l) for l in self.lines) or self.closed,
+                                      timeout) or self.closed:
+                raise AssertionError("fake route: no %s (closed=%s) in %s" % (
+                    what, self.closed, self.lines[-10:]))
+
+    def has(self, pred):
+        with self.lock:
+            return any(pred(l) for l in self.lines)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def t_leaf_forms():
+    """LS+/LS-/LMSG from a route peer (nats-server sends them when its
+    leaf nodes' interest and messages cross routes to a peer announcing
+    lnoc): interest is held and served, LMSG reaches local subscribers,
+    and the route stays up.  The same exchange with nats-server shows the
+    frames are what it accepts."""
+    leaf_forms("modnats")
+    if os.access(ARGS.ref, os.X_OK):
+        leaf_forms("nats")
+
+
+def leaf_forms(kind):
+    n = Node("lf-%s" % kind, kind, [], cluster="LF").start()
+    fr = c = None
+    try:
+        c = n.client("leafc")
+        px = c.sub("leaf.x")
+        pq = c.sub("leaf.q", "g1")
+        c.flush()
+        fr = FakeRoute(n.cport, "LF")
+        fr.wait_line(lambda l: l == "RS+ $G leaf.x", "RS+ leaf.x")
+        fr.wait_line(lambda l: l == "RS+ $G leaf.q g1 1", "RS+ leaf.q g1 1")
+        # LMSG: origin cluster, account, subject, [reply | + reply queues | | queues]
+        fr.send("LMSG LEAFCL $G leaf.x 0 5\r\nhello\r\n")
+        hdr = "NATS/1.0\r\nX-Leaf: 1\r\n\r\n"
+        fr.send("LMSG LEAFCL $G leaf.x reply.1 %d %d\r\n%sbody\r\n" % (len(hdr), len(hdr) + 4, hdr))
+        fr.send("LMSG LEAFCL $G leaf.q + reply.2 g1 0 3\r\nqqq\r\n")
+        fr.send("LMSG LEAFCL $G leaf.q | g1 0 3\r\nrrr\r\n")
+        got = c.wait(px, 2)
+        assert [(m[2], m[1]) for m in got] == [(b"hello", None), (b"body", "reply.1")], got
+        assert b"X-Leaf: 1" in got[1][3], got[1]
+        q = c.wait(pq, 2)
+        assert [(m[2], m[1]) for m in q] == [(b"qqq", "reply.2"), (b"rrr", None)], q
+        # LS+: interest of the peer's leaf nodes, plain and queue
+        fr.send("LS+ LEAFCL $G lint.>\r\nLS+ LEAFCL $G lq g2 3\r\nPING\r\n")
+        fr.wait_line(lambda l: l == "PONG", "PONG")
+        c.pub("lint.a", b"one")
+        c.pub("lq", b"two")
+        c.flush()
+        fr.wait_line(lambda l: l == "RMSG $G lint.a 3 <one>", "RMSG lint.a")
+        fr.wait_line(lambda l: l == "RMSG $G lq | g2 3 <two>", "RMSG lq | g2")
+        # LS-: gone; a later RS+ shows the order
+        with fr.lock:
+            fr.lines = []
+        fr.send("LS- $G lint.>\r\nRS+ $G marker\r\nPING\r\n")
+        fr.wait_line(lambda l: l == "PONG", "PONG")
+        c.pub("lint.b", b"three")
+        c.pub("marker", b"m")
+        c.flush()
+        fr.wait_line(lambda l: l.startswith("RMSG $G marker"), "RMSG marker")
+        assert not fr.has(lambda l: "lint.b" in l), fr.lines
+        assert not fr.closed
+    finally:
+        if fr:
+            fr.close()
+        if c:
+            c.close()
+        n.stop()
+
+
+class RefNode(Node):
+    """A nats-server from a config text written as is."""
+
+    def __init__(self, name, text):
+        Node.__init__(self, name, "nats", [])
+        self.text = text
+
+    def start(self):
+        with open(self.conf_path, "w") as f:
+            f.write(self.text)
+        argv = [ARGS.ref, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
+                "-n", self.name]
+        self.proc = subprocess.Popen(argv, stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
+        end = time.time() + 10
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited:\n%s" % (self.name, self.log_tail()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("%s did not open its port" % self.name)
+
+
+def t_leaf():
+    """A mixed cluster where nats-server has a leaf node: messages cross
+    leaf -> nats-server -> route -> modnats and back, queue groups too."""
+    lport = free_port()
+    hub = Node("hub", "nats", [], cluster="LH", nats_conf="",
+               extra_top="leafnodes {\n  listen: 127.0.0.1:%d\n}\n" % lport).start()
+    m = Node("mhub", "modnats", [hub.route_url], cluster="LH").start()
+    leaf = RefNode("leaf", 'leafnodes {\n  remotes: [ { url: "nats-leaf://127.0.0.1:%d" } ]\n}\n'
+                   % lport).start()
+    try:
+        wait_mesh([hub, m], 20)
+        lc, mc = leaf.client("leaf"), m.client("mod")
+        try:
+            for a, b in ((lc, mc), (mc, lc)):
+                sid = a.sub("lf.test")
+                sync(a, b, 20)
+                for i in range(20):
+                    b.pub("lf.test", b"%d" % i)
+                b.flush()
+                got = a.wait(sid, 20)
+                assert [x[2] for x in got] == [b"%d" % i for i in range(20)], got
+                a.unsub(sid)
+            # request/reply leaf <-> modnats
+            rs = mc.sub("lf.svc")
+            ib = lc.sub("lf.inbox")
+            sync(mc, lc, 20)
+            sync(lc, mc, 20)
+            lc.pub("lf.svc", b"ping", reply="lf.inbox")
+            lc.flush()
+            req = mc.wait(rs, 1)
+            assert req and req[0][1] == "lf.inbox", req
+            mc.pub(req[0][1], b"pong")
+            mc.flush()
+            rep = lc.wait(ib, 1)
+            assert rep and rep[0][2] == b"pong", rep
+        finally:
+            lc.close()
+            mc.close()
+    finally:
+        for x in (leaf, m, hub):
+            x.stop()
+
+
 class ConfNode(Node):
     """A node of either kind from a nats-server-format config text (both
     servers read it), its client port from the command line."""
@@ -785,10 +1227,40 @@ def t_routez():
         assert b["subscriptions"] >= 1, b     # z1's rz.x
         for r in (a, b):
             assert isinstance(r["rid"], int) and r["rtt"] and r["uptime"] and r["start"], r
+        # rtt is measured (a PING when the route registers, then every
+        # ping interval)
+        for r in (a, b):
+            assert r["rtt"] != "0s" and re.match(r"^[0-9.]+(ns|µs|ms|s)$", r["rtt"]), r
         # ?subs: accepted as nats-server does, bad values refused alike
         for q in ("?subs=1", "?subs=detail", "?subs=0"):
             st, body = n2.http("/routez" + q)
             assert st == 200 and json.loads(body)["num_routes"] == 1, (q, st, body)
+        # the peer's interest a route holds, as nats-server lists it: z2
+        # holds z1's rz.x and rz.q (queue qq); zg2 holds the same of zg1
+        gsc = g1.client("rzg")
+        gsc.sub("rz.x")
+        gsc.sub("rz.q", "qq")
+        sc.sub("rz.q", "qq")
+        gpc = g2.client("rzgp")
+        sync(gsc, gpc)
+        sync(sc, pc)
+        mine = n2.json("/routez?subs=1")["routes"][0]
+        ref = [r for r in g2.json("/routez?subs=1")["routes"] if "subscriptions_list" in r][0]
+        assert "rz.x" in mine["subscriptions_list"] and "rz.q" in mine["subscriptions_list"], mine
+        assert "rz.x" in ref["subscriptions_list"], ref
+        assert list(mine.keys()) == list(ref.keys()), (list(mine.keys()), list(ref.keys()))
+        mine = n2.json("/routez?subs=detail")["routes"][0]
+        ref = [r for r in g2.json("/routez?subs=detail")["routes"]
+               if "subscriptions_list_detail" in r][0]
+        assert list(mine.keys()) == list(ref.keys()), (list(mine.keys()), list(ref.keys()))
+        dm = {d["sid"]: d for d in mine["subscriptions_list_detail"]}
+        dr = {d["sid"]: d for d in ref["subscriptions_list_detail"]}
+        for sid in ("$G rz.x", "$G rz.q qq"):
+            assert sid in dm and sid in dr, (sid, sorted(dm), sorted(dr))
+            assert list(dm[sid].keys()) == list(dr[sid].keys()), (dm[sid], dr[sid])
+            assert dm[sid]["subject"] == dr[sid]["subject"], (dm[sid], dr[sid])
+        gsc.close()
+        gpc.close()
         st, body = n2.http("/routez?subs=x")
         rst, rbody = g2.http("/routez?subs=x")
         assert st == rst == 400 and body == rbody, (st, body, rst, rbody)
@@ -961,10 +1433,105 @@ def t_failover():
             n.stop()
 
 
+def discovered(nats, nc):
+    """libnats' natsConnection_GetDiscoveredServers: the URLs it learned."""
+    L = nats.lib
+    f = L.natsConnection_GetDiscoveredServers
+    f.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_char_p)),
+                  ctypes.POINTER(ctypes.c_int)]
+    f.restype = ctypes.c_int
+    v, n = ctypes.POINTER(ctypes.c_char_p)(), ctypes.c_int(0)
+    if f(nc, ctypes.byref(v), ctypes.byref(n)) != 0:
+        return []
+    out = [v[i].decode() for i in range(n.value)]
+    libc = ctypes.CDLL(None)
+    libc.free.argtypes = [ctypes.c_void_p]
+    for i in range(n.value):
+        libc.free(ctypes.cast(v, ctypes.POINTER(ctypes.c_void_p))[i])
+    if n.value:
+        libc.free(v)
+    return out
+
+
+def client_urls(kind):
+    nats = LibNats()
+    a = Node("ua-%s" % kind, kind, [], cluster="UC").start()
+    b = c = None
+    nc = None
+    raw = None
+    try:
+        nc = nats.connect("nats://127.0.0.1:%d" % a.port, "urls")
+        # a server joins: the connected client is told (asynchronous INFO)
+        b = Node("ub-%s" % kind, "modnats", [a.route_url], cluster="UC").start()
+        end = time.time() + 15
+        while time.time() < end and not any(u.endswith(":%d" % b.port)
+                                            for u in discovered(nats, nc)):
+            time.sleep(0.05)
+        assert any(u.endswith(":%d" % b.port) for u in discovered(nats, nc)), \
+            "libnats never learned %s: %s" % (b.name, discovered(nats, nc))
+        # the race: a client that has its INFO but logs in after the next
+        # change still gets the new list (at its login, before its PONG)
+        raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+        buf = b""
+        while b"\r\n" not in buf:
+            buf += raw.recv(4096)
+        first = json.loads(buf.split(b"\r\n")[0][5:])
+        c = Node("uc-%s" % kind, "nats" if kind == "modnats" else "modnats", [a.route_url],
+                 cluster="UC").start()
+        end = time.time() + 15
+        while time.time() < end and not any(u.endswith(":%d" % c.port)
+                                            for u in discovered(nats, nc)):
+            time.sleep(0.05)
+        assert any(u.endswith(":%d" % c.port) for u in discovered(nats, nc)), \
+            "libnats never learned %s" % c.name
+        assert not any(u.endswith(":%d" % c.port) for u in first.get("connect_urls", [])), first
+        raw.sendall(b'CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n')
+        buf = buf.split(b"\r\n", 1)[1]
+        end = time.time() + 10
+        while b"PONG\r\n" not in buf and time.time() < end:
+            buf += raw.recv(4096)
+        infos = [json.loads(l[5:]) for l in buf.split(b"\r\n") if l.startswith(b"INFO ")]
+        assert infos and any(u.endswith(":%d" % c.port) for u in infos[-1].get("connect_urls", [])), \
+            "%s: the late login got no INFO with %s: %r" % (a.name, c.name, buf)
+        if kind == "modnats":
+            # no_advertise by reload: new clients hear of no other server
+            a.extra_cluster = "no_advertise = true;"
+            a.reload()
+            end = time.time() + 10
+            while time.time() < end:
+                cl = a.client("noadv")
+                urls = cl.infos[-1].get("connect_urls", [])
+                cl.close()
+                if not any(u.endswith(":%d" % x.port) for x in (b, c) for u in urls):
+                    break
+                time.sleep(0.1)
+            assert not any(u.endswith(":%d" % x.port) for x in (b, c) for u in urls), urls
+    finally:
+        if raw:
+            raw.close()
+        if nc:
+            nats.lib.natsConnection_Destroy(nc)
+        for x in (c, b, a):
+            if x:
+                x.stop()
+
+
+def t_client_urls():
+    """Clients learn the cluster's URLs: libnats connected to one server
+    learns a server that joins later, and a client whose INFO predates a
+    change but logs in after it gets the new list (the race the async
+    INFO had).  The same against nats-server."""
+    client_urls("modnats")
+    if os.access(ARGS.ref, os.X_OK):
+        client_urls("nats")
+
+
 TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_mixed),
          ("auth_and_name", t_auth_and_name),
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
-         ("failover", t_failover), ("tls_mixed", t_tls_mixed)]
+         ("failover", t_failover), ("tls_mixed", t_tls_mixed), ("permissions", t_permissions),
+         ("reload", t_reload), ("leaf_forms", t_leaf_forms), ("leaf", t_leaf),
+         ("client_urls", t_client_urls)]
 
 
 def main():
@@ -981,7 +1548,7 @@ def main():
     for name, fn in TESTS:
         if ARGS.k and ARGS.k not in name:
             continue
-        if name in ("mixed", "routez", "tls_mixed") or "auth" in name:
+        if name in ("mixed", "routez", "permissions", "reload", "leaf", "tls_mixed") or "auth" in name:
             if not os.access(ARGS.ref, os.X_OK):
                 print("FAIL %s: %s not found" % (name, ARGS.ref))
                 failed += 1
