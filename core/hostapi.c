@@ -478,9 +478,14 @@ static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modna
         free(t);
         return MODNATS_OK;
     }
+    /* One worker per publishing thread: a worker's inbox is FIFO, so the
+     * messages one module thread publishes are routed in the order it
+     * published them (JetStream's replies and deliveries rely on it). */
     mn_server *s = mn_g_server;
-    unsigned i = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nworkers;
-    mn_worker_post(&s->workers[i], task_publish, t);
+    static _Thread_local unsigned sticky;
+    if (!sticky)
+        sticky = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nworkers + 1;
+    mn_worker_post(&s->workers[(sticky - 1) % (unsigned)s->nworkers], task_publish, t);
     return MODNATS_OK;
 }
 
