@@ -74,12 +74,37 @@ static char *b64(const char *src, size_t n)
 
 /* ---- replies ---- */
 
+/* JSON text as Go's encoder writes it: <, > and & escaped (they only
+ * occur inside strings), so responses are byte-identical to nats-server's. */
+static char *go_escape(char *txt)
+{
+    size_t extra = 0;
+    for (const char *p = txt; *p; p++)
+        extra += (*p == '<' || *p == '>' || *p == '&') * 5;
+    if (!extra)
+        return txt;
+    char *out = malloc(strlen(txt) + extra + 1), *w = out;
+    if (!out)
+        return txt;
+    for (const char *p = txt; *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&')
+            w += sprintf(w, "\\u%04x", (unsigned)*p);
+        else
+            *w++ = *p;
+    }
+    *w = 0;
+    free(txt);
+    return out;
+}
+
 static void send_json(const js_job *j, json_t *o)
 {
     char *txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    if (txt)
+    if (txt) {
+        txt = go_escape(txt);
         js_reply(j->acc, j->reply, j->reply_len, NULL, 0, txt, strlen(txt), false);
+    }
     free(txt);
 }
 
@@ -92,16 +117,25 @@ static json_t *resp(const char *type)
     return o;
 }
 
+/* nats-server leaves MSG.GET out of the account's API counters. */
+static bool api_counted;
+
 static void send_error(const js_job *j, const char *type, int code, int err_code,
                        const char *desc)
 {
-    js_g.api_errors++;
+    if (api_counted)
+        js_g.api_errors++;
     json_t *o = resp(type);
     json_t *e = json_object();
     json_object_set_new(e, "code", json_integer(code));
     json_object_set_new(e, "err_code", json_integer(err_code));
     json_object_set_new(e, "description", json_string(desc));
     json_object_set_new(o, "error", e);
+    if (!strcmp(type, "stream_info_response")) {    /* its paging fields come along */
+        json_object_set_new(o, "total", json_integer(0));
+        json_object_set_new(o, "offset", json_integer(0));
+        json_object_set_new(o, "limit", json_integer(0));
+    }
     send_json(j, o);
 }
 
@@ -321,12 +355,12 @@ json_t *js_cfg_json(const js_cfg *c)
     json_object_set_new(o, "storage", json_string(c->memory ? "memory" : "file"));
     json_object_set_new(o, "num_replicas", json_integer(c->replicas));
     json_object_set_new(o, "duplicate_window", json_integer(c->dup_window_ns));
+    json_object_set_new(o, "allow_direct", json_boolean(c->allow_direct));
+    json_object_set_new(o, "mirror_direct", json_boolean(c->mirror_direct));
     json_object_set_new(o, "sealed", json_boolean(c->sealed));
     json_object_set_new(o, "deny_delete", json_boolean(c->deny_delete));
     json_object_set_new(o, "deny_purge", json_boolean(c->deny_purge));
     json_object_set_new(o, "allow_rollup_hdrs", json_boolean(c->allow_rollup));
-    json_object_set_new(o, "allow_direct", json_boolean(c->allow_direct));
-    json_object_set_new(o, "mirror_direct", json_boolean(c->mirror_direct));
     if (c->discard_new_per_subject)
         json_object_set_new(o, "discard_new_per_subject", json_true());
     if (c->no_ack)
@@ -397,9 +431,6 @@ static void stream_info_into(json_t *o, js_stream *s, const char *subjects_filte
     fmt_time(t, sizeof t, s->created_ns);
     json_object_set_new(o, "created", json_string(t));
     json_object_set_new(o, "state", stream_state_json(s, subjects_filter));
-    json_t *cl = json_object();
-    json_object_set_new(cl, "leader", json_string(js_g.api->server_name()));
-    json_object_set_new(o, "cluster", cl);
 }
 
 /* ---- requests ---- */
@@ -408,16 +439,14 @@ static json_t *parse_body(const js_job *j, const char *type, bool required)
 {
     if (!j->data_len) {
         if (required)
-            send_error(j, type, 400, 10025, "invalid JSON: empty request");
+            send_error(j, type, 400, 10025, "invalid JSON");
         return required ? NULL : json_object();
     }
     json_error_t e;
     json_t *o = json_loadb(j->data, j->data_len, 0, &e);
     if (!o || !json_is_object(o)) {
-        char d[300];
-        snprintf(d, sizeof d, "invalid JSON: %s", o ? "not an object" : e.text);
         json_decref(o);
-        send_error(j, type, 400, 10025, d);
+        send_error(j, type, 400, 10025, "invalid JSON");
         return NULL;
     }
     return o;
@@ -486,7 +515,10 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
     int rc = js_cfg_parse(body, &cfg, err, sizeof err);
     json_decref(body);
     if (rc != 0) {
-        send_error(j, type, 400, !strncmp(err, "invalid JSON", 12) ? 10025 : 10052, err);
+        if (!strncmp(err, "invalid JSON", 12))
+            send_error(j, type, 400, 10025, "invalid JSON");
+        else
+            send_error(j, type, 500, 10052, err);
         js_cfg_free(&cfg);
         return;
     }
@@ -551,6 +583,8 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
     }
     json_t *o = resp(type);
     stream_info_into(o, s, NULL);
+    if (!update)
+        json_object_set_new(o, "did_create", json_true());
     send_json(j, o);
 }
 
@@ -572,6 +606,9 @@ static void api_stream_info(const js_job *j, const char *name)
     if (!body)
         return;
     json_t *o = resp(type);
+    json_object_set_new(o, "total", json_integer(0));
+    json_object_set_new(o, "offset", json_integer(0));
+    json_object_set_new(o, "limit", json_integer(0));
     stream_info_into(o, s, get_str(body, "subjects_filter"));
     json_decref(body);
     send_json(j, o);
@@ -756,9 +793,8 @@ static void api_msg_delete(const js_job *j, const char *name)
         return;
     }
     if (!js_stream_remove(s, (uint64_t)seq)) {
-        char d[100];
-        snprintf(d, sizeof d, "sequence [%lld] not found", (long long)seq);
-        send_error(j, type, 400, 10057, d);
+        send_error(j, type, 500, 10057,
+                   (uint64_t)seq > s->st.last_seq ? "stream store EOF" : "no message found");
         return;
     }
     json_t *o = resp(type);
@@ -768,7 +804,6 @@ static void api_msg_delete(const js_job *j, const char *name)
 
 void js_api_handle(const js_job *j)
 {
-    js_g.api_total++;
     const char *p = j->subject;
     /* $JS.API.x or $JS.<domain>.API.x */
     if (!strncmp(p, "$JS.API.", 8)) {
@@ -782,6 +817,9 @@ void js_api_handle(const js_job *j)
     }
     if (!j->reply_len)    /* nowhere to answer */
         return;
+    api_counted = strncmp(p, "STREAM.MSG.GET.", 15) != 0;
+    if (api_counted)
+        js_g.api_total++;
     static const struct {
         const char *prefix;
         void (*fn)(const js_job *, const char *);
@@ -815,7 +853,8 @@ void js_api_handle(const js_job *j)
             return;
         }
     }
-    send_error(j, "error", 400, 10003, "bad request: not supported by modnats yet");
+    /* Malformed or not offered (snapshots, restores, ...): no answer, as
+     * nats-server does for subjects it does not serve. */
 }
 
 /* ---- DIRECT.GET: the message itself, with Nats-* headers ---- */
@@ -832,7 +871,6 @@ void js_direct_get(const js_job *j)
     js_stream *s = js_stream_by_id(j->stream_id);
     if (!s || !j->reply_len)
         return;
-    js_g.api_total++;
     /* $JS.API.DIRECT.GET.<stream>[.<subject>] */
     size_t pre = strlen("$JS.API.DIRECT.GET.") + strlen(s->cfg.name);
     const char *subj = j->subject_len > pre + 1 ? j->subject + pre + 1 : NULL;
@@ -846,13 +884,22 @@ void js_direct_get(const js_job *j)
         m = q ? js_db_get_msg(s->db, s->id, q) : NULL;
     } else {
         json_error_t e;
-        json_t *body = j->data_len ? json_loadb(j->data, j->data_len, 0, &e) : NULL;
-        bool bad = !json_is_object(body);
-        if (!bad)
-            m = lookup(s, body, &bad);
+        if (!j->data_len) {
+            direct_status(j, "408 Empty Request");
+            return;
+        }
+        json_t *body = json_loadb(j->data, j->data_len, 0, &e);
+        if (!json_is_object(body)) {
+            json_decref(body);
+            direct_status(j, "408 Malformed Request");
+            return;
+        }
+        bool bad, empty = !get_int(body, "seq", 0) && !get_str(body, "last_by_subj") &&
+                          !get_str(body, "next_by_subj");
+        m = lookup(s, body, &bad);
         json_decref(body);
         if (bad) {
-            direct_status(j, "408 Bad Request");
+            direct_status(j, empty ? "408 Empty Request" : "408 Bad Request");
             return;
         }
     }

@@ -471,7 +471,6 @@ js_stream *js_stream_create(modnats_account *acc, js_cfg *cfg)
     js_stream *s = stream_new(acc, cfg, id, js_now_ns());
     if (!s)
         return NULL;
-    s->st.first_seq = 1;
     s->state_dirty = true;
     if (subscribe_all(s) != 0 || list_add(s) != 0) {
         stream_free(s);
@@ -529,8 +528,7 @@ static void load_one(void *ud, uint64_t id, const char *account, const char *nam
         *rc = -1;
         return;
     }
-    if (!js_db_get_state(s->db, id, &s->st))
-        s->st.first_seq = 1;
+    js_db_get_state(s->db, id, &s->st);
     rebuild_memory(s);
     if (subscribe_all(s) != 0 || list_add(s) != 0) {
         stream_free(s);
@@ -604,11 +602,12 @@ static void pub_ack(js_stream *s, const js_job *j, uint64_t seq, bool dup)
 {
     if (!j->reply_len)
         return;
+    /* nats-server writes this one by hand, spaces included */
     char buf[600];
-    int n = snprintf(buf, sizeof buf, "{\"stream\":\"%s\",%s%s%s\"seq\":%llu%s}", s->cfg.name,
+    int n = snprintf(buf, sizeof buf, "{\"stream\":\"%s\", %s%s%s\"seq\":%llu%s}", s->cfg.name,
                      js_g.domain ? "\"domain\":\"" : "", js_g.domain ? js_g.domain : "",
-                     js_g.domain ? "\"," : "", (unsigned long long)seq,
-                     dup ? ",\"duplicate\":true" : "");
+                     js_g.domain ? "\", " : "", (unsigned long long)seq,
+                     dup ? ",\"duplicate\": true" : "");
     if (n > 0 && (size_t)n < sizeof buf)
         js_reply(j->acc, j->reply, j->reply_len, NULL, 0, buf, (size_t)n, !dup);
 }

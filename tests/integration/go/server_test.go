@@ -29,6 +29,7 @@ type server struct {
 	done     chan struct{}
 	state    *os.ProcessState
 	sentTerm bool
+	args     []string // extra command-line arguments, kept across restarts
 }
 
 // isNatsServer tells the reference server apart from modnats by what
@@ -58,13 +59,14 @@ func freePort(t *testing.T) int {
 }
 
 // startServer starts the server and registers its stop with t.Cleanup.
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	bin := os.Getenv("MN_TEST_SERVER")
 	if bin == "" {
 		t.Fatal("MN_TEST_SERVER is not set (run through run_go.sh / ctest)")
 	}
-	s := &server{t: t, bin: bin, port: freePort(t), log: filepath.Join(t.TempDir(), "server.log")}
+	s := &server{t: t, bin: bin, port: freePort(t), log: filepath.Join(t.TempDir(), "server.log"),
+		args: args}
 	s.start()
 	t.Cleanup(func() {
 		if !s.stop() || t.Failed() {
@@ -83,7 +85,7 @@ func (s *server) start() {
 		s.t.Fatalf("log file: %v", err)
 	}
 	defer lf.Close()
-	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.port))
+	s.cmd = exec.Command(s.bin, append([]string{"-a", "127.0.0.1", "-p", fmt.Sprint(s.port)}, s.args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = lf, lf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.sentTerm = false
