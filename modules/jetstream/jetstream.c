@@ -161,8 +161,10 @@ static void subscribe_account(void *ud, modnats_account *acc)
     int *rc = ud;
     if (MODNATS_HAS(js_g.api, account_system) && acc == js_g.api->account_system())
         return;
-    const char *sfx[] = {"INFO", "STREAM.>"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *sfx[] = {"INFO", "STREAM.>", "CONSUMER.>"};
+    if (add_api_sub(acc, "$JS.ACK.>") != 0)
+        *rc = -1;
+    for (size_t i = 0; i < 3; i++) {
         char subj[300];
         snprintf(subj, sizeof subj, "$JS.API.%s", sfx[i]);
         if (add_api_sub(acc, subj) != 0)

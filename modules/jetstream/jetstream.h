@@ -68,6 +68,8 @@ typedef struct js_dedup_ent {
     char     id[];
 } js_dedup_ent;
 
+typedef struct js_consumer js_consumer;
+
 typedef struct js_stream {
     uint64_t          id;
     char             *account;
@@ -81,6 +83,7 @@ typedef struct js_stream {
     modnats_sub     **subs;  size_t nsubs;
     js_dedup_ent    **dd_tab; size_t dd_cap, dd_n;
     js_dedup_ent     *dd_head, *dd_tail;
+    js_consumer     **cons;  size_t ncons;
 } js_stream;
 
 /* Module-wide state (jetstream.c). */
@@ -130,6 +133,21 @@ void js_thread_stop(void);
 void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *hdr, size_t hlen,
               const char *data, size_t dlen, bool is_ack);
 
+/* Queue a whole message (subject, reply, headers, data; copied). */
+void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m);
+
+/* js_consumer.c: consumers (JetStream thread) */
+bool   js_consumer_api(const js_job *j, const char *api);   /* "CONSUMER...."; false: not one */
+void   js_consumer_ack(const js_job *j);                     /* $JS.ACK.... */
+void   js_consumers_load(js_stream *s);
+void   js_consumers_free(js_stream *s);
+void   js_consumers_flush_state(js_stream *s);
+void   js_consumers_on_store(js_stream *s, uint64_t seq, const char *subj, size_t n);
+void   js_consumers_on_remove(js_stream *s, uint64_t seq, const char *subj, size_t n);
+void   js_consumers_on_purge_all(js_stream *s);
+void   js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more);
+size_t js_consumers_count(const js_stream *s);
+
 /* js_stream.c: streams (JetStream thread) */
 int        js_streams_load(char *err, size_t errlen);
 void       js_streams_free(void);
@@ -137,6 +155,8 @@ js_stream *js_stream_find(modnats_account *acc, const char *name);
 js_stream *js_stream_by_id(uint64_t id);
 void       js_stream_publish(js_stream *s, const js_job *j);
 void       js_streams_expire(int64_t now, int64_t *next_ns);
+/* Consumers' timers and deliveries for every stream (see js_consumers_tick). */
+void       js_streams_tick(int64_t now, int64_t *next_ns, bool *more);
 void       js_streams_flush_state(void);
 void       js_cfg_free(js_cfg *c);
 js_stream *js_stream_create(modnats_account *acc, js_cfg *cfg);   /* takes cfg's contents */

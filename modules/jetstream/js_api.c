@@ -420,7 +420,7 @@ static json_t *stream_state_json(js_stream *s, const char *subjects_filter)
     }
     if (c.n)
         json_object_set_new(st, "num_subjects", json_integer((json_int_t)c.n));
-    json_object_set_new(st, "consumer_count", json_integer(0));
+    json_object_set_new(st, "consumer_count", json_integer((json_int_t)js_consumers_count(s)));
     return st;
 }
 
@@ -470,11 +470,13 @@ static void api_account_info(const js_job *j)
 {
     uint64_t mem = 0, file = 0;
     int n = 0;
+    size_t ncons = 0;
     for (size_t i = 0; i < js_g.nstreams; i++) {
         js_stream *s = js_g.streams[i];
         if (s->acc != j->acc)
             continue;
         n++;
+        ncons += js_consumers_count(s);
         if (s->cfg.memory)
             mem += s->st.bytes;
         else
@@ -484,7 +486,7 @@ static void api_account_info(const js_job *j)
     json_object_set_new(o, "memory", json_integer((json_int_t)mem));
     json_object_set_new(o, "storage", json_integer((json_int_t)file));
     json_object_set_new(o, "streams", json_integer(n));
-    json_object_set_new(o, "consumers", json_integer(0));
+    json_object_set_new(o, "consumers", json_integer((json_int_t)ncons));
     json_t *l = json_object();
     json_object_set_new(l, "max_memory", json_integer(js_g.max_mem));
     json_object_set_new(l, "max_storage", json_integer(js_g.max_file));
@@ -805,6 +807,10 @@ static void api_msg_delete(const js_job *j, const char *name)
 void js_api_handle(const js_job *j)
 {
     const char *p = j->subject;
+    if (!strncmp(p, "$JS.ACK.", 8)) {
+        js_consumer_ack(j);
+        return;
+    }
     /* $JS.API.x or $JS.<domain>.API.x */
     if (!strncmp(p, "$JS.API.", 8)) {
         p += 8;
@@ -832,6 +838,10 @@ void js_api_handle(const js_job *j)
     };
     if (!strcmp(p, "INFO")) {
         api_account_info(j);
+        return;
+    }
+    if (!strncmp(p, "CONSUMER.", 9)) {
+        js_consumer_api(j, p);
         return;
     }
     if (!strncmp(p, "STREAM.CREATE.", 14) && !strchr(p + 14, '.')) {

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CF_DEFAULT, CF_META, CF_MSGS, CF_SUBJ, CF_PSC, CF_STATE, CF__COUNT };
+enum { CF_DEFAULT, CF_META, CF_MSGS, CF_SUBJ, CF_PSC, CF_STATE, CF_CMETA, CF_CSTATE, CF__COUNT };
 static const char *const cf_names[CF__COUNT] = {"default", "meta", "msgs", "subj", "psc",
-                                                "state"};
+                                                "state", "cmeta", "cstate"};
 
 struct js_db {
     rocksdb_t                      *db;
@@ -235,6 +235,31 @@ void js_db_put_stream(js_db *d, uint64_t id, const char *account, const char *na
     free(v);
 }
 
+/* Commit what is pending, then range-delete the stream's keys in the
+ * families from..to (range deletes cannot go through a
+ * WriteBatchWithIndex). */
+static int drop_ranges(js_db *d, uint64_t id, int from, int to)
+{
+    char err[256];
+    if (js_db_commit(d, true, err, sizeof err) != 0)
+        return -1;
+    char lo[8], hi[8];
+    put_be64(lo, id);
+    put_be64(hi, id + 1);
+    char *e = NULL;
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+    for (int cf = from; cf <= to; cf++)
+        if (cf != CF_STATE)
+            rocksdb_writebatch_delete_range_cf(b, d->cf[cf], lo, 8, hi, 8);
+    rocksdb_write(d->db, d->memory ? d->wo_nosync : d->wo_sync, b, &e);
+    rocksdb_writebatch_destroy(b);
+    if (e) {
+        free(e);
+        return -1;
+    }
+    return 0;
+}
+
 int js_db_drop_stream(js_db *d, uint64_t id, const char *account, const char *name)
 {
     size_t klen;
@@ -244,24 +269,12 @@ int js_db_drop_stream(js_db *d, uint64_t id, const char *account, const char *na
     char idk[8];
     put_be64(idk, id);
     rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_STATE], idk, 8);
-    char err[256];
-    if (js_db_commit(d, true, err, sizeof err) != 0)
-        return -1;
-    /* Range deletes cannot go through a WriteBatchWithIndex. */
-    char lo[8], hi[8];
-    put_be64(lo, id);
-    put_be64(hi, id + 1);
-    char *e = NULL;
-    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-    for (int cf = CF_MSGS; cf <= CF_PSC; cf++)
-        rocksdb_writebatch_delete_range_cf(b, d->cf[cf], lo, 8, hi, 8);
-    rocksdb_write(d->db, d->memory ? d->wo_nosync : d->wo_sync, b, &e);
-    rocksdb_writebatch_destroy(b);
-    if (e) {
-        free(e);
-        return -1;
-    }
-    return 0;
+    return drop_ranges(d, id, CF_MSGS, CF__COUNT - 1);
+}
+
+int js_db_purge_msgs(js_db *d, uint64_t id)
+{
+    return drop_ranges(d, id, CF_MSGS, CF_PSC);
 }
 
 int js_db_streams_foreach(js_db *d, js_stream_fn fn, void *ud)
@@ -321,6 +334,85 @@ void js_db_put_state(js_db *d, uint64_t id, const js_state *st)
     put_be64(v + 32, (uint64_t)st->first_ts);
     put_be64(v + 40, (uint64_t)st->last_ts);
     rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_STATE], k, 8, v, 48);
+}
+
+/* ---- consumers ---- */
+
+static char *key_cons(uint64_t id, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    char *k = malloc(8 + n);
+    if (!k)
+        abort();
+    put_be64(k, id);
+    memcpy(k + 8, name, n);
+    *len = 8 + n;
+    return k;
+}
+
+void js_db_put_consumer(js_db *d, uint64_t id, const char *name, const char *config,
+                        int64_t created_ns)
+{
+    size_t klen, clen = strlen(config);
+    char *k = key_cons(id, name, &klen);
+    char *v = malloc(8 + clen);
+    if (!v)
+        abort();
+    put_be64(v, (uint64_t)created_ns);
+    memcpy(v + 8, config, clen);
+    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_CMETA], k, klen, v, 8 + clen);
+    free(k);
+    free(v);
+}
+
+void js_db_del_consumer(js_db *d, uint64_t id, const char *name)
+{
+    size_t klen;
+    char *k = key_cons(id, name, &klen);
+    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_CMETA], k, klen);
+    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_CSTATE], k, klen);
+    free(k);
+}
+
+int js_db_consumers_foreach(js_db *d, uint64_t id, js_consumer_fn fn, void *ud)
+{
+    char k[8];
+    put_be64(k, id);
+    rocksdb_iterator_t *it = iter(d, CF_CMETA);
+    for (rocksdb_iter_seek(it, k, 8); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *ik = rocksdb_iter_key(it, &klen);
+        if (klen < 8 || get_be64(ik) != id)
+            break;
+        const char *v = rocksdb_iter_value(it, &vlen);
+        if (vlen < 8)
+            continue;
+        char *name = strndup(ik + 8, klen - 8);
+        char *cfg = strndup(v + 8, vlen - 8);
+        if (name && cfg)
+            fn(ud, name, cfg, (int64_t)get_be64(v));
+        free(name);
+        free(cfg);
+    }
+    rocksdb_iter_destroy(it);
+    return 0;
+}
+
+void js_db_put_cstate(js_db *d, uint64_t id, const char *name, const void *blob, size_t len)
+{
+    size_t klen;
+    char *k = key_cons(id, name, &klen);
+    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_CSTATE], k, klen, blob, len);
+    free(k);
+}
+
+void *js_db_get_cstate(js_db *d, uint64_t id, const char *name, size_t *len)
+{
+    size_t klen;
+    char *k = key_cons(id, name, &klen);
+    char *v = get(d, CF_CSTATE, k, klen, len);
+    free(k);
+    return v;
 }
 
 /* ---- messages ---- */

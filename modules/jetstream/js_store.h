@@ -58,9 +58,13 @@ int    js_db_sync_wal(js_db *db);
 uint64_t js_db_new_id(js_db *db);
 void     js_db_put_stream(js_db *db, uint64_t id, const char *account, const char *name,
                           const char *config, int64_t created_ns);
-/* Forget the stream's meta record, state and every message (commits the
- * pending batch first: the range deletes are written directly). */
+/* Forget the stream's meta record, state, every message and every
+ * consumer (commits the pending batch first: the range deletes are
+ * written directly). */
 int      js_db_drop_stream(js_db *db, uint64_t id, const char *account, const char *name);
+/* Every message of the stream, its indexes and counts (committing the
+ * pending batch first). */
+int      js_db_purge_msgs(js_db *db, uint64_t id);
 /* Every stream stored, in key order (account, name). */
 typedef void (*js_stream_fn)(void *ud, uint64_t id, const char *account, const char *name,
                              const char *config, int64_t created_ns);
@@ -68,6 +72,19 @@ int      js_db_streams_foreach(js_db *db, js_stream_fn fn, void *ud);
 
 bool js_db_get_state(js_db *db, uint64_t id, js_state *out);
 void js_db_put_state(js_db *db, uint64_t id, const js_state *st);
+
+/* ---- consumers: config and state records, keyed by stream id + name ---- */
+
+void js_db_put_consumer(js_db *db, uint64_t id, const char *name, const char *config,
+                        int64_t created_ns);
+/* Forget a consumer's config and state. */
+void js_db_del_consumer(js_db *db, uint64_t id, const char *name);
+typedef void (*js_consumer_fn)(void *ud, const char *name, const char *config,
+                               int64_t created_ns);
+int  js_db_consumers_foreach(js_db *db, uint64_t id, js_consumer_fn fn, void *ud);
+/* The consumer's state blob (opaque here); get: malloc'd, NULL if none. */
+void  js_db_put_cstate(js_db *db, uint64_t id, const char *name, const void *blob, size_t len);
+void *js_db_get_cstate(js_db *db, uint64_t id, const char *name, size_t *len);
 
 /* ---- messages ---- */
 

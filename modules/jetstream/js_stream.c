@@ -221,6 +221,7 @@ static int subscribe_all(js_stream *s)
 
 static void stream_free(js_stream *s)
 {
+    js_consumers_free(s);
     unsubscribe_all(s);
     dd_free(s);
     js_cfg_free(&s->cfg);
@@ -301,6 +302,7 @@ bool js_stream_remove(js_stream *s, uint64_t seq)
     s->st.msgs--;
     uint64_t sz = js_msg_size(s, m->subject_len, m->hdr_len, m->data_len);
     s->st.bytes = s->st.bytes > sz ? s->st.bytes - sz : 0;
+    js_consumers_on_remove(s, seq, m->subject, m->subject_len);
     js_msg_free(m);
     if (seq == s->st.first_seq)
         advance_first(s, seq + 1);
@@ -379,8 +381,8 @@ uint64_t js_stream_purge(js_stream *s, const char *filter, uint64_t upto, uint64
     if (!filter && !upto && !has_keep) {
         /* everything: one range delete per family */
         purged = s->st.msgs;
-        js_db_drop_stream(s->db, s->id, s->account, s->cfg.name);
-        persist_meta(s);
+        js_db_purge_msgs(s->db, s->id);
+        js_consumers_on_purge_all(s);
         s->st.msgs = s->st.bytes = 0;
         s->st.first_seq = s->st.last_seq + 1;
         s->st.first_ts = 0;
@@ -530,6 +532,7 @@ static void load_one(void *ud, uint64_t id, const char *account, const char *nam
     }
     js_db_get_state(s->db, id, &s->st);
     rebuild_memory(s);
+    js_consumers_load(s);
     if (subscribe_all(s) != 0 || list_add(s) != 0) {
         stream_free(s);
         *rc = -1;
@@ -554,7 +557,14 @@ void js_streams_flush_state(void)
             js_db_put_state(s->db, s->id, &s->st);
             s->state_dirty = false;
         }
+        js_consumers_flush_state(s);
     }
+}
+
+void js_streams_tick(int64_t now, int64_t *next_ns, bool *more)
+{
+    for (size_t i = 0; i < js_g.nstreams; i++)
+        js_consumers_tick(js_g.streams[i], now, next_ns, more);
 }
 
 void js_streams_expire(int64_t now, int64_t *next_ns)
@@ -738,6 +748,7 @@ void js_stream_publish(js_stream *s, const js_job *j)
     s->st.msgs++;
     s->st.bytes += sz;
     s->state_dirty = true;
+    js_consumers_on_store(s, seq, j->subject, j->subject_len);
     free(s->last_msg_id);
     s->last_msg_id = msgid_len ? strndup(msgid, msgid_len) : NULL;
     if (msgid_len)

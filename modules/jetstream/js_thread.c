@@ -24,16 +24,18 @@ typedef struct js_out {
     modnats_account *acc;
     bool             is_ack;
     char            *subj;  size_t slen;
+    char            *reply; size_t rlen;
     char            *hdr;   size_t hlen;
     char            *data;  size_t dlen;
 } js_out;
 
-void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *hdr, size_t hlen,
-              const char *data, size_t dlen, bool is_ack)
+static void queue_out(modnats_account *acc, const char *subj, size_t slen, const char *reply,
+                      size_t rlen, const char *hdr, size_t hlen, const char *data, size_t dlen,
+                      bool is_ack)
 {
     if (!slen)
         return;
-    js_out *o = malloc(sizeof *o + slen + hlen + dlen + 3);
+    js_out *o = malloc(sizeof *o + slen + rlen + hlen + dlen + 4);
     if (!o)
         return;
     char *p = (char *)(o + 1);
@@ -45,6 +47,12 @@ void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *h
     p[slen] = 0;
     o->slen = slen;
     p += slen + 1;
+    o->reply = p;
+    if (rlen)
+        memcpy(p, reply, rlen);
+    p[rlen] = 0;
+    o->rlen = rlen;
+    p += rlen + 1;
     o->hdr = p;
     if (hlen)
         memcpy(p, hdr, hlen);
@@ -63,6 +71,18 @@ void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *h
     js_g.out_tail = o;
 }
 
+void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *hdr, size_t hlen,
+              const char *data, size_t dlen, bool is_ack)
+{
+    queue_out(acc, subj, slen, NULL, 0, hdr, hlen, data, dlen, is_ack);
+}
+
+void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m)
+{
+    queue_out(acc, subj, strlen(subj), m->reply, m->reply_len, m->hdr, m->hdr ? m->hdr_len : 0,
+              m->data, m->data ? m->data_len : 0, false);
+}
+
 /* Send (or, failed: turn the PubAcks into errors) and free the replies. */
 static void send_replies(const char *failure)
 {
@@ -75,7 +95,8 @@ static void send_replies(const char *failure)
     js_g.out_head = js_g.out_tail = NULL;
     while (o) {
         js_out *next = o->next;
-        modnats_msg m = {.size = sizeof m, .subject = o->subj, .subject_len = o->slen};
+        modnats_msg m = {.size = sizeof m, .subject = o->subj, .subject_len = o->slen,
+                         .reply = o->rlen ? o->reply : NULL, .reply_len = o->rlen};
         if (failure && o->is_ack) {
             m.data = errjson;
             m.data_len = strlen(errjson);
@@ -126,13 +147,16 @@ static void *thread_main(void *arg)
 {
     (void)arg;
     int64_t next_sync = js_now_ns() + js_g.sync_interval_ms * 1000000;
-    int64_t next_expiry = 0;
+    int64_t next_expiry = 0, next_tick = 0;
+    bool more = false;
     js_streams_expire(js_now_ns(), &next_expiry);
     commit();
     for (;;) {
         pthread_mutex_lock(&js_g.lock);
-        while (!js_g.head && !js_g.stop) {
+        while (!js_g.head && !js_g.stop && !more) {
             int64_t wake = next_expiry;
+            if (next_tick && (!wake || next_tick < wake))
+                wake = next_tick;
             if (!js_g.sync_always && (!wake || next_sync < wake))
                 wake = next_sync;
             if (!wake || wake - js_now_ns() > 1000000000)
@@ -161,6 +185,9 @@ static void *thread_main(void *arg)
         } else if (!next_expiry) {
             js_streams_expire(now, &next_expiry);
         }
+        next_tick = 0;
+        more = false;
+        js_streams_tick(now, &next_tick, &more);
         commit();
         if (!js_g.sync_always && now >= next_sync) {
             if (js_db_sync_wal(js_g.fdb) != 0)

@@ -415,3 +415,121 @@ func TestJSKeyValueBasics(t *testing.T) {
 	_, err = kv.Create("a", []byte("3")) // allowed again after a delete
 	must(t, err)
 }
+
+func TestJSPullConsumer(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "P", Subjects: []string{"p.*"}})
+	must(t, err)
+	for i := 1; i <= 10; i++ {
+		_, err = js.Publish(fmt.Sprintf("p.%d", i%2), []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	sub, err := js.PullSubscribe("p.*", "worker", nats.AckExplicit())
+	must(t, err)
+	msgs, err := sub.Fetch(4, nats.MaxWait(3*time.Second))
+	must(t, err)
+	if len(msgs) != 4 {
+		t.Fatalf("fetch 4: got %d", len(msgs))
+	}
+	for i, m := range msgs {
+		md, err := m.Metadata()
+		must(t, err)
+		if string(m.Data) != fmt.Sprint(i+1) || md.Sequence.Stream != uint64(i+1) ||
+			md.Sequence.Consumer != uint64(i+1) || md.NumDelivered != 1 ||
+			md.NumPending != uint64(10-i-1) {
+			t.Fatalf("message %d: %q %+v", i, m.Data, md)
+		}
+		if i != 1 {
+			must(t, m.AckSync())
+		}
+	}
+	must(t, msgs[1].Nak()) // seq 2 comes back, with 5..10
+	redelivered, got := false, 0
+	for got < 7 {
+		more, err := sub.Fetch(10, nats.MaxWait(3*time.Second))
+		must(t, err)
+		for _, m := range more {
+			md, err := m.Metadata()
+			must(t, err)
+			if md.Sequence.Stream == 2 {
+				redelivered = md.NumDelivered == 2
+			}
+			must(t, m.AckSync())
+		}
+		got += len(more)
+	}
+	if !redelivered {
+		t.Fatal("the NAK'd message did not come back as delivery 2")
+	}
+	ci, err := js.ConsumerInfo("P", "worker")
+	must(t, err)
+	if ci.AckFloor.Stream != 10 || ci.NumAckPending != 0 || ci.NumPending != 0 ||
+		ci.Delivered.Stream != 10 {
+		t.Fatalf("consumer after acking everything: %+v", ci)
+	}
+	// Nothing left: a fetch times out.
+	if _, err := sub.Fetch(1, nats.MaxWait(500*time.Millisecond)); !errors.Is(err, nats.ErrTimeout) {
+		t.Fatalf("fetch of an empty consumer: %v", err)
+	}
+	nc.Close()
+
+	// The durable and its ack floor survive a restart.
+	s.restart()
+	nc = connect(t, s)
+	js = jsCtx(t, nc)
+	ci, err = js.ConsumerInfo("P", "worker")
+	must(t, err)
+	if ci.AckFloor.Stream != 10 || ci.Delivered.Stream != 10 || ci.NumPending != 0 {
+		t.Fatalf("consumer after restart: %+v", ci)
+	}
+	_, err = js.Publish("p.1", []byte("11"))
+	must(t, err)
+	sub, err = js.PullSubscribe("p.*", "worker", nats.AckExplicit())
+	must(t, err)
+	msgs, err = sub.Fetch(1, nats.MaxWait(3*time.Second))
+	must(t, err)
+	if len(msgs) != 1 || string(msgs[0].Data) != "11" {
+		t.Fatalf("after restart: %d messages", len(msgs))
+	}
+	must(t, msgs[0].AckSync())
+}
+
+func TestJSConsumerAPI(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "C", Subjects: []string{"c.>"}})
+	must(t, err)
+	ci, err := js.AddConsumer("C", &nats.ConsumerConfig{Durable: "d1", AckPolicy: nats.AckExplicitPolicy,
+		FilterSubject: "c.x"})
+	must(t, err)
+	if ci.Name != "d1" || ci.Config.AckWait != 30*time.Second || ci.Config.MaxAckPending != 1000 ||
+		ci.Config.MaxDeliver != -1 {
+		t.Fatalf("defaults: %+v", ci.Config)
+	}
+	// Same again: fine.
+	_, err = js.AddConsumer("C", &nats.ConsumerConfig{Durable: "d1", AckPolicy: nats.AckExplicitPolicy,
+		FilterSubject: "c.x"})
+	must(t, err)
+	_, err = js.AddConsumer("C", &nats.ConsumerConfig{Durable: "d2", AckPolicy: nats.AckExplicitPolicy})
+	must(t, err)
+	names := []string{}
+	for n := range js.ConsumerNames("C") {
+		names = append(names, n)
+	}
+	if fmt.Sprint(names) != "[d1 d2]" {
+		t.Fatalf("consumer names: %v", names)
+	}
+	si := info(t, js, "C")
+	if si.State.Consumers != 2 {
+		t.Fatalf("stream info consumer_count %d", si.State.Consumers)
+	}
+	must(t, js.DeleteConsumer("C", "d1"))
+	_, err = js.ConsumerInfo("C", "d1")
+	wantCode(t, "info of a deleted consumer", err, 10014)
+	wantCode(t, "delete twice", js.DeleteConsumer("C", "d1"), 10014)
+	_, err = js.AddConsumer("NOPE", &nats.ConsumerConfig{Durable: "x", AckPolicy: nats.AckExplicitPolicy})
+	wantCode(t, "consumer on a missing stream", err, 10059)
+}
