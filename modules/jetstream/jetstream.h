@@ -133,7 +133,8 @@ void js_thread_stop(void);
 void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *hdr, size_t hlen,
               const char *data, size_t dlen, bool is_ack);
 
-/* Queue a whole message (subject, reply, headers, data; copied). */
+/* Queue a message routed to subj that subscribers see under m->subject
+ * (deliver_as), with m's reply, headers and data (copied). */
 void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m);
 
 /* js_consumer.c: consumers (JetStream thread) */

@@ -25,17 +25,18 @@ typedef struct js_out {
     bool             is_ack;
     char            *subj;  size_t slen;
     char            *reply; size_t rlen;
+    char            *das;   size_t daslen;   /* deliver_as: shown subject */
     char            *hdr;   size_t hlen;
     char            *data;  size_t dlen;
 } js_out;
 
 static void queue_out(modnats_account *acc, const char *subj, size_t slen, const char *reply,
-                      size_t rlen, const char *hdr, size_t hlen, const char *data, size_t dlen,
-                      bool is_ack)
+                      size_t rlen, const char *das, size_t daslen, const char *hdr, size_t hlen,
+                      const char *data, size_t dlen, bool is_ack)
 {
     if (!slen)
         return;
-    js_out *o = malloc(sizeof *o + slen + rlen + hlen + dlen + 4);
+    js_out *o = malloc(sizeof *o + slen + rlen + daslen + hlen + dlen + 5);
     if (!o)
         return;
     char *p = (char *)(o + 1);
@@ -53,6 +54,12 @@ static void queue_out(modnats_account *acc, const char *subj, size_t slen, const
     p[rlen] = 0;
     o->rlen = rlen;
     p += rlen + 1;
+    o->das = p;
+    if (daslen)
+        memcpy(p, das, daslen);
+    p[daslen] = 0;
+    o->daslen = daslen;
+    p += daslen + 1;
     o->hdr = p;
     if (hlen)
         memcpy(p, hdr, hlen);
@@ -74,13 +81,13 @@ static void queue_out(modnats_account *acc, const char *subj, size_t slen, const
 void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *hdr, size_t hlen,
               const char *data, size_t dlen, bool is_ack)
 {
-    queue_out(acc, subj, slen, NULL, 0, hdr, hlen, data, dlen, is_ack);
+    queue_out(acc, subj, slen, NULL, 0, NULL, 0, hdr, hlen, data, dlen, is_ack);
 }
 
 void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m)
 {
-    queue_out(acc, subj, strlen(subj), m->reply, m->reply_len, m->hdr, m->hdr ? m->hdr_len : 0,
-              m->data, m->data ? m->data_len : 0, false);
+    queue_out(acc, subj, strlen(subj), m->reply, m->reply_len, m->subject, m->subject_len,
+              m->hdr, m->hdr ? m->hdr_len : 0, m->data, m->data ? m->data_len : 0, false);
 }
 
 /* Send (or, failed: turn the PubAcks into errors) and free the replies. */
@@ -96,7 +103,8 @@ static void send_replies(const char *failure)
     while (o) {
         js_out *next = o->next;
         modnats_msg m = {.size = sizeof m, .subject = o->subj, .subject_len = o->slen,
-                         .reply = o->rlen ? o->reply : NULL, .reply_len = o->rlen};
+                         .reply = o->rlen ? o->reply : NULL, .reply_len = o->rlen,
+                         .deliver_as = o->daslen ? o->das : NULL, .deliver_as_len = o->daslen};
         if (failure && o->is_ack) {
             m.data = errjson;
             m.data_len = strlen(errjson);

@@ -436,7 +436,8 @@ func TestJSPullConsumer(t *testing.T) {
 	for i, m := range msgs {
 		md, err := m.Metadata()
 		must(t, err)
-		if string(m.Data) != fmt.Sprint(i+1) || md.Sequence.Stream != uint64(i+1) ||
+		if string(m.Data) != fmt.Sprint(i+1) || m.Subject != fmt.Sprintf("p.%d", (i+1)%2) ||
+			md.Sequence.Stream != uint64(i+1) ||
 			md.Sequence.Consumer != uint64(i+1) || md.NumDelivered != 1 ||
 			md.NumPending != uint64(10-i-1) {
 			t.Fatalf("message %d: %q %+v", i, m.Data, md)
@@ -532,4 +533,97 @@ func TestJSConsumerAPI(t *testing.T) {
 	wantCode(t, "delete twice", js.DeleteConsumer("C", "d1"), 10014)
 	_, err = js.AddConsumer("NOPE", &nats.ConsumerConfig{Durable: "x", AckPolicy: nats.AckExplicitPolicy})
 	wantCode(t, "consumer on a missing stream", err, 10059)
+}
+
+// KV through the ordered push consumers nats.go builds for Keys, History
+// and Watch.
+func TestJSKeyValueWatch(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	kv, err := js.CreateKeyValue(&nats.KeyValueConfig{Bucket: "w", History: 5})
+	must(t, err)
+	for i := 0; i < 3; i++ {
+		_, err = kv.Put("k1", []byte(fmt.Sprint("v", i)))
+		must(t, err)
+	}
+	_, err = kv.Put("k2", []byte("x"))
+	must(t, err)
+	keys, err := kv.Keys()
+	must(t, err)
+	if fmt.Sprint(keys) != "[k1 k2]" {
+		t.Fatalf("keys %v", keys)
+	}
+	hist, err := kv.History("k1")
+	must(t, err)
+	if len(hist) != 3 || string(hist[2].Value()) != "v2" {
+		t.Fatalf("history of k1: %d entries", len(hist))
+	}
+	w, err := kv.WatchAll()
+	must(t, err)
+	defer w.Stop()
+	seen := map[string]string{}
+	initialDone := false
+	deadline := time.After(5 * time.Second)
+	for !initialDone {
+		select {
+		case e := <-w.Updates():
+			if e == nil {
+				initialDone = true
+			} else {
+				seen[e.Key()] = string(e.Value())
+			}
+		case <-deadline:
+			t.Fatalf("watch: initial values not done, got %v", seen)
+		}
+	}
+	if seen["k1"] != "v2" || seen["k2"] != "x" || len(seen) != 2 {
+		t.Fatalf("watch initial values %v", seen)
+	}
+	_, err = kv.Put("k3", []byte("new"))
+	must(t, err)
+	select {
+	case e := <-w.Updates():
+		if e == nil || e.Key() != "k3" || string(e.Value()) != "new" {
+			t.Fatalf("watch update: %v", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch: no update for k3")
+	}
+}
+
+func TestJSPushSubscribe(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "PU", Subjects: []string{"pu.>"}})
+	must(t, err)
+	for i := 1; i <= 50; i++ {
+		_, err = js.Publish("pu.a", []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	// A durable push consumer with explicit acks.
+	sub, err := js.SubscribeSync("pu.>", nats.Durable("pd"), nats.AckExplicit())
+	must(t, err)
+	for i := 1; i <= 50; i++ {
+		m, err := sub.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("push message %d: %q", i, m.Data)
+		}
+		must(t, m.Ack())
+	}
+	// An ordered consumer sees everything in order, live ones too.
+	ord, err := js.SubscribeSync("pu.>", nats.OrderedConsumer())
+	must(t, err)
+	_, err = js.Publish("pu.b", []byte("51"))
+	must(t, err)
+	for i := 1; i <= 51; i++ {
+		m, err := ord.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != fmt.Sprint(i) {
+			t.Fatalf("ordered message %d: %q", i, m.Data)
+		}
+	}
+	must(t, ord.Unsubscribe())
 }
