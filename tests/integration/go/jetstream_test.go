@@ -10,6 +10,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -627,3 +628,88 @@ func TestJSPushSubscribe(t *testing.T) {
 	}
 	must(t, ord.Unsubscribe())
 }
+
+// Every acknowledged message survives a SIGKILL in the middle of a stream
+// of asynchronous publishes (acks come after the fsync).
+func TestJSCrashKeepsAcked(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js, err := nc.JetStream(nats.PublishAsyncMaxPending(256))
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "K", Subjects: []string{"k"}})
+	must(t, err)
+	acked := map[uint64]string{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20000; i++ {
+			data := fmt.Sprint("m", i)
+			f, err := js.PublishAsync("k", []byte(data))
+			if err != nil {
+				return
+			}
+			go func(f nats.PubAckFuture, data string) {
+				select {
+				case a := <-f.Ok():
+					func() {
+						crashMu.Lock()
+						defer crashMu.Unlock()
+						acked[a.Sequence] = data
+					}()
+				case <-f.Err():
+				}
+			}(f, data)
+		}
+	}()
+	// Kill once a good number of acks came back.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		crashMu.Lock()
+		n := len(acked)
+		crashMu.Unlock()
+		if n >= 2000 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.kill()
+	nc.Close()
+	<-done
+	crashMu.Lock()
+	snapshot := map[uint64]string{}
+	for k, v := range acked {
+		snapshot[k] = v
+	}
+	crashMu.Unlock()
+	if len(snapshot) < 2000 {
+		t.Fatalf("only %d acks before the kill", len(snapshot))
+	}
+
+	s.start()
+	nc = connect(t, s)
+	js2 := jsCtx(t, nc)
+	si := info(t, js2, "K")
+	var maxAcked uint64
+	for seq := range snapshot {
+		if seq > maxAcked {
+			maxAcked = seq
+		}
+	}
+	if si.State.LastSeq < maxAcked {
+		t.Fatalf("after the crash the stream ends at %d, but %d was acknowledged",
+			si.State.LastSeq, maxAcked)
+	}
+	for seq, data := range snapshot {
+		m, err := js2.GetMsg("K", seq)
+		if err != nil {
+			t.Fatalf("acknowledged seq %d lost: %v", seq, err)
+		}
+		if string(m.Data) != data {
+			t.Fatalf("seq %d: %q, acknowledged %q", seq, m.Data, data)
+		}
+	}
+	t.Logf("%d acknowledged messages checked after SIGKILL (stream at %d)", len(snapshot),
+		si.State.LastSeq)
+}
+
+var crashMu sync.Mutex

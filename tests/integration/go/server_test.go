@@ -170,6 +170,16 @@ func (s *server) stop() bool {
 	return clean
 }
 
+// kill SIGKILLs the server (a crash) and waits for it to be gone.
+func (s *server) kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
 // restart runs the server again on the same port.
 func (s *server) restart() {
 	s.t.Helper()
