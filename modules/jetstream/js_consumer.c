@@ -62,6 +62,8 @@ struct js_consumer {
     int64_t    last_active, last_out;
 };
 
+static void retention_acked(js_consumer *c, uint64_t seq);
+
 /* ---- small helpers ---- */
 
 static bool cmatch(const js_consumer *c, const char *subj, size_t n)
@@ -546,12 +548,15 @@ static bool deliver_one(js_consumer *c, modnats_account *acc, const char *subj, 
         c->num_redelivered++;
     }
     send_msg(c, acc, subj, m, dc, now);
-    if (c->ack_policy == AP_NONE)
-        update_floor(c);
-    else
-        pend_add(c, m->seq, c->dseq_c, now);
-    c->dirty = true;
+    uint64_t seq = m->seq;
     js_msg_free(m);
+    if (c->ack_policy == AP_NONE) {
+        update_floor(c);
+        retention_acked(c, seq);
+    } else {
+        pend_add(c, seq, c->dseq_c, now);
+    }
+    c->dirty = true;
     return true;
 }
 
@@ -766,6 +771,30 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
             error(j, type, 400, 10094, err);
         return;
     }
+    if (s->cfg.retention == 2) {    /* workqueue: explicit acks, disjoint filters */
+        const char *why = NULL;
+        int code = 0;
+        if (c->ack_policy != AP_EXPLICIT) {
+            why = "workqueue stream requires explicit ack";
+            code = 10098;
+        }
+        for (size_t i = 0; !why && i < s->ncons; i++) {
+            const js_consumer *o = s->cons[i];
+            if (!o->filter || !c->filter) {
+                why = "multiple non-filtered consumers not allowed on workqueue stream";
+                code = 10099;
+            } else if (js_subject_match(o->filter, c->filter, strlen(c->filter)) ||
+                       js_subject_match(c->filter, o->filter, strlen(o->filter))) {
+                why = "filtered consumer not unique on workqueue stream";
+                code = 10100;
+            }
+        }
+        if (why) {
+            consumer_free(c);
+            error(j, type, 400, code, why);
+            return;
+        }
+    }
     if (!durable && !c->inactive)
         c->inactive = 5LL * 1000000000;
     js_consumer **v = realloc(s->cons, (s->ncons + 1) * sizeof *v);
@@ -942,6 +971,39 @@ bool js_consumer_api(const js_job *j, const char *p)
     return true;
 }
 
+/* ---- retention: interest and workqueue streams drop what was acked ---- */
+
+static bool consumer_done_with(const js_consumer *c, uint64_t seq)
+{
+    if (seq <= c->afloor_s)
+        return true;
+    if (seq > c->dseq_s)
+        return false;
+    return !pend_find((js_consumer *)c, seq, NULL);
+}
+
+/* After consumer c acked seq: remove it where the retention says so. */
+static void retention_acked(js_consumer *c, uint64_t seq)
+{
+    js_stream *s = c->s;
+    if (s->cfg.retention == 2) {            /* workqueue: one consumer's ack */
+        js_stream_remove(s, seq);
+        return;
+    }
+    if (s->cfg.retention != 1)
+        return;
+    js_msg *m = js_db_get_msg(s->db, s->id, seq);
+    if (!m)
+        return;
+    bool all = true;                        /* interest: every interested consumer */
+    for (size_t i = 0; i < s->ncons && all; i++)
+        if (cmatch(s->cons[i], m->subject, m->subject_len))
+            all = consumer_done_with(s->cons[i], seq);
+    js_msg_free(m);
+    if (all)
+        js_stream_remove(s, seq);
+}
+
 /* ---- acks: $JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<cseq>.<ts>.<pending> ---- */
 
 void js_consumer_ack(const js_job *j)
@@ -974,10 +1036,13 @@ void js_consumer_ack(const js_job *j)
     bool nxt = dl >= 4 && !memcmp(d, "+NXT", 4);
     if (ack || nxt) {
         if (c->ack_policy == AP_ALL) {
-            while (c->npend && c->pend[0].sseq <= sseq)
-                pend_remove(c, c->pend[0].sseq);
-        } else {
-            pend_remove(c, sseq);
+            while (c->npend && c->pend[0].sseq <= sseq) {
+                uint64_t q = c->pend[0].sseq;
+                pend_remove(c, q);
+                retention_acked(c, q);
+            }
+        } else if (pend_remove(c, sseq)) {
+            retention_acked(c, sseq);
         }
         if (j->reply_len && ack)
             js_reply(j->acc, j->reply, j->reply_len, NULL, 0, NULL, 0, false);
@@ -1012,7 +1077,8 @@ void js_consumer_ack(const js_job *j)
         if (p)
             p->deadline = now + c->ack_wait;
     } else if (dl >= 5 && !memcmp(d, "+TERM", 5)) {
-        pend_remove(c, sseq);
+        if (pend_remove(c, sseq))
+            retention_acked(c, sseq);
     }
     c->dirty = true;
 }

@@ -713,3 +713,53 @@ func TestJSCrashKeepsAcked(t *testing.T) {
 }
 
 var crashMu sync.Mutex
+
+func TestJSRetention(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	// Work queue: an ack removes the message; one unfiltered consumer only.
+	_, err := js.AddStream(&nats.StreamConfig{Name: "WQ", Subjects: []string{"wq.*"},
+		Retention: nats.WorkQueuePolicy})
+	must(t, err)
+	for i := 0; i < 5; i++ {
+		_, err = js.Publish("wq.a", []byte("job"))
+		must(t, err)
+	}
+	sub, err := js.PullSubscribe("wq.*", "workers")
+	must(t, err)
+	_, err = js.AddConsumer("WQ", &nats.ConsumerConfig{Durable: "other",
+		AckPolicy: nats.AckExplicitPolicy})
+	wantCode(t, "second unfiltered work queue consumer", err, 10099)
+	msgs, err := sub.Fetch(5, nats.MaxWait(3*time.Second))
+	must(t, err)
+	for _, m := range msgs[:3] {
+		must(t, m.AckSync())
+	}
+	if si := info(t, js, "WQ"); si.State.Msgs != 2 || si.State.FirstSeq != 4 {
+		t.Fatalf("work queue after 3 acks: %+v", si.State)
+	}
+
+	// Interest: gone once every consumer acked it.
+	_, err = js.AddStream(&nats.StreamConfig{Name: "IN", Subjects: []string{"in"},
+		Retention: nats.InterestPolicy})
+	must(t, err)
+	s1, err := js.PullSubscribe("in", "c1")
+	must(t, err)
+	s2, err := js.PullSubscribe("in", "c2")
+	must(t, err)
+	_, err = js.Publish("in", []byte("x"))
+	must(t, err)
+	m1, err := s1.Fetch(1, nats.MaxWait(3*time.Second))
+	must(t, err)
+	must(t, m1[0].AckSync())
+	if si := info(t, js, "IN"); si.State.Msgs != 1 {
+		t.Fatalf("interest after one of two acks: %+v", si.State)
+	}
+	m2, err := s2.Fetch(1, nats.MaxWait(3*time.Second))
+	must(t, err)
+	must(t, m2[0].AckSync())
+	if si := info(t, js, "IN"); si.State.Msgs != 0 {
+		t.Fatalf("interest after both acks: %+v", si.State)
+	}
+}
