@@ -643,7 +643,7 @@ static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
  * installed, mn_opts_validate() refuses jetstream. */
 static int k_jetstream(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
-    bool on;
+    bool on = false;
     int rc;
     mn_opts *o = c->o;
     if (s->type == MN_CFG_GROUP) {
@@ -952,7 +952,7 @@ static int apply_key(cfg_ctx *c, const keydef *k, mn_cfg *s)
             *(int64_t *)(void *)field = v;
         return rc;
     case V_BOOL: {
-        bool b;
+        bool b = false;
         if ((rc = get_bool(c, s, k->name, &b)) == MN_OK && !shielded(c, k->bit))
             *(bool *)(void *)field = b;
         return rc;

@@ -28,7 +28,19 @@ struct js_db {
     rocksdb_readoptions_t          *ro;
     rocksdb_writeoptions_t         *wo_sync, *wo_nosync;
     bool                            memory;
+    /* Per-subject counts changed since the last commit: a hash of psc key
+     * -> count, written into the batch once per commit instead of a
+     * read-modify-write of the batch per message. */
+    struct psc_ent                **psc_tab;
+    size_t                          psc_cap, psc_n;
 };
+
+typedef struct psc_ent {
+    struct psc_ent *next;
+    uint64_t        count;
+    size_t          klen;
+    char            key[];
+} psc_ent;
 
 /* ---- keys ---- */
 
@@ -126,10 +138,13 @@ js_db *js_db_open(const char *dir, bool memory, char *err, size_t errlen)
     return d;
 }
 
+static void psc_drop(js_db *d);
+
 void js_db_close(js_db *d)
 {
     if (!d)
         return;
+    psc_drop(d);
     if (d->wb)
         rocksdb_writebatch_wi_destroy(d->wb);
     if (d->db) {
@@ -155,8 +170,11 @@ bool js_db_pending(const js_db *d)
     return rocksdb_writebatch_wi_count(d->wb) > 0;
 }
 
+static void psc_flush(js_db *d);
+
 int js_db_commit(js_db *d, bool sync, char *err, size_t errlen)
 {
+    psc_flush(d);
     if (!js_db_pending(d))
         return 0;
     char *e = NULL;
@@ -453,26 +471,102 @@ static js_msg *decode(uint64_t seq, const char *v, size_t vlen)
     return m;
 }
 
+static uint64_t psc_hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    return h;
+}
+
+static psc_ent *psc_find(js_db *d, const char *k, size_t klen)
+{
+    if (!d->psc_cap)
+        return NULL;
+    for (psc_ent *e = d->psc_tab[psc_hash(k, klen) & (d->psc_cap - 1)]; e; e = e->next)
+        if (e->klen == klen && !memcmp(e->key, k, klen))
+            return e;
+    return NULL;
+}
+
+static void psc_drop(js_db *d)
+{
+    for (size_t i = 0; i < d->psc_cap; i++) {
+        while (d->psc_tab[i]) {
+            psc_ent *e = d->psc_tab[i];
+            d->psc_tab[i] = e->next;
+            free(e);
+        }
+    }
+    free(d->psc_tab);
+    d->psc_tab = NULL;
+    d->psc_cap = d->psc_n = 0;
+}
+
+/* Write the changed counts into the batch (0: the key goes). */
+static void psc_flush(js_db *d)
+{
+    for (size_t i = 0; i < d->psc_cap && d->psc_n; i++) {
+        for (psc_ent *e = d->psc_tab[i]; e; e = e->next) {
+            if (!e->count) {
+                rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_PSC], e->key, e->klen);
+            } else {
+                char nv[8];
+                put_be64(nv, e->count);
+                rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_PSC], e->key, e->klen, nv, 8);
+            }
+        }
+    }
+    psc_drop(d);
+}
+
 static void psc_add(js_db *d, uint64_t id, const char *subj, size_t slen, int64_t delta)
 {
-    char *k = malloc(8 + slen);
+    size_t klen = 8 + slen;
+    char kb[8 + 256], *k = klen <= sizeof kb ? kb : malloc(klen);
     if (!k)
         abort();
     put_be64(k, id);
     memcpy(k + 8, subj, slen);
-    size_t vlen = 0;
-    char *v = get(d, CF_PSC, k, 8 + slen, &vlen);
-    int64_t n = v && vlen == 8 ? (int64_t)get_be64(v) : 0;
-    free(v);
-    n += delta;
-    if (n <= 0) {
-        rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_PSC], k, 8 + slen);
-    } else {
-        char nv[8];
-        put_be64(nv, (uint64_t)n);
-        rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_PSC], k, 8 + slen, nv, 8);
+    psc_ent *e = psc_find(d, k, klen);
+    if (!e) {
+        if (d->psc_n + 1 > d->psc_cap / 2) {
+            size_t cap = d->psc_cap ? d->psc_cap * 2 : 256;
+            psc_ent **t = calloc(cap, sizeof *t);
+            if (!t)
+                abort();
+            for (size_t i = 0; i < d->psc_cap; i++) {
+                while (d->psc_tab[i]) {
+                    psc_ent *x = d->psc_tab[i];
+                    d->psc_tab[i] = x->next;
+                    size_t b = psc_hash(x->key, x->klen) & (cap - 1);
+                    x->next = t[b];
+                    t[b] = x;
+                }
+            }
+            free(d->psc_tab);
+            d->psc_tab = t;
+            d->psc_cap = cap;
+        }
+        if (!(e = malloc(sizeof *e + klen)))
+            abort();
+        size_t vlen = 0;
+        char *v = get(d, CF_PSC, k, klen, &vlen);
+        e->count = v && vlen == 8 ? get_be64(v) : 0;
+        free(v);
+        e->klen = klen;
+        memcpy(e->key, k, klen);
+        size_t b = psc_hash(k, klen) & (d->psc_cap - 1);
+        e->next = d->psc_tab[b];
+        d->psc_tab[b] = e;
+        d->psc_n++;
     }
-    free(k);
+    if (delta < 0 && e->count < (uint64_t)-delta)
+        e->count = 0;
+    else
+        e->count = (uint64_t)((int64_t)e->count + delta);
+    if (k != kb)
+        free(k);
 }
 
 void js_db_put_msg(js_db *d, uint64_t id, uint64_t seq, int64_t ts, const char *subj,
@@ -626,6 +720,11 @@ uint64_t js_db_subject_count(js_db *d, uint64_t id, const char *subj, size_t sle
         abort();
     put_be64(k, id);
     memcpy(k + 8, subj, slen);
+    psc_ent *e = psc_find(d, k, 8 + slen);
+    if (e) {
+        free(k);
+        return e->count;
+    }
     size_t vlen = 0;
     char *v = get(d, CF_PSC, k, 8 + slen, &vlen);
     uint64_t n = v && vlen == 8 ? get_be64(v) : 0;
@@ -636,6 +735,7 @@ uint64_t js_db_subject_count(js_db *d, uint64_t id, const char *subj, size_t sle
 
 int js_db_subjects_foreach(js_db *d, uint64_t id, js_subject_fn fn, void *ud)
 {
+    psc_flush(d);    /* the iterator reads the batch */
     char k[8];
     put_be64(k, id);
     rocksdb_iterator_t *it = iter(d, CF_PSC);
