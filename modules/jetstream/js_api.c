@@ -488,8 +488,9 @@ static void api_account_info(const js_job *j)
     json_object_set_new(o, "streams", json_integer(n));
     json_object_set_new(o, "consumers", json_integer((json_int_t)ncons));
     json_t *l = json_object();
-    json_object_set_new(l, "max_memory", json_integer(js_g.max_mem));
-    json_object_set_new(l, "max_storage", json_integer(js_g.max_file));
+    /* account limits (none yet); the server's own are not reported here */
+    json_object_set_new(l, "max_memory", json_integer(-1));
+    json_object_set_new(l, "max_storage", json_integer(-1));
     json_object_set_new(l, "max_streams", json_integer(-1));
     json_object_set_new(l, "max_consumers", json_integer(-1));
     json_object_set_new(l, "max_ack_pending", json_integer(-1));

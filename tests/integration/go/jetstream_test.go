@@ -10,6 +10,8 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -761,5 +763,58 @@ func TestJSRetention(t *testing.T) {
 	must(t, m2[0].AckSync())
 	if si := info(t, js, "IN"); si.State.Msgs != 0 {
 		t.Fatalf("interest after both acks: %+v", si.State)
+	}
+}
+
+func TestJSObjectStore(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	obs, err := js.CreateObjectStore(&nats.ObjectStoreConfig{Bucket: "files"})
+	must(t, err)
+	blob := make([]byte, 300*1024) // several chunks
+	for i := range blob {
+		blob[i] = byte(i * 7)
+	}
+	_, err = obs.PutBytes("a.bin", blob)
+	must(t, err)
+	got, err := obs.GetBytes("a.bin")
+	must(t, err)
+	if len(got) != len(blob) || string(got) != string(blob) {
+		t.Fatalf("object: %d bytes back, %d put", len(got), len(blob))
+	}
+	oi, err := obs.GetInfo("a.bin")
+	must(t, err)
+	if oi.Size != uint64(len(blob)) || oi.Chunks < 2 {
+		t.Fatalf("object info: %+v", oi)
+	}
+	must(t, obs.Delete("a.bin"))
+	if _, err := obs.GetBytes("a.bin"); !errors.Is(err, nats.ErrObjectNotFound) {
+		t.Fatalf("get after delete: %v", err)
+	}
+}
+
+// A JetStream domain: the API under $JS.<domain>.API and PubAcks naming it;
+// the configuration in nats-server's own format.
+func TestJSDomain(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "js.conf")
+	must(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+		"jetstream {\n  store_dir: %q\n  domain: hub\n  max_mem: 64MB\n}\n", dir)), 0600))
+	s := startServer(t, "-c", conf)
+	nc := connect(t, s)
+	js, err := nc.JetStream(nats.Domain("hub"), nats.MaxWait(5*time.Second))
+	must(t, err)
+	ai, err := js.AccountInfo()
+	must(t, err)
+	if ai.Domain != "hub" || ai.Limits.MaxMemory != -1 { // account limits: none
+		t.Fatalf("account info: domain %q, max memory %d", ai.Domain, ai.Limits.MaxMemory)
+	}
+	_, err = js.AddStream(&nats.StreamConfig{Name: "D", Subjects: []string{"d"}})
+	must(t, err)
+	ack, err := js.Publish("d", []byte("x"))
+	must(t, err)
+	if ack.Domain != "hub" || ack.Sequence != 1 {
+		t.Fatalf("pub ack %+v", ack)
 	}
 }
