@@ -715,7 +715,7 @@ void js_stream_publish(js_stream *s, const js_job *j)
             if (js_g.streams[i]->cfg.memory == s->cfg.memory)
                 used += js_g.streams[i]->st.bytes;
         if (used + sz > (uint64_t)limit) {
-            pub_error(s, j, 503, 10077, "insufficient resources");
+            pub_error(s, j, 503, 10023, "insufficient resources");
             return;
         }
     }

@@ -6,6 +6,7 @@
  * "jetstream":true; a bad jetstream setting refused with file:line
  * (modnats only).  Runs unchanged against nats-server -js.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,45 @@ static void test_js_bad_setting(void **state)
     it_ok();
 }
 
+/* sync = "interval": acks before fsync, the WAL synced every interval
+ * (nats-server's behaviour); a SIGKILL loses nothing acknowledged (the
+ * page cache survives it).  modnats only: nats-server 2.9 has no such key. */
+static void test_js_sync_interval(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        it_ok();
+        return;
+    }
+    char conf[600];
+    snprintf(conf, sizeof conf, "jetstream = { store_dir = \"%s/js\"; sync = \"interval\"; "
+             "sync_interval = \"100ms\"; };\n", it_tmpdir());
+    it_server *s = it_server_start(conf, NULL);
+    natsConnection *nc = it_nats_connect(s);
+    jsCtx *js = js_ctx(nc);
+    add_stream(js, "SI", "si");
+    jsErrCode jerr = 0;
+    for (int i = 1; i <= 200; i++) {
+        jsPubAck *pa = NULL;
+        IT_NATS_OK(js_Publish(&pa, js, "si", "x", 1, NULL, &jerr));
+        assert_int_equal(pa->Sequence, (uint64_t)i);
+        jsPubAck_Destroy(pa);
+    }
+    jsCtx_Destroy(js);
+    it_nats_close(nc);
+    it_server_signal(s, SIGKILL);
+    assert_true(it_server_wait_exit(s, 5000));
+    it_server_restart(s);
+    nc = it_nats_connect(s);
+    js = js_ctx(nc);
+    jsStreamState st = stream_state(js, "SI");
+    assert_int_equal(st.Msgs, 200);
+    assert_int_equal(st.LastSeq, 200);
+    jsCtx_Destroy(js);
+    it_nats_close(nc);
+    it_ok();
+}
+
 int main(int argc, char **argv)
 {
     it_init(argc, argv);
@@ -173,6 +213,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_js_config_block, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_js_flags_and_info, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_js_bad_setting, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_js_sync_interval, it_setup, it_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

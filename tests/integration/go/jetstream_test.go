@@ -818,3 +818,28 @@ func TestJSDomain(t *testing.T) {
 		t.Fatalf("pub ack %+v", ack)
 	}
 }
+
+// The server's max_memory_store: publishing past it is refused.
+func TestJSServerMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "js.conf")
+	must(t, os.WriteFile(conf, []byte(fmt.Sprintf(
+		"jetstream {\n  store_dir: %q\n  max_memory_store: 1MB\n}\n", dir)), 0600))
+	s := startServer(t, "-c", conf)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "M", Subjects: []string{"m"},
+		Storage: nats.MemoryStorage})
+	must(t, err)
+	payload := make([]byte, 1000)
+	for i := 0; i < 3000; i++ {
+		if _, err = js.Publish("m", payload); err != nil {
+			break
+		}
+	}
+	wantCode(t, "past max_memory_store", err, 10023)
+	si := info(t, js, "M")
+	if si.State.Bytes < 900*1000 || si.State.Bytes > 1100*1024 {
+		t.Fatalf("stopped at %d bytes", si.State.Bytes)
+	}
+}
