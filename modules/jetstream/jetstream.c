@@ -61,6 +61,21 @@ void js_queue_job(js_job *j)
         free(j);
         return;
     }
+    if (j->kind == JS_JOB_PUB && js_g.queued_bytes > JS_QUEUE_MAX_BYTES) {
+        /* The disk is this far behind: refuse rather than grow without
+         * bound (the publisher gets an error it can retry on). */
+        pthread_mutex_unlock(&js_g.lock);
+        if (j->reply_len) {
+            static const char busy[] = "{\"error\":{\"code\":503,\"err_code\":10077,"
+                                       "\"description\":\"jetstream ingest queue full\"}}";
+            modnats_msg m = {.size = sizeof m, .subject = j->reply, .subject_len = j->reply_len,
+                             .data = busy, .data_len = sizeof busy - 1};
+            js_g.api->publish(js_g.self, j->acc, &m, js_g.origin);
+        }
+        free(j);
+        return;
+    }
+    js_g.queued_bytes += js_job_bytes(j);
     if (js_g.tail)
         js_g.tail->next = j;
     else

@@ -38,6 +38,17 @@ typedef struct js_job {
     char            *data;     size_t data_len;
 } js_job;
 
+/* One commit takes at most this much of the queue. */
+#define JS_BATCH_MAX_JOBS  4096
+#define JS_BATCH_MAX_BYTES (8u << 20)
+/* Past this much queued, captured messages are refused at once (503). */
+#define JS_QUEUE_MAX_BYTES (256u << 20)
+
+static inline size_t js_job_bytes(const js_job *j)
+{
+    return sizeof *j + j->subject_len + j->reply_len + j->hdr_len + j->data_len + 4;
+}
+
 /* What a stream subscription's callback needs to queue a job: kept until
  * fini (a callback may still run just after unsubscribe). */
 typedef struct js_capture {
@@ -101,6 +112,7 @@ typedef struct js_global {
     pthread_mutex_t lock;
     pthread_cond_t  cond;
     js_job         *head, *tail;
+    size_t          queued_bytes;
     bool            stop;
     pthread_t       thread;
     bool            thread_started;

@@ -175,9 +175,24 @@ static void *thread_main(void *arg)
             if (pthread_cond_timedwait(&js_g.cond, &js_g.lock, &ts) == ETIMEDOUT)
                 break;
         }
-        js_job *jobs = js_g.head;
-        js_g.head = js_g.tail = NULL;
-        bool stop = js_g.stop;
+        /* At most JS_BATCH_MAX jobs or bytes per commit: the batch (and
+         * its index) stays bounded however far the publishers are ahead. */
+        js_job *jobs = js_g.head, *last = NULL;
+        size_t n = 0, bytes = 0;
+        for (js_job *q = jobs; q && n < JS_BATCH_MAX_JOBS && bytes < JS_BATCH_MAX_BYTES;
+             q = q->next) {
+            n++;
+            bytes += js_job_bytes(q);
+            last = q;
+        }
+        if (last) {
+            js_g.head = last->next;
+            if (!js_g.head)
+                js_g.tail = NULL;
+            last->next = NULL;
+            js_g.queued_bytes -= bytes;
+        }
+        bool stop = js_g.stop && !js_g.head;
         pthread_mutex_unlock(&js_g.lock);
 
         while (jobs) {
