@@ -281,7 +281,7 @@ static void defaults(json_t *cfg, bool push)
     if (!jstr(cfg, "ack_policy"))
         json_object_set_new(cfg, "ack_policy", json_string(push ? "none" : "explicit"));
     bool acks = strcmp(jstr(cfg, "ack_policy"), "none") != 0;
-    if (jint(cfg, "ack_wait", 0) <= 0)
+    if (acks && jint(cfg, "ack_wait", 0) <= 0)
         json_object_set_new(cfg, "ack_wait", json_integer(30LL * 1000000000));
     if (jint(cfg, "max_deliver", 0) == 0)
         json_object_set_new(cfg, "max_deliver", json_integer(-1));
@@ -293,6 +293,47 @@ static void defaults(json_t *cfg, bool push)
         json_object_set_new(cfg, "max_ack_pending", json_integer(1000));
     if (!json_object_get(cfg, "num_replicas"))
         json_object_set_new(cfg, "num_replicas", json_integer(0));
+}
+
+/* The config as nats-server's ConsumerConfig marshals it: its field
+ * order, omitempty fields left out when zero; keys it does not know last. */
+static json_t *canonical(json_t *cfg)
+{
+    static const struct { const char *k; bool oe; } order[] = {
+        {"durable_name", true}, {"name", true}, {"description", true},
+        {"deliver_policy", false}, {"opt_start_seq", true}, {"opt_start_time", true},
+        {"ack_policy", false}, {"ack_wait", true}, {"max_deliver", true}, {"backoff", true},
+        {"filter_subject", true}, {"replay_policy", false}, {"rate_limit_bps", true},
+        {"sample_freq", true}, {"max_waiting", true}, {"max_ack_pending", true},
+        {"idle_heartbeat", true}, {"flow_control", true}, {"headers_only", true},
+        {"max_batch", true}, {"max_expires", true}, {"max_bytes", true},
+        {"deliver_subject", true}, {"deliver_group", true}, {"inactive_threshold", true},
+        {"num_replicas", false}, {"mem_storage", true}, {"direct", true}, {"metadata", true},
+    };
+    json_t *out = json_object();
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        json_t *v = json_object_get(cfg, order[i].k);
+        if (!v)
+            continue;
+        bool zero = json_is_null(v) || json_is_false(v) ||
+                    (json_is_integer(v) && !json_integer_value(v)) ||
+                    (json_is_string(v) && !*json_string_value(v)) ||
+                    (json_is_array(v) && !json_array_size(v)) ||
+                    (json_is_object(v) && !json_object_size(v));
+        if (!(order[i].oe && zero))
+            json_object_set(out, order[i].k, v);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(cfg, k, v) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof order / sizeof order[0] && !known; i++)
+            known = !strcmp(order[i].k, k);
+        if (!known)
+            json_object_set(out, k, v);
+    }
+    json_decref(cfg);
+    return out;
 }
 
 /* ---- state records ---- */
@@ -429,7 +470,6 @@ static void start_position(js_consumer *c)
         break;
     }
     }
-    c->afloor_s = c->dseq_s;
     c->num_pending = count_pending(c) + c->ninitial;
 }
 
@@ -599,8 +639,14 @@ static bool pump(js_consumer *c, int64_t now)
         }
         if (w->no_wait) {
             /* nothing (more) now: say so and forget the request */
-            (void)sent;
-            status(w->acc, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
+            if (sent) {
+                char h[200];
+                snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
+                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                status(w->acc, w->reply, h);
+            } else {
+                status(w->acc, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
+            }
             wait_pop(c);
             continue;
         }
@@ -667,6 +713,68 @@ static void random_name(char out[9])
     out[8] = 0;
 }
 
+static void send_info(const js_job *j, const char *type, js_consumer *c)
+{
+    json_t *o = resp(type);
+    json_t *ci = consumer_info(c);
+    json_object_update(o, ci);
+    json_decref(ci);
+    send_json(j, o);
+}
+
+/* Create of an existing consumer: the same config again is fine; a new one
+ * may change what nats-server lets change (cfg is taken). */
+static void update(const js_job *j, js_consumer *c, json_t *cfg)
+{
+    const char *type = "consumer_create_response";
+    if (json_equal(c->cfg, cfg)) {
+        json_decref(cfg);
+        send_info(j, type, c);
+        return;
+    }
+    static const struct { const char *k, *what; } fixed[] = {
+        {"deliver_policy", "deliver policy"}, {"opt_start_seq", "start sequence"},
+        {"opt_start_time", "start time"}, {"ack_policy", "ack policy"},
+        {"replay_policy", "replay policy"}, {"filter_subject", "filter subject"},
+        {"deliver_subject", "deliver subject"}, {"deliver_group", "deliver group"},
+        {"flow_control", "flow control"}, {"idle_heartbeat", "heartbeat"},
+        {"rate_limit_bps", "rate limit"}, {"sample_freq", "sampling"},
+        {"max_waiting", "max waiting"}, {"headers_only", "headers only"},
+        {"mem_storage", "storage"},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        json_t *a = json_object_get(c->cfg, fixed[i].k), *b = json_object_get(cfg, fixed[i].k);
+        if ((a || b) && !(a && b && json_equal(a, b))) {
+            char d[100];
+            snprintf(d, sizeof d, "%s can not be updated", fixed[i].what);
+            json_decref(cfg);
+            error(j, type, 500, 10012, d);
+            return;
+        }
+    }
+    char err[200];
+    json_t *old = c->cfg;
+    c->cfg = cfg;
+    free(c->filter);
+    free(c->deliver_subject);
+    c->filter = c->deliver_subject = NULL;
+    if (parse_cfg(c, cfg, err, sizeof err) != 0) {    /* cannot happen: same kinds */
+        c->cfg = old;
+        json_decref(cfg);
+        parse_cfg(c, old, err, sizeof err);
+        error(j, type, 500, 10012, err);
+        return;
+    }
+    json_decref(old);
+    if (c->durable) {
+        char *txt = json_dumps(cfg, JSON_COMPACT);
+        if (txt)
+            js_db_put_consumer(c->s->db, c->s->id, c->name, txt, c->created_ns);
+        free(txt);
+    }
+    send_info(j, type, c);
+}
+
 /* CONSUMER.CREATE.<s>[.<name>[.<filter>]] and CONSUMER.DURABLE.CREATE.<s>.<d> */
 static void api_create(const js_job *j, const char *stream, const char *name_in_subj,
                        bool durable_subj)
@@ -715,6 +823,9 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         return;
     }
     bool durable = durable_subj || dur != NULL;
+    /* nats-server writes "name" into the config for CONSUMER.CREATE.<s>.<n>
+     * (and when the request had one), not for the legacy subjects. */
+    bool named = (name_in_subj && !durable_subj) || nm;
     if (!name) {
         random_name(rnd);
         name = rnd;
@@ -727,27 +838,19 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
     char *cname = strdup(name);
     if (durable && !jstr(cfg, "durable_name"))
         json_object_set_new(cfg, "durable_name", json_string(cname));
-    if (!durable && !jstr(cfg, "name"))
+    if (named && !jstr(cfg, "name"))    /* nats-server names durables too */
         json_object_set_new(cfg, "name", json_string(cname));
     const char *ds = jstr(cfg, "deliver_subject");
-    defaults(cfg, ds && *ds);
+    bool push = ds && *ds;
+    defaults(cfg, push);
+    if (!durable && jint(cfg, "inactive_threshold", 0) <= 0)
+        json_object_set_new(cfg, "inactive_threshold", json_integer(5LL * 1000000000));
+    cfg = canonical(cfg);
 
     js_consumer *old = find(s, cname);
     if (old) {
-        json_t *o = NULL;
-        if (json_equal(old->cfg, cfg)) {    /* the same again: fine */
-            o = resp(type);
-            json_t *ci = consumer_info(old);
-            json_object_update(o, ci);
-            json_decref(ci);
-        }
-        json_decref(cfg);
         free(cname);
-        if (o) {
-            send_json(j, o);
-        } else {
-            error(j, type, 400, 10013, "consumer name already in use");
-        }
+        update(j, old, cfg);
         return;
     }
     js_consumer *c = calloc(1, sizeof *c);
@@ -795,8 +898,6 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
             return;
         }
     }
-    if (!durable && !c->inactive)
-        c->inactive = 5LL * 1000000000;
     js_consumer **v = realloc(s->cons, (s->ncons + 1) * sizeof *v);
     if (!v) {
         consumer_free(c);
@@ -805,7 +906,7 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
     s->cons = v;
     v[s->ncons++] = c;
     start_position(c);
-    update_floor(c);
+    c->dirty = true;
     if (durable) {
         char *txt = json_dumps(cfg, JSON_COMPACT);
         if (txt)
@@ -880,8 +981,8 @@ static void api_next(const js_job *j, const char *stream, const char *name)
 {
     js_stream *s = js_stream_find(j->acc, stream);
     js_consumer *c = s ? find(s, name) : NULL;
-    if (!c) {
-        status(j->acc, j->reply, "NATS/1.0 404 No Messages\r\n\r\n");
+    if (!c) {    /* nats-server has no subscription there: no responders */
+        status(j->acc, j->reply, "NATS/1.0 503\r\n\r\n");
         return;
     }
     if (c->deliver_subject) {

@@ -530,6 +530,16 @@ func TestJSConsumerAPI(t *testing.T) {
 	if si.State.Consumers != 2 {
 		t.Fatalf("stream info consumer_count %d", si.State.Consumers)
 	}
+	// What may change, and what may not.
+	ci, err = js.UpdateConsumer("C", &nats.ConsumerConfig{Durable: "d1",
+		AckPolicy: nats.AckExplicitPolicy, FilterSubject: "c.x", MaxAckPending: 7})
+	must(t, err)
+	if ci.Config.MaxAckPending != 7 {
+		t.Fatalf("max_ack_pending not updated: %+v", ci.Config)
+	}
+	_, err = js.UpdateConsumer("C", &nats.ConsumerConfig{Durable: "d1",
+		AckPolicy: nats.AckAllPolicy, FilterSubject: "c.x"})
+	wantCode(t, "ack policy change", err, 10012)
 	must(t, js.DeleteConsumer("C", "d1"))
 	_, err = js.ConsumerInfo("C", "d1")
 	wantCode(t, "info of a deleted consumer", err, 10014)
