@@ -170,12 +170,34 @@ static int add_api_sub(modnats_account *acc, const char *subject)
     return 0;
 }
 
+/* Accounts whose API subjects are subscribed: those at start-up, and
+ * any account a client logs into later (accounts from JWTs), set up in
+ * the CONNECT hook before that client's first request is read. */
+static pthread_mutex_t acc_lock = PTHREAD_MUTEX_INITIALIZER;
+static modnats_account **served;
+static size_t nserved;
+
 /* The API subjects of one account (and of the domain, if any). */
 static void subscribe_account(void *ud, modnats_account *acc)
 {
     int *rc = ud;
-    if (MODNATS_HAS(js_g.api, account_system) && acc == js_g.api->account_system())
+    if (!acc || (MODNATS_HAS(js_g.api, account_system) && acc == js_g.api->account_system()))
         return;
+    pthread_mutex_lock(&acc_lock);
+    for (size_t i = 0; i < nserved; i++) {
+        if (served[i] == acc) {
+            pthread_mutex_unlock(&acc_lock);
+            return;
+        }
+    }
+    modnats_account **v = realloc(served, (nserved + 1) * sizeof *v);
+    if (!v) {
+        pthread_mutex_unlock(&acc_lock);
+        *rc = -1;
+        return;
+    }
+    served = v;
+    served[nserved++] = acc;
     const char *sfx[] = {"INFO", "STREAM.>", "CONSUMER.>"};
     if (add_api_sub(acc, "$JS.ACK.>") != 0)
         *rc = -1;
@@ -190,6 +212,17 @@ static void subscribe_account(void *ud, modnats_account *acc)
                 *rc = -1;
         }
     }
+    pthread_mutex_unlock(&acc_lock);
+}
+
+static modnats_rc on_connect(void *ud, modnats_event_hdr *ev)
+{
+    (void)ud;
+    int rc = 0;
+    subscribe_account(&rc, js_g.api->conn_account(((modnats_conn_event *)ev)->conn));
+    if (rc != 0)
+        js_log(MODNATS_LOG_ERROR, "cannot subscribe to the JetStream API of an account");
+    return MODNATS_DEFER;
 }
 
 static int mkdirs(const char *path)
@@ -281,6 +314,9 @@ static modnats_rc on_shutdown(void *ud, modnats_event_hdr *ev)
 
 static void global_free(void)
 {
+    free(served);
+    served = NULL;
+    nserved = 0;
     free(js_g.store_dir);
     free(js_g.domain);
     free(js_g.api_subs);
@@ -331,7 +367,9 @@ static modnats_rc js_init(modnats_module *m, const modnats_host_api *api,
         global_free();
         return MODNATS_ERR;
     }
-    int rc = api->hook(m, MODNATS_EV_SHUTDOWN, 0, on_shutdown, NULL) == MODNATS_OK ? 0 : -1;
+    int rc = api->hook(m, MODNATS_EV_SHUTDOWN, 0, on_shutdown, NULL) == MODNATS_OK &&
+                     api->hook(m, MODNATS_EV_CONNECT, 0, on_connect, NULL) == MODNATS_OK
+                 ? 0 : -1;
     if (rc == 0)
         api->accounts_foreach(subscribe_account, &rc);
     if (rc != 0 || js_thread_start(err, sizeof err) != 0) {

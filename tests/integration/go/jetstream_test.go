@@ -853,3 +853,49 @@ func TestJSServerMemoryLimit(t *testing.T) {
 		t.Fatalf("stopped at %d bytes", si.State.Bytes)
 	}
 }
+
+// Accounts are separate JetStream worlds.  modnats only: nats-server wants
+// `jetstream: enabled` in each account, a key modnats's account config
+// does not take yet (every account has JetStream).
+func TestJSAccounts(t *testing.T) {
+	if isNatsServer(os.Getenv("MN_TEST_SERVER")) {
+		t.Skip("per-account jetstream: enabled differs (see comment)")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "js.conf")
+	must(t, os.WriteFile(conf, []byte(fmt.Sprintf(`jetstream { store_dir: %q }
+accounts {
+  A: { users: [ { user: a, password: a } ] }
+  B: { users: [ { user: b, password: b } ] }
+}
+`, dir)), 0600))
+	s := startServer(t, "-c", conf)
+	na := connect(t, s, nats.UserInfo("a", "a"))
+	nb := connect(t, s, nats.UserInfo("b", "b"))
+	ja, jb := jsCtx(t, na), jsCtx(t, nb)
+	_, err := ja.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"x"}})
+	must(t, err)
+	_, err = jb.StreamInfo("S")
+	wantCode(t, "B sees A's stream", err, 10059)
+	_, err = jb.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"x"}})
+	must(t, err) // same name and subject, other account
+	ack, err := ja.Publish("x", []byte("a"))
+	must(t, err)
+	ack2, err := jb.Publish("x", []byte("b"))
+	must(t, err)
+	if ack.Sequence != 1 || ack2.Sequence != 1 {
+		t.Fatalf("acks %+v %+v", ack, ack2)
+	}
+	m, err := jb.GetMsg("S", 1)
+	must(t, err)
+	if string(m.Data) != "b" {
+		t.Fatalf("B's stream holds %q", m.Data)
+	}
+	s.restart()
+	na = connect(t, s, nats.UserInfo("a", "a"))
+	m, err = jsCtx(t, na).GetMsg("S", 1)
+	must(t, err)
+	if string(m.Data) != "a" {
+		t.Fatalf("A's stream after restart holds %q", m.Data)
+	}
+}
