@@ -593,12 +593,27 @@ static bool resp_take(mn_client *c, const char *subj, size_t len)
     return ok;
 }
 
+static bool deliver_as(mn_worker *w, mn_client *pub, mn_csub *cs,
+                       const char *subj, size_t slen, const char *shown, size_t shown_len,
+                       const char *reply, size_t rlen,
+                       const char *data, size_t hlen, size_t total);
+
 /* Append one message for subscription cs.  Runs on worker w, any worker.
  * Returns true when the message was queued. */
 static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
                         const char *subj, size_t slen,
                         const char *reply, size_t rlen,
                         const char *data, size_t hlen, size_t total)
+{
+    return deliver_as(w, pub, cs, subj, slen, subj, slen, reply, rlen, data, hlen, total);
+}
+
+/* deliver_one, showing the subscriber `shown` instead of the routed
+ * subject (modnats_msg.deliver_as). */
+static bool deliver_as(mn_worker *w, mn_client *pub, mn_csub *cs,
+                       const char *subj, size_t slen, const char *shown, size_t shown_len,
+                       const char *reply, size_t rlen,
+                       const char *data, size_t hlen, size_t total)
 {
     mn_client *c = cs->c;
     if (c == pub && !pub->echo)
@@ -622,7 +637,7 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
         blen = total - hlen;
     }
     /* "HMSG " subj " " sid [" " reply] [" " hlen] " " total "\r\n" body "\r\n" */
-    size_t need = 5 + slen + 1 + cs->sid_len + (rlen ? rlen + 1 : 0) + 22 + 22 + 2 + blen + 2;
+    size_t need = 5 + shown_len + 1 + cs->sid_len + (rlen ? rlen + 1 : 0) + 22 + 22 + 2 + blen + 2;
     size_t pending = c->olen - c->ooff;
     if (MN_UNLIKELY(pending + need > (size_t)atomic_load_explicit(&c->srv->max_pending, memory_order_relaxed))) {
         c->slow = true;
@@ -643,8 +658,8 @@ static bool deliver_one(mn_worker *w, mn_client *pub, mn_csub *cs,
         memcpy(p, "MSG ", 4);
         p += 4;
     }
-    memcpy(p, subj, slen);
-    p += slen;
+    memcpy(p, shown, shown_len);
+    p += shown_len;
     *p++ = ' ';
     memcpy(p, cs->sid, cs->sid_len);
     p += cs->sid_len;
@@ -849,10 +864,13 @@ static void route_result(mn_worker *w, const mn_result *r, mn_client *pub, modna
 {
     const char *subj = m->subject, *reply = m->reply;
     size_t slen = m->subject_len, rlen = m->reply_len;
+    const char *shown = m->deliver_as_len ? m->deliver_as : subj;
+    size_t shown_len = m->deliver_as_len ? m->deliver_as_len : slen;
     for (size_t i = 0; i < r->npsubs; i++) {
         mn_sub *sub = r->psubs[i];
         if (MN_LIKELY(sub->kind == MN_SUBK_CLIENT)) {
-            *delivered += deliver_one(w, pub, (mn_csub *)sub, subj, slen, reply, rlen, data, hlen, total);
+            *delivered += deliver_as(w, pub, (mn_csub *)sub, subj, slen, shown, shown_len,
+                                     reply, rlen, data, hlen, total);
             continue;
         }
         mn_isub *is = (mn_isub *)sub;
@@ -877,7 +895,8 @@ static void route_result(mn_worker *w, const mn_result *r, mn_client *pub, modna
         for (size_t k = 0; k < qg->n && !done; k++) {
             mn_sub *sub = qg->subs[(start + k) % qg->n];
             if (sub->kind == MN_SUBK_CLIENT)
-                done = deliver_one(w, pub, (mn_csub *)sub, subj, slen, reply, rlen, data, hlen, total);
+                done = deliver_as(w, pub, (mn_csub *)sub, subj, slen, shown, shown_len, reply,
+                                  rlen, data, hlen, total);
             else if (!((mn_isub *)sub)->sink)
                 done = deliver_isub((mn_isub *)sub, origin, m);
             else if (sink_takes(((mn_isub *)sub)->sink, origin))

@@ -678,12 +678,13 @@ static int k_auth_jwt(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return put_in_module_group(c, s, "auth_jwt", key, n);
 }
 
-/* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The jetstream
- * module will own the group's other keys; until it exists
- * mn_opts_validate() refuses jetstream altogether. */
+/* jetstream: true | "enabled" | { store_dir = "..."; ... }.  The group as
+ * written is the jetstream module's settings group (the module checks its
+ * keys); mn_opts_imply_modules() loads the module.  Where the module is not
+ * installed, mn_opts_validate() refuses jetstream. */
 static int k_jetstream(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
-    bool on;
+    bool on = false;
     int rc;
     mn_opts *o = c->o;
     if (s->type == MN_CFG_GROUP) {
@@ -702,8 +703,10 @@ static int k_jetstream(cfg_ctx *c, const keydef *k, mn_cfg *s)
                 if (!shielded(c, MN_OPT_SD))
                     set_str(&o->store_dir, v);
             }
-            /* TODO(jetstream module): validate the remaining keys. */
         }
+        if (mn_module_available(o, "jetstream") &&
+            (rc = add_module_group_as(c, s, "jetstream")) != MN_OK)
+            return rc;
     } else if (s->type == MN_CFG_STRING &&
                (!strcasecmp(s->s, "enabled") ||
                 !strcasecmp(s->s, "disabled"))) {
@@ -978,7 +981,7 @@ static int apply_key(cfg_ctx *c, const keydef *k, mn_cfg *s)
             *(int64_t *)(void *)field = v;
         return rc;
     case V_BOOL: {
-        bool b;
+        bool b = false;
         if ((rc = get_bool(c, s, k->name, &b)) == MN_OK && !shielded(c, k->bit))
             *(bool *)(void *)field = b;
         return rc;
@@ -1593,6 +1596,17 @@ int mn_opts_imply_modules(mn_opts *o)
         if (want_module(o, "cluster") != MN_OK)
             return MN_ENOMEM;
     }
+    /* -js, -sd DIR, store_dir, jetstream { }: the jetstream module, once
+     * installed; the store dir as the command line and files settled it.
+     * Listing the module loads it too, and INFO then says jetstream. */
+    if (is_module(o, "jetstream"))
+        o->jetstream = true;
+    if (o->jetstream && mn_module_available(o, "jetstream")) {
+        mn_cfg *g = module_group(o, "jetstream");
+        if (!g || (o->store_dir && mn_cfg_set_str(g, "store_dir", o->store_dir) != MN_OK) ||
+            want_module(o, "jetstream") != MN_OK)
+            return MN_ENOMEM;
+    }
     /* -m PORT, http_port, http: "host:port": monitor. */
     if (o->http_port != 0) {
         mn_cfg *g = module_group(o, "monitor");
@@ -1694,7 +1708,7 @@ static const char *key_module(const char *name)
         {"resolver_preload", "auth_jwt"},
         {"http", "monitor"}, {"http_port", "monitor"}, {"monitor_port", "monitor"},
         {"https", "monitor"}, {"https_port", "monitor"},
-        {"cluster", "cluster"},
+        {"cluster", "cluster"}, {"jetstream", "jetstream"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcasecmp(map[i].key, name))
@@ -1762,7 +1776,7 @@ static int confd_split(mn_cfg *root, confd_file **out, size_t *nout)
                 goto fail;
         }
     }
-    static const char *const implied[] = {"auth_basic", "auth_jwt", "cluster", "monitor"};
+    static const char *const implied[] = {"auth_basic", "auth_jwt", "cluster", "monitor", "jetstream"};
     for (size_t j = 0; j < sizeof implied / sizeof implied[0]; j++) {
         bool used = false;
         for (size_t i = 0; i < root->nkids && !used; i++) {

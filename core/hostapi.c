@@ -418,6 +418,10 @@ static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modna
     modnats_msg in = { 0 };
     memcpy(&in, msg, msg->size < sizeof(in) ? msg->size : sizeof(in));
     in.size = sizeof(in);
+    if (!in.deliver_as || !in.deliver_as_len) {
+        in.deliver_as = NULL;
+        in.deliver_as_len = 0;
+    }
     if (!(in.flags & MODNATS_MSG_QUEUES_LISTED))
         in.nqueues = 0;
     if (in.nqueues && (!in.queues || !in.queue_lens))
@@ -434,8 +438,9 @@ static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modna
     size_t qbytes = 0;
     for (size_t i = 0; i < in.nqueues; i++)
         qbytes += in.queue_lens[i] + 1;
+    size_t dlen = in.deliver_as ? in.deliver_as_len : 0;
     size_t need = sizeof(pub_task) + in.nqueues * (sizeof(char *) + sizeof(size_t)) +
-                  in.subject_len + 1 + rlen + 1 + total + 1 + qbytes;
+                  in.subject_len + 1 + rlen + 1 + total + 1 + qbytes + dlen + 1;
     pub_task *t = malloc(need);
     if (!t)
         return MODNATS_ERR;
@@ -473,15 +478,24 @@ static modnats_rc api_publish(modnats_module *m, modnats_account *a, const modna
     }
     t->m.queues = t->queues;
     t->m.queue_lens = t->queue_lens;
+    if (dlen)
+        memcpy(p, in.deliver_as, dlen);
+    t->m.deliver_as = dlen ? p : NULL;
+    t->m.deliver_as_len = dlen;
     if (w) {
         /* On a worker with headers: route now from the contiguous copy. */
         mn_route_msg(w, acc, origin, &t->m, t->data, hlen, total);
         free(t);
         return MODNATS_OK;
     }
+    /* One worker per publishing thread: a worker's inbox is FIFO, so the
+     * messages one module thread publishes are routed in the order it
+     * published them (JetStream's replies and deliveries rely on it). */
     mn_server *s = mn_g_server;
-    unsigned i = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nworkers;
-    mn_worker_post(&s->workers[i], task_publish, t);
+    static _Thread_local unsigned sticky;
+    if (!sticky)
+        sticky = atomic_fetch_add(&s->next_worker, 1) % (unsigned)s->nworkers + 1;
+    mn_worker_post(&s->workers[(sticky - 1) % (unsigned)s->nworkers], task_publish, t);
     return MODNATS_OK;
 }
 

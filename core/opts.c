@@ -525,7 +525,10 @@ out:
 
 /* ---- validation --------------------------------------------------------- */
 
-static bool want_jetstream(const mn_opts *o) { return o->jetstream; }
+static bool want_jetstream(const mn_opts *o)
+{
+    return o->jetstream && !mn_module_available(o, "jetstream");
+}
 static bool want_cluster(const mn_opts *o)
 {
     return (o->cluster_url || o->routes || o->cluster_advertise ||

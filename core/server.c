@@ -182,7 +182,7 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
     int n = asprintf(&out,
                      "INFO {\"server_id\":\"%s\",\"server_name\":\"%s\",\"version\":\"%s\","
                      "\"proto\":%d,\"go\":\"modnats\",\"host\":\"%s\",\"port\":%d,\"headers\":%s,"
-                     "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s%s%s%s%s%s%s%s"
+                     "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s%s%s%s%s%s%s%s%s"
                      ",\"modnats_version\":\"%s\"}\r\n",
                      s->server_id, s->server_name, MN_NATS_COMPAT_VERSION, MN_PROTO_VERSION,
                      host, s->port, o->no_header_support ? "false" : "true",
@@ -191,6 +191,7 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
                      s->auth_required ? ",\"auth_required\":true" : "",
                      s->tls_on ? ",\"tls_required\":true" : "",
                      s->tls_on && s->tls_verify ? ",\"tls_verify\":true" : "",
+                     o->jetstream ? ",\"jetstream\":true" : "",
                      c && c->nonce[0] ? ",\"nonce\":\"" : "", c && c->nonce[0] ? c->nonce : "",
                      c && c->nonce[0] ? "\"" : "",
                      urls ? ",\"connect_urls\":" : "", urls ? urls : "",

@@ -516,9 +516,15 @@ static void test_placeholders(void **state)
     char err[256];
     assert_int_equal(load_main(f, "jetstream = true;\n"), MN_OK);
     assert_true(f->o.jetstream);
-    assert_int_equal(mn_opts_validate(&f->o, err, sizeof err), MN_EINVAL);
-    assert_string_equal(err, "jetstream (-js, jetstream) needs the jetstream module, "
-                        "which this build does not have");
+    /* Refused where the jetstream module is missing; this binary may sit
+     * beside a build that has jetstream.so. */
+    if (!mn_module_available(&f->o, "jetstream")) {
+        assert_int_equal(mn_opts_validate(&f->o, err, sizeof err), MN_EINVAL);
+        assert_string_equal(err, "jetstream (-js, jetstream) needs the jetstream module, "
+                            "which this build does not have");
+    } else {
+        assert_int_equal(mn_opts_validate(&f->o, err, sizeof err), MN_OK);
+    }
     assert_int_equal(load_main(f, "jetstream = \"disabled\";\n"), MN_OK);
     assert_false(f->o.jetstream);
     assert_int_equal(load_main(f, "jetstream = { store_dir = \"/data\"; max_mem = \"1G\"; }\n"),

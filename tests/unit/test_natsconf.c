@@ -565,13 +565,23 @@ static void test_load_refusals(void **state)
                              "resolver: MEMORY\n"), MN_OK);
     /* Ignored with a warning where that is harmless. */
     assert_int_equal(load(f, "listen: 127.0.0.1:4222\ndisable_sublist_cache: true\n"), MN_OK);
-    /* jetstream { } is read, and refused by mn_opts_validate. */
+    /* jetstream { } is read: the jetstream module's group where it is
+     * installed, else refused by mn_opts_validate. */
     assert_int_equal(load(f, "listen: 127.0.0.1:4222\njetstream {\n store_dir: /tmp/js\n "
                              "max_mem: 1G\n}\n"), MN_OK);
     assert_true(f->o.jetstream);
     assert_string_equal(f->o.store_dir, "/tmp/js");
-    assert_int_equal(mn_opts_validate(&f->o, f->err, sizeof f->err), MN_EINVAL);
-    assert_non_null(strstr(f->err, "needs the jetstream module"));
+    if (mn_module_available(&f->o, "jetstream")) {
+        assert_int_equal(mn_opts_validate(&f->o, f->err, sizeof f->err), MN_OK);
+        assert_int_equal(mn_opts_imply_modules(&f->o), MN_OK);
+        const mn_cfg *g = mn_cfg_get(f->o.module_cfg, "jetstream");
+        assert_non_null(g);
+        assert_string_equal(get(g, "store_dir", MN_CFG_STRING)->s, "/tmp/js");
+        assert_non_null(mn_cfg_get(g, "max_mem"));
+    } else {
+        assert_int_equal(mn_opts_validate(&f->o, f->err, sizeof f->err), MN_EINVAL);
+        assert_non_null(strstr(f->err, "needs the jetstream module"));
+    }
     /* A variable that is also a setting is still the setting. */
     assert_int_equal(load(f, "listen: 127.0.0.1:4222\nmax_payload: 1k\nx: $max_payload\n"),
                      MN_EINVAL);

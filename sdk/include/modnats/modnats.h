@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define MODNATS_ABI_MAJOR 1
-#define MODNATS_ABI_MINOR 1
+#define MODNATS_ABI_MINOR 2
 #define MODNATS_MODULE_MAGIC 0x6d6e6d64u   /* "mnmd" */
 
 /* ------------------------------------------------------------ results */
@@ -119,7 +119,12 @@ typedef struct modnats_msg {
     /* On delivery (callbacks, sinks): the account the message is routed
      * in, set by the core.  Ignored by publish, which names the account. */
     modnats_account *account;
-    void       *reserved[4];
+    /* ABI 1.2, publish: routed by `subject`, but client subscribers see
+     * this subject in their MSG/HMSG line (how JetStream hands a stored
+     * message to a consumer's inbox under its original subject, as
+     * nats-server does).  NULL/0: the subject itself. */
+    const char *deliver_as;  size_t deliver_as_len;
+    void       *reserved[2];
 } modnats_msg;
 
 enum { MODNATS_MSG_QUEUES_LISTED = 1u << 0 };

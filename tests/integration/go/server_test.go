@@ -61,7 +61,7 @@ func freePort(t *testing.T) int {
 }
 
 // startServer starts the server and registers its stop with t.Cleanup.
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	return startServerArgs(t)
 }
@@ -216,6 +216,16 @@ func (s *server) stop() bool {
 		s.t.Errorf("server did not exit cleanly: %v", st)
 	}
 	return clean
+}
+
+// kill SIGKILLs the server (a crash) and waits for it to be gone.
+func (s *server) kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
 }
 
 // restart runs the server again on the same port.

@@ -1,0 +1,196 @@
+/*
+ * jetstream.h - the jetstream module's internals, shared by its files.
+ *
+ * Threads: the I/O workers only run the subscription callbacks, which copy
+ * the message into a js_job and queue it (js_queue_job).  Everything else
+ * (streams, the databases, replies) belongs to the one JetStream thread
+ * (js_thread.c), which applies every queued job, commits once and then
+ * sends the replies it collected (js_reply).
+ */
+#ifndef JETSTREAM_H
+#define JETSTREAM_H
+
+#include <modnats/modnats.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "js_store.h"
+
+enum js_job_kind {
+    JS_JOB_API = 1,     /* a request on $JS[.<domain>].API.INFO / STREAM.> */
+    JS_JOB_PUB,         /* a message captured by a stream */
+    JS_JOB_DIRECT,      /* $JS.API.DIRECT.GET.<stream>[.<subject>] */
+};
+
+/* One message copied off an I/O worker.  One allocation: the strings
+ * point into the job (NUL-terminated). */
+typedef struct js_job {
+    struct js_job   *next;
+    int              kind;
+    uint64_t         stream_id;     /* PUB, DIRECT */
+    modnats_account *acc;
+    int64_t          ts;            /* arrival, ns since the epoch */
+    char            *subject;  size_t subject_len;
+    char            *reply;    size_t reply_len;
+    char            *hdr;      size_t hdr_len;
+    char            *data;     size_t data_len;
+} js_job;
+
+/* One commit takes at most this much of the queue. */
+#define JS_BATCH_MAX_JOBS  4096
+#define JS_BATCH_MAX_BYTES (8u << 20)
+/* Past this much queued, captured messages are refused at once (503). */
+#define JS_QUEUE_MAX_BYTES (256u << 20)
+
+static inline size_t js_job_bytes(const js_job *j)
+{
+    return sizeof *j + j->subject_len + j->reply_len + j->hdr_len + j->data_len + 4;
+}
+
+/* What a stream subscription's callback needs to queue a job: kept until
+ * fini (a callback may still run just after unsubscribe). */
+typedef struct js_capture {
+    struct js_capture *next;
+    uint64_t           stream_id;
+    int                kind;
+} js_capture;
+
+/* A stream's configuration, as nats-server's StreamConfig. */
+typedef struct js_cfg {
+    char    *name, *description;
+    char   **subjects;  size_t nsubjects;
+    int      retention;             /* 0 limits, 1 interest, 2 workqueue */
+    int64_t  max_consumers, max_msgs, max_bytes, max_age_ns, max_msgs_per_subject;
+    int64_t  max_msg_size;
+    bool     discard_new, memory;
+    int64_t  replicas;
+    int64_t  dup_window_ns;
+    bool     sealed, deny_delete, deny_purge, allow_rollup, allow_direct, mirror_direct;
+    bool     discard_new_per_subject, no_ack;
+} js_cfg;
+
+/* The duplicate window: Nats-Msg-Id -> seq, oldest first. */
+typedef struct js_dedup_ent {
+    struct js_dedup_ent *next_hash, *next_age;
+    uint64_t seq;
+    int64_t  ts;
+    char     id[];
+} js_dedup_ent;
+
+typedef struct js_consumer js_consumer;
+
+typedef struct js_stream {
+    uint64_t          id;
+    char             *account;
+    modnats_account  *acc;
+    js_cfg            cfg;
+    int64_t           created_ns;
+    js_db            *db;           /* the file or the memory database */
+    js_state          st;
+    bool              state_dirty;
+    char             *last_msg_id;  /* Nats-Msg-Id of the last message, or NULL */
+    modnats_sub     **subs;  size_t nsubs;
+    js_dedup_ent    **dd_tab; size_t dd_cap, dd_n;
+    js_dedup_ent     *dd_head, *dd_tail;
+    js_consumer     **cons;  size_t ncons;
+} js_stream;
+
+/* Module-wide state (jetstream.c). */
+typedef struct js_global {
+    const modnats_host_api *api;
+    modnats_module         *self;
+    modnats_origin          origin;
+    /* settings */
+    char    *store_dir;
+    int64_t  max_mem, max_file;
+    char    *domain;
+    bool     sync_always;
+    int64_t  sync_interval_ms;
+    /* the queue */
+    pthread_mutex_t lock;
+    pthread_cond_t  cond;
+    js_job         *head, *tail;
+    size_t          queued_bytes;
+    bool            stop;
+    pthread_t       thread;
+    bool            thread_started;
+    /* owned by the JetStream thread after init */
+    js_db          *fdb, *mdb;
+    js_stream     **streams;  size_t nstreams;
+    uint64_t        api_total, api_errors;
+    js_capture     *captures;       /* freed in fini */
+    modnats_sub   **api_subs;  size_t napi_subs;
+    /* replies collected during one batch */
+    struct js_out  *out_head, *out_tail;
+} js_global;
+
+extern js_global js_g;
+
+/* jetstream.c */
+void js_queue_job(js_job *j);
+void js_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int64_t js_now_ns(void);
+/* Subscribe (in acc) to a stream's subject or DIRECT.GET subject for the
+ * stream id; kind JS_JOB_PUB or JS_JOB_DIRECT.  NULL on failure. */
+modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uint64_t id,
+                                  int kind);
+
+/* js_thread.c */
+int  js_thread_start(char *err, size_t errlen);
+void js_thread_stop(void);
+/* Queue a reply (copied), sent after the batch is committed.  is_ack:
+ * a PubAck, replaced by an error if the commit fails. */
+void js_reply(modnats_account *acc, const char *subj, size_t slen, const char *hdr, size_t hlen,
+              const char *data, size_t dlen, bool is_ack);
+
+/* Queue a message routed to subj that subscribers see under m->subject
+ * (deliver_as), with m's reply, headers and data (copied). */
+void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m);
+
+/* js_consumer.c: consumers (JetStream thread) */
+bool   js_consumer_api(const js_job *j, const char *api);   /* "CONSUMER...."; false: not one */
+void   js_consumer_ack(const js_job *j);                     /* $JS.ACK.... */
+void   js_consumers_load(js_stream *s);
+void   js_consumers_free(js_stream *s);
+void   js_consumers_flush_state(js_stream *s);
+void   js_consumers_on_store(js_stream *s, uint64_t seq, const char *subj, size_t n);
+void   js_consumers_on_remove(js_stream *s, uint64_t seq, const char *subj, size_t n);
+void   js_consumers_on_purge_all(js_stream *s);
+void   js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more);
+size_t js_consumers_count(const js_stream *s);
+
+/* js_stream.c: streams (JetStream thread) */
+int        js_streams_load(char *err, size_t errlen);
+void       js_streams_free(void);
+js_stream *js_stream_find(modnats_account *acc, const char *name);
+js_stream *js_stream_by_id(uint64_t id);
+void       js_stream_publish(js_stream *s, const js_job *j);
+void       js_streams_expire(int64_t now, int64_t *next_ns);
+/* Consumers' timers and deliveries for every stream (see js_consumers_tick). */
+void       js_streams_tick(int64_t now, int64_t *next_ns, bool *more);
+void       js_streams_flush_state(void);
+void       js_cfg_free(js_cfg *c);
+js_stream *js_stream_create(modnats_account *acc, js_cfg *cfg);   /* takes cfg's contents */
+int        js_stream_update(js_stream *s, js_cfg *cfg);            /* takes cfg's contents */
+void       js_stream_delete(js_stream *s);
+/* Purge: filter NULL = all subjects; upto > 0: only seqs below it;
+ * has_keep: keep the newest `keep`.  Returns how many went. */
+uint64_t   js_stream_purge(js_stream *s, const char *filter, uint64_t upto, uint64_t keep,
+                           bool has_keep);
+bool       js_stream_remove(js_stream *s, uint64_t seq);
+uint64_t   js_msg_size(const js_stream *s, size_t slen, size_t hlen, size_t dlen);
+/* The value of a header in a NATS/1.0 block (not NUL-terminated), or NULL. */
+const char *js_hdr_get(const char *hdr, size_t hlen, const char *name, size_t *vlen);
+char      *js_cfg_to_string(const js_cfg *c);   /* malloc'd compact JSON */
+
+/* js_api.c: $JS.API requests (JetStream thread) */
+/* A StreamConfig object -> c (defaults filled in as nats-server does);
+ * -1 with the reason in err. */
+int     js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen);
+json_t *js_cfg_json(const js_cfg *c);
+void js_api_handle(const js_job *j);
+void js_direct_get(const js_job *j);
+
+#endif

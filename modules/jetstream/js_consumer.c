@@ -1,0 +1,1341 @@
+/*
+ * js_consumer.c - consumers on the JetStream thread: the CONSUMER.* API,
+ * pull requests (MSG.NEXT with batch / expires / no_wait), push delivery
+ * to a deliver subject with idle heartbeats, acks on $JS.ACK.> (+ACK,
+ * -NAK, +TERM, +WPI, +NXT, ack all), redelivery after ack_wait, and the
+ * consumer state (delivered, ack floor, pending acks) written to the
+ * `cstate` family in the same group commit as everything else.
+ *
+ * Durable consumers survive restarts (config in `cmeta`, state in
+ * `cstate`); ephemeral ones live in memory only.
+ */
+#include "jetstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum { DP_ALL, DP_LAST, DP_NEW, DP_START_SEQ, DP_START_TIME, DP_LAST_PER_SUBJECT };
+enum { AP_NONE, AP_ALL, AP_EXPLICIT };
+
+typedef struct js_pend {
+    uint64_t sseq, cseq;
+    uint64_t dc;            /* deliveries so far */
+    int64_t  deadline;      /* ns: redeliver after this */
+    bool     queued;        /* in the redelivery queue */
+} js_pend;
+
+typedef struct js_wait {
+    struct js_wait *next;
+    char           *reply;
+    int64_t         batch;
+    int64_t         expires;    /* absolute ns; 0: none */
+    bool            no_wait;
+    modnats_account *acc;
+} js_wait;
+
+struct js_consumer {
+    js_stream *s;
+    char      *name;
+    bool       durable;
+    json_t    *cfg;             /* normalised, as reported */
+    int64_t    created_ns;
+    /* the fields used, from cfg */
+    int        deliver_policy, ack_policy;
+    uint64_t   opt_start_seq;
+    int64_t    ack_wait, max_deliver, max_ack_pending, max_waiting, idle_hb, inactive;
+    char      *filter;          /* NULL: everything */
+    char      *deliver_subject; /* push */
+    bool       headers_only;
+    /* state */
+    uint64_t   dseq_c, dseq_s;  /* last delivered */
+    uint64_t   afloor_c, afloor_s;
+    uint64_t   num_pending;     /* matching messages after dseq_s */
+    uint64_t   num_redelivered;
+    js_pend   *pend;  size_t npend, cap;
+    uint64_t  *redq;  size_t nredq, capredq;
+    uint64_t  *initial; size_t ninitial, initial_pos;  /* last_per_subject start */
+    js_wait   *wait_head, *wait_tail;  size_t nwait;
+    bool       dirty;
+    int64_t    last_active, last_out;
+};
+
+static void retention_acked(js_consumer *c, uint64_t seq);
+
+/* ---- small helpers ---- */
+
+static bool cmatch(const js_consumer *c, const char *subj, size_t n)
+{
+    return !c->filter || js_subject_match(c->filter, subj, n);
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int64_t jint(json_t *o, const char *k, int64_t def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+static void fmt_time(char *buf, size_t len, int64_t ns)
+{
+    if (ns <= 0) {
+        snprintf(buf, len, "0001-01-01T00:00:00Z");
+        return;
+    }
+    time_t sec = (time_t)(ns / 1000000000);
+    long frac = (long)(ns % 1000000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    char f[16] = "";
+    if (frac) {
+        snprintf(f, sizeof f, ".%09ld", frac);
+        size_t fl = strlen(f);
+        while (fl > 1 && f[fl - 1] == '0')
+            f[--fl] = 0;
+    }
+    snprintf(buf + n, len - n, "%sZ", f);
+}
+
+static void reply_text(modnats_account *acc, const char *subj, const char *hdr, const char *data)
+{
+    js_reply(acc, subj, strlen(subj), hdr, hdr ? strlen(hdr) : 0, data, data ? strlen(data) : 0,
+             false);
+}
+
+/* ---- pending acks ---- */
+
+static js_pend *pend_find(js_consumer *c, uint64_t sseq, size_t *idx)
+{
+    size_t lo = 0, hi = c->npend;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->pend[mid].sseq < sseq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (idx)
+        *idx = lo;
+    return lo < c->npend && c->pend[lo].sseq == sseq ? &c->pend[lo] : NULL;
+}
+
+static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
+{
+    size_t i;
+    js_pend *p = pend_find(c, sseq, &i);
+    if (p) {
+        p->cseq = cseq;
+        p->dc++;
+        p->deadline = now + c->ack_wait;
+        p->queued = false;
+        return;
+    }
+    if (c->npend == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        js_pend *v = realloc(c->pend, cap * sizeof *v);
+        if (!v)
+            return;
+        c->pend = v;
+        c->cap = cap;
+    }
+    memmove(&c->pend[i + 1], &c->pend[i], (c->npend - i) * sizeof *c->pend);
+    c->pend[i] = (js_pend){.sseq = sseq, .cseq = cseq, .dc = 1, .deadline = now + c->ack_wait};
+    c->npend++;
+}
+
+static void update_floor(js_consumer *c)
+{
+    if (!c->npend) {
+        c->afloor_c = c->dseq_c;
+        c->afloor_s = c->dseq_s;
+    } else {
+        c->afloor_s = c->pend[0].sseq - 1;
+        c->afloor_c = c->pend[0].cseq > 0 ? c->pend[0].cseq - 1 : 0;
+    }
+    c->dirty = true;
+}
+
+static bool pend_remove(js_consumer *c, uint64_t sseq)
+{
+    size_t i;
+    if (!pend_find(c, sseq, &i))
+        return false;
+    memmove(&c->pend[i], &c->pend[i + 1], (c->npend - i - 1) * sizeof *c->pend);
+    c->npend--;
+    update_floor(c);
+    return true;
+}
+
+/* ---- the consumer set of a stream ---- */
+
+static js_consumer *find(js_stream *s, const char *name)
+{
+    for (size_t i = 0; i < s->ncons; i++)
+        if (!strcmp(s->cons[i]->name, name))
+            return s->cons[i];
+    return NULL;
+}
+
+static void waits_free(js_consumer *c)
+{
+    while (c->wait_head) {
+        js_wait *w = c->wait_head;
+        c->wait_head = w->next;
+        free(w->reply);
+        free(w);
+    }
+    c->wait_tail = NULL;
+    c->nwait = 0;
+}
+
+static void consumer_free(js_consumer *c)
+{
+    waits_free(c);
+    json_decref(c->cfg);
+    free(c->name);
+    free(c->filter);
+    free(c->deliver_subject);
+    free(c->pend);
+    free(c->redq);
+    free(c->initial);
+    free(c);
+}
+
+void js_consumers_free(js_stream *s)
+{
+    for (size_t i = 0; i < s->ncons; i++)
+        consumer_free(s->cons[i]);
+    free(s->cons);
+    s->cons = NULL;
+    s->ncons = 0;
+}
+
+static void consumer_remove(js_consumer *c)
+{
+    js_stream *s = c->s;
+    if (c->durable)
+        js_db_del_consumer(s->db, s->id, c->name);
+    for (size_t i = 0; i < s->ncons; i++) {
+        if (s->cons[i] == c) {
+            memmove(&s->cons[i], &s->cons[i + 1], (s->ncons - i - 1) * sizeof c);
+            s->ncons--;
+            break;
+        }
+    }
+    consumer_free(c);
+}
+
+/* ---- configuration ---- */
+
+static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
+{
+    const char *dp = jstr(cfg, "deliver_policy");
+    c->deliver_policy = !dp || !strcmp(dp, "all") ? DP_ALL : !strcmp(dp, "last") ? DP_LAST
+                      : !strcmp(dp, "new") ? DP_NEW : !strcmp(dp, "by_start_sequence")
+                      ? DP_START_SEQ : !strcmp(dp, "by_start_time") ? DP_START_TIME
+                      : !strcmp(dp, "last_per_subject") ? DP_LAST_PER_SUBJECT : -1;
+    const char *ap = jstr(cfg, "ack_policy");
+    c->ack_policy = !ap || !strcmp(ap, "none") ? AP_NONE : !strcmp(ap, "all") ? AP_ALL
+                  : !strcmp(ap, "explicit") ? AP_EXPLICIT : -1;
+    if (c->deliver_policy < 0 || c->ack_policy < 0) {
+        snprintf(err, errlen, "invalid JSON");
+        return -1;
+    }
+    if (c->deliver_policy == DP_START_TIME) {
+        snprintf(err, errlen, "deliver policy by_start_time is not supported by modnats yet");
+        return -1;
+    }
+    c->opt_start_seq = (uint64_t)jint(cfg, "opt_start_seq", 0);
+    if (c->deliver_policy == DP_START_SEQ && !c->opt_start_seq) {
+        snprintf(err, errlen, "consumer delivery policy is deliver by start sequence, but "
+                              "optional start sequence is not set");
+        return -1;
+    }
+    c->ack_wait = jint(cfg, "ack_wait", 0);
+    c->max_deliver = jint(cfg, "max_deliver", 0);
+    c->max_ack_pending = jint(cfg, "max_ack_pending", 0);
+    c->max_waiting = jint(cfg, "max_waiting", 0);
+    c->idle_hb = jint(cfg, "idle_heartbeat", 0);
+    c->inactive = jint(cfg, "inactive_threshold", 0);
+    c->headers_only = json_is_true(json_object_get(cfg, "headers_only"));
+    const char *f = jstr(cfg, "filter_subject");
+    c->filter = f && *f && strcmp(f, ">") ? strdup(f) : NULL;
+    const char *d = jstr(cfg, "deliver_subject");
+    c->deliver_subject = d && *d ? strdup(d) : NULL;
+    return 0;
+}
+
+/* nats-server's defaults, written into the config as it reports it. */
+static void defaults(json_t *cfg, bool push)
+{
+    if (!jstr(cfg, "deliver_policy"))
+        json_object_set_new(cfg, "deliver_policy", json_string("all"));
+    if (!jstr(cfg, "ack_policy"))
+        json_object_set_new(cfg, "ack_policy", json_string(push ? "none" : "explicit"));
+    bool acks = strcmp(jstr(cfg, "ack_policy"), "none") != 0;
+    if (acks && jint(cfg, "ack_wait", 0) <= 0)
+        json_object_set_new(cfg, "ack_wait", json_integer(30LL * 1000000000));
+    if (jint(cfg, "max_deliver", 0) == 0)
+        json_object_set_new(cfg, "max_deliver", json_integer(-1));
+    if (!jstr(cfg, "replay_policy"))
+        json_object_set_new(cfg, "replay_policy", json_string("instant"));
+    if (!push && jint(cfg, "max_waiting", 0) == 0)
+        json_object_set_new(cfg, "max_waiting", json_integer(512));
+    if (acks && jint(cfg, "max_ack_pending", 0) == 0)
+        json_object_set_new(cfg, "max_ack_pending", json_integer(1000));
+    if (!json_object_get(cfg, "num_replicas"))
+        json_object_set_new(cfg, "num_replicas", json_integer(0));
+}
+
+/* The config as nats-server's ConsumerConfig marshals it: its field
+ * order, omitempty fields left out when zero; keys it does not know last. */
+static json_t *canonical(json_t *cfg)
+{
+    static const struct { const char *k; bool oe; } order[] = {
+        {"durable_name", true}, {"name", true}, {"description", true},
+        {"deliver_policy", false}, {"opt_start_seq", true}, {"opt_start_time", true},
+        {"ack_policy", false}, {"ack_wait", true}, {"max_deliver", true}, {"backoff", true},
+        {"filter_subject", true}, {"replay_policy", false}, {"rate_limit_bps", true},
+        {"sample_freq", true}, {"max_waiting", true}, {"max_ack_pending", true},
+        {"idle_heartbeat", true}, {"flow_control", true}, {"headers_only", true},
+        {"max_batch", true}, {"max_expires", true}, {"max_bytes", true},
+        {"deliver_subject", true}, {"deliver_group", true}, {"inactive_threshold", true},
+        {"num_replicas", false}, {"mem_storage", true}, {"direct", true}, {"metadata", true},
+    };
+    json_t *out = json_object();
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        json_t *v = json_object_get(cfg, order[i].k);
+        if (!v)
+            continue;
+        bool zero = json_is_null(v) || json_is_false(v) ||
+                    (json_is_integer(v) && !json_integer_value(v)) ||
+                    (json_is_string(v) && !*json_string_value(v)) ||
+                    (json_is_array(v) && !json_array_size(v)) ||
+                    (json_is_object(v) && !json_object_size(v));
+        if (!(order[i].oe && zero))
+            json_object_set(out, order[i].k, v);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(cfg, k, v) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof order / sizeof order[0] && !known; i++)
+            known = !strcmp(order[i].k, k);
+        if (!known)
+            json_object_set(out, k, v);
+    }
+    json_decref(cfg);
+    return out;
+}
+
+/* ---- state records ---- */
+
+static void save_state(js_consumer *c)
+{
+    if (!c->durable)
+        return;
+    size_t n = 5 + 3 * c->npend;
+    uint64_t *v = malloc(n * sizeof *v);
+    if (!v)
+        return;
+    v[0] = c->dseq_c;
+    v[1] = c->dseq_s;
+    v[2] = c->afloor_c;
+    v[3] = c->afloor_s;
+    v[4] = c->npend;
+    for (size_t i = 0; i < c->npend; i++) {
+        v[5 + 3 * i] = c->pend[i].sseq;
+        v[6 + 3 * i] = c->pend[i].cseq;
+        v[7 + 3 * i] = c->pend[i].dc;
+    }
+    js_db_put_cstate(c->s->db, c->s->id, c->name, v, n * sizeof *v);
+    free(v);
+}
+
+static void load_state(js_consumer *c, int64_t now)
+{
+    size_t len = 0;
+    uint64_t *v = js_db_get_cstate(c->s->db, c->s->id, c->name, &len);
+    if (!v || len < 5 * sizeof *v || len != (5 + 3 * v[4]) * sizeof *v) {
+        free(v);
+        return;
+    }
+    c->dseq_c = v[0];
+    c->dseq_s = v[1];
+    c->afloor_c = v[2];
+    c->afloor_s = v[3];
+    for (uint64_t i = 0; i < v[4]; i++) {
+        pend_add(c, v[5 + 3 * i], v[6 + 3 * i], now);
+        c->pend[c->npend - 1].dc = v[7 + 3 * i];
+    }
+    free(v);
+}
+
+void js_consumers_flush_state(js_stream *s)
+{
+    for (size_t i = 0; i < s->ncons; i++)
+        if (s->cons[i]->dirty) {
+            save_state(s->cons[i]);
+            s->cons[i]->dirty = false;
+        }
+}
+
+/* Matching messages after dseq_s (a scan: at creation and start-up). */
+static uint64_t count_pending(js_consumer *c)
+{
+    uint64_t n = 0;
+    js_stream *s = c->s;
+    for (js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter); m;) {
+        n++;
+        uint64_t next = m->seq + 1;
+        js_msg_free(m);
+        m = js_db_next_msg(s->db, s->id, next, c->filter);
+    }
+    return n;
+}
+
+typedef struct lps_ctx { js_consumer *c; uint64_t *v; size_t n, cap; } lps_ctx;
+
+static void lps_subject(void *ud, const char *subj, uint64_t count)
+{
+    (void)count;
+    lps_ctx *x = ud;
+    size_t n = strlen(subj);
+    if (!cmatch(x->c, subj, n))
+        return;
+    uint64_t seq = js_db_last_seq_by_subject(x->c->s->db, x->c->s->id, subj, n);
+    if (!seq)
+        return;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        uint64_t *v = realloc(x->v, cap * sizeof *v);
+        if (!v)
+            return;
+        x->v = v;
+        x->cap = cap;
+    }
+    x->v[x->n++] = seq;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Where a new consumer starts. */
+static void start_position(js_consumer *c)
+{
+    js_stream *s = c->s;
+    uint64_t first = s->st.first_seq ? s->st.first_seq : 1;
+    switch (c->deliver_policy) {
+    case DP_ALL:
+        c->dseq_s = first - 1;
+        break;
+    case DP_LAST: {
+        uint64_t last = s->st.last_seq;
+        if (c->filter) {    /* the last matching message */
+            last = 0;
+            for (js_msg *m = js_db_next_msg(s->db, s->id, first, c->filter); m;) {
+                last = m->seq;
+                uint64_t next = m->seq + 1;
+                js_msg_free(m);
+                m = js_db_next_msg(s->db, s->id, next, c->filter);
+            }
+        }
+        c->dseq_s = last ? last - 1 : s->st.last_seq;
+        break;
+    }
+    case DP_NEW:
+        c->dseq_s = s->st.last_seq;
+        break;
+    case DP_START_SEQ:
+        c->dseq_s = c->opt_start_seq - 1;
+        break;
+    case DP_LAST_PER_SUBJECT: {
+        lps_ctx x = {.c = c};
+        js_db_subjects_foreach(s->db, s->id, lps_subject, &x);
+        qsort(x.v, x.n, sizeof *x.v, cmp_u64);
+        c->initial = x.v;
+        c->ninitial = x.n;
+        c->dseq_s = s->st.last_seq;
+        break;
+    }
+    }
+    c->num_pending = count_pending(c) + c->ninitial;
+}
+
+/* ---- info ---- */
+
+static json_t *seq_info(uint64_t cseq, uint64_t sseq, int64_t last)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "consumer_seq", json_integer((json_int_t)cseq));
+    json_object_set_new(o, "stream_seq", json_integer((json_int_t)sseq));
+    if (last > 0) {
+        char t[64];
+        fmt_time(t, sizeof t, last);
+        json_object_set_new(o, "last_active", json_string(t));
+    }
+    return o;
+}
+
+static json_t *consumer_info(js_consumer *c)
+{
+    char t[64];
+    json_t *o = json_object();
+    json_object_set_new(o, "stream_name", json_string(c->s->cfg.name));
+    json_object_set_new(o, "name", json_string(c->name));
+    fmt_time(t, sizeof t, c->created_ns);
+    json_object_set_new(o, "created", json_string(t));
+    json_object_set_new(o, "config", json_deep_copy(c->cfg));
+    json_object_set_new(o, "delivered", seq_info(c->dseq_c, c->dseq_s, 0));
+    json_object_set_new(o, "ack_floor", seq_info(c->afloor_c, c->afloor_s, 0));
+    json_object_set_new(o, "num_ack_pending", json_integer((json_int_t)c->npend));
+    json_object_set_new(o, "num_redelivered", json_integer((json_int_t)c->num_redelivered));
+    json_object_set_new(o, "num_waiting", json_integer((json_int_t)c->nwait));
+    json_object_set_new(o, "num_pending", json_integer((json_int_t)c->num_pending));
+    return o;
+}
+
+/* ---- delivery ---- */
+
+static bool can_deliver(js_consumer *c)
+{
+    return c->ack_policy == AP_NONE || c->max_ack_pending <= 0 ||
+           c->npend < (size_t)c->max_ack_pending;
+}
+
+/* Send message m (delivery count dc) to subj. */
+static void send_msg(js_consumer *c, modnats_account *acc, const char *subj, const js_msg *m,
+                     uint64_t dc, int64_t now)
+{
+    char ack[600];
+    snprintf(ack, sizeof ack, "$JS.ACK.%s.%s.%llu.%llu.%llu.%lld.%llu", c->s->cfg.name, c->name,
+             (unsigned long long)dc, (unsigned long long)m->seq,
+             (unsigned long long)c->dseq_c, (long long)m->ts,
+             (unsigned long long)c->num_pending);
+    modnats_msg out = {.size = sizeof out, .subject = m->subject, .subject_len = m->subject_len,
+                       .reply = ack, .reply_len = strlen(ack),
+                       .hdr = m->hdr_len ? m->hdr : NULL, .hdr_len = m->hdr_len,
+                       .data = c->headers_only ? NULL : m->data,
+                       .data_len = c->headers_only ? 0 : m->data_len};
+    js_reply_msg(acc, subj, &out);
+    c->last_out = now;
+}
+
+/* The next message to hand out: a redelivery, the start list, or new. */
+static js_msg *next_message(js_consumer *c, uint64_t *dc, bool *redelivery)
+{
+    js_stream *s = c->s;
+    *redelivery = false;
+    while (c->nredq) {
+        uint64_t sseq = c->redq[0];
+        memmove(c->redq, c->redq + 1, (c->nredq - 1) * sizeof *c->redq);
+        c->nredq--;
+        js_pend *p = pend_find(c, sseq, NULL);
+        if (!p)
+            continue;
+        js_msg *m = js_db_get_msg(s->db, s->id, sseq);
+        if (!m) {
+            pend_remove(c, sseq);
+            continue;
+        }
+        *dc = p->dc + 1;
+        *redelivery = true;
+        return m;
+    }
+    while (c->initial_pos < c->ninitial) {
+        uint64_t sseq = c->initial[c->initial_pos++];
+        js_msg *m = js_db_get_msg(s->db, s->id, sseq);
+        if (m) {
+            *dc = 1;
+            return m;
+        }
+        if (c->num_pending)
+            c->num_pending--;
+    }
+    js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter);
+    *dc = 1;
+    return m;
+}
+
+/* Hand out one message to subj; false when there is nothing to send. */
+static bool deliver_one(js_consumer *c, modnats_account *acc, const char *subj, int64_t now)
+{
+    if (!can_deliver(c))
+        return false;
+    uint64_t dc;
+    bool re;
+    js_msg *m = next_message(c, &dc, &re);
+    if (!m)
+        return false;
+    c->dseq_c++;
+    if (!re) {
+        if (c->num_pending)
+            c->num_pending--;
+        if (m->seq > c->dseq_s)
+            c->dseq_s = m->seq;
+    } else {
+        c->num_redelivered++;
+    }
+    send_msg(c, acc, subj, m, dc, now);
+    uint64_t seq = m->seq;
+    js_msg_free(m);
+    if (c->ack_policy == AP_NONE) {
+        update_floor(c);
+        retention_acked(c, seq);
+    } else {
+        pend_add(c, seq, c->dseq_c, now);
+    }
+    c->dirty = true;
+    return true;
+}
+
+static void wait_pop(js_consumer *c)
+{
+    js_wait *w = c->wait_head;
+    c->wait_head = w->next;
+    if (!c->wait_head)
+        c->wait_tail = NULL;
+    c->nwait--;
+    free(w->reply);
+    free(w);
+}
+
+static void status(modnats_account *acc, const char *subj, const char *hdr)
+{
+    reply_text(acc, subj, hdr, NULL);
+}
+
+/* Serve waiting pull requests and push subscribers; true when there is
+ * more to send right away (a push consumer with a backlog). */
+static bool pump(js_consumer *c, int64_t now)
+{
+    if (c->deliver_subject) {
+        int n = 0;
+        while (n < 256 && deliver_one(c, c->s->acc, c->deliver_subject, now))
+            n++;
+        return n == 256;
+    }
+    while (c->wait_head) {
+        js_wait *w = c->wait_head;
+        bool sent = false;
+        while (w->batch > 0 && deliver_one(c, w->acc, w->reply, now)) {
+            w->batch--;
+            sent = true;
+        }
+        if (w->batch == 0) {
+            wait_pop(c);
+            continue;
+        }
+        if (w->no_wait) {
+            /* nothing (more) now: say so and forget the request */
+            if (sent) {
+                char h[200];
+                snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
+                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                status(w->acc, w->reply, h);
+            } else {
+                status(w->acc, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
+            }
+            wait_pop(c);
+            continue;
+        }
+        break;
+    }
+    return false;
+}
+
+/* ---- API ---- */
+
+static void send_json(const js_job *j, json_t *o)
+{
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (txt)
+        js_reply(j->acc, j->reply, j->reply_len, NULL, 0, txt, strlen(txt), false);
+    free(txt);
+}
+
+static json_t *resp(const char *type)
+{
+    json_t *o = json_object();
+    char t[128];
+    snprintf(t, sizeof t, "io.nats.jetstream.api.v1.%s", type);
+    json_object_set_new(o, "type", json_string(t));
+    return o;
+}
+
+static void error(const js_job *j, const char *type, int code, int err_code, const char *desc)
+{
+    js_g.api_errors++;
+    json_t *o = resp(type);
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_integer(code));
+    json_object_set_new(e, "err_code", json_integer(err_code));
+    json_object_set_new(e, "description", json_string(desc));
+    json_object_set_new(o, "error", e);
+    send_json(j, o);
+}
+
+static bool valid_cname(const char *n)
+{
+    if (!*n)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (*p == '.' || *p == '*' || *p == '>' || *p == ' ' || *p == '\t' || *p == '/' ||
+            *p == '\\')
+            return false;
+    return true;
+}
+
+static void random_name(char out[9])
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static unsigned long long x;
+    if (!x)
+        x = (unsigned long long)js_now_ns() | 1;
+    for (int i = 0; i < 8; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = al[x % (sizeof al - 1)];
+    }
+    out[8] = 0;
+}
+
+static void send_info(const js_job *j, const char *type, js_consumer *c)
+{
+    json_t *o = resp(type);
+    json_t *ci = consumer_info(c);
+    json_object_update(o, ci);
+    json_decref(ci);
+    send_json(j, o);
+}
+
+/* Create of an existing consumer: the same config again is fine; a new one
+ * may change what nats-server lets change (cfg is taken). */
+static void update(const js_job *j, js_consumer *c, json_t *cfg)
+{
+    const char *type = "consumer_create_response";
+    if (json_equal(c->cfg, cfg)) {
+        json_decref(cfg);
+        send_info(j, type, c);
+        return;
+    }
+    static const struct { const char *k, *what; } fixed[] = {
+        {"deliver_policy", "deliver policy"}, {"opt_start_seq", "start sequence"},
+        {"opt_start_time", "start time"}, {"ack_policy", "ack policy"},
+        {"replay_policy", "replay policy"}, {"filter_subject", "filter subject"},
+        {"deliver_subject", "deliver subject"}, {"deliver_group", "deliver group"},
+        {"flow_control", "flow control"}, {"idle_heartbeat", "heartbeat"},
+        {"rate_limit_bps", "rate limit"}, {"sample_freq", "sampling"},
+        {"max_waiting", "max waiting"}, {"headers_only", "headers only"},
+        {"mem_storage", "storage"},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        json_t *a = json_object_get(c->cfg, fixed[i].k), *b = json_object_get(cfg, fixed[i].k);
+        if ((a || b) && !(a && b && json_equal(a, b))) {
+            char d[100];
+            snprintf(d, sizeof d, "%s can not be updated", fixed[i].what);
+            json_decref(cfg);
+            error(j, type, 500, 10012, d);
+            return;
+        }
+    }
+    char err[200];
+    json_t *old = c->cfg;
+    c->cfg = cfg;
+    free(c->filter);
+    free(c->deliver_subject);
+    c->filter = c->deliver_subject = NULL;
+    if (parse_cfg(c, cfg, err, sizeof err) != 0) {    /* cannot happen: same kinds */
+        c->cfg = old;
+        json_decref(cfg);
+        parse_cfg(c, old, err, sizeof err);
+        error(j, type, 500, 10012, err);
+        return;
+    }
+    json_decref(old);
+    if (c->durable) {
+        char *txt = json_dumps(cfg, JSON_COMPACT);
+        if (txt)
+            js_db_put_consumer(c->s->db, c->s->id, c->name, txt, c->created_ns);
+        free(txt);
+    }
+    send_info(j, type, c);
+}
+
+/* CONSUMER.CREATE.<s>[.<name>[.<filter>]] and CONSUMER.DURABLE.CREATE.<s>.<d> */
+static void api_create(const js_job *j, const char *stream, const char *name_in_subj,
+                       bool durable_subj)
+{
+    const char *type = "consumer_create_response";
+    js_stream *s = js_stream_find(j->acc, stream);
+    if (!s) {
+        error(j, type, 404, 10059, "stream not found");
+        return;
+    }
+    json_error_t je;
+    json_t *req = j->data_len ? json_loadb(j->data, j->data_len, 0, &je) : NULL;
+    json_t *cfg = json_object_get(req, "config");
+    if (!json_is_object(cfg)) {
+        json_decref(req);
+        error(j, type, 400, 10025, "invalid JSON");
+        return;
+    }
+    const char *sn = jstr(req, "stream_name");
+    if (sn && strcmp(sn, stream) != 0) {
+        json_decref(req);
+        error(j, type, 400, 10056, "stream name in subject does not match request");
+        return;
+    }
+    cfg = json_deep_copy(cfg);
+    json_decref(req);
+    const char *dur = jstr(cfg, "durable_name");
+    const char *nm = jstr(cfg, "name");
+    if (dur && !*dur)
+        dur = NULL;
+    if (nm && !*nm)
+        nm = NULL;
+    char rnd[9];
+    const char *name = name_in_subj ? name_in_subj : dur ? dur : nm;
+    if (durable_subj && dur && strcmp(dur, name_in_subj) != 0) {
+        json_decref(cfg);
+        error(j, type, 400, 10017, "consumer name in subject does not match durable name in "
+                                   "request");
+        return;
+    }
+    if (name_in_subj && !durable_subj && ((nm && strcmp(nm, name_in_subj)) ||
+                                          (dur && strcmp(dur, name_in_subj)))) {
+        json_decref(cfg);
+        error(j, type, 400, 10017, "consumer name in subject does not match durable name in "
+                                   "request");
+        return;
+    }
+    bool durable = durable_subj || dur != NULL;
+    /* nats-server writes "name" into the config for CONSUMER.CREATE.<s>.<n>
+     * (and when the request had one), not for the legacy subjects. */
+    bool named = (name_in_subj && !durable_subj) || nm;
+    if (!name) {
+        random_name(rnd);
+        name = rnd;
+    }
+    if (!valid_cname(name)) {
+        json_decref(cfg);
+        error(j, type, 400, 10103, "consumer name can not contain path separators");
+        return;
+    }
+    char *cname = strdup(name);
+    if (durable && !jstr(cfg, "durable_name"))
+        json_object_set_new(cfg, "durable_name", json_string(cname));
+    if (named && !jstr(cfg, "name"))    /* nats-server names durables too */
+        json_object_set_new(cfg, "name", json_string(cname));
+    const char *ds = jstr(cfg, "deliver_subject");
+    bool push = ds && *ds;
+    defaults(cfg, push);
+    if (!durable && jint(cfg, "inactive_threshold", 0) <= 0)
+        json_object_set_new(cfg, "inactive_threshold", json_integer(5LL * 1000000000));
+    cfg = canonical(cfg);
+
+    js_consumer *old = find(s, cname);
+    if (old) {
+        free(cname);
+        update(j, old, cfg);
+        return;
+    }
+    js_consumer *c = calloc(1, sizeof *c);
+    char err[300];
+    if (!c) {
+        json_decref(cfg);
+        free(cname);
+        return;
+    }
+    c->s = s;
+    c->name = cname;
+    c->durable = durable;
+    c->cfg = cfg;
+    c->created_ns = js_now_ns();
+    c->last_active = c->created_ns;
+    if (parse_cfg(c, cfg, err, sizeof err) != 0) {
+        consumer_free(c);
+        if (!strcmp(err, "invalid JSON"))
+            error(j, type, 400, 10025, err);
+        else
+            error(j, type, 400, 10094, err);
+        return;
+    }
+    if (s->cfg.retention == 2) {    /* workqueue: explicit acks, disjoint filters */
+        const char *why = NULL;
+        int code = 0;
+        if (c->ack_policy != AP_EXPLICIT) {
+            why = "workqueue stream requires explicit ack";
+            code = 10098;
+        }
+        for (size_t i = 0; !why && i < s->ncons; i++) {
+            const js_consumer *o = s->cons[i];
+            if (!o->filter || !c->filter) {
+                why = "multiple non-filtered consumers not allowed on workqueue stream";
+                code = 10099;
+            } else if (js_subject_match(o->filter, c->filter, strlen(c->filter)) ||
+                       js_subject_match(c->filter, o->filter, strlen(o->filter))) {
+                why = "filtered consumer not unique on workqueue stream";
+                code = 10100;
+            }
+        }
+        if (why) {
+            consumer_free(c);
+            error(j, type, 400, code, why);
+            return;
+        }
+    }
+    js_consumer **v = realloc(s->cons, (s->ncons + 1) * sizeof *v);
+    if (!v) {
+        consumer_free(c);
+        return;
+    }
+    s->cons = v;
+    v[s->ncons++] = c;
+    start_position(c);
+    c->dirty = true;
+    if (durable) {
+        char *txt = json_dumps(cfg, JSON_COMPACT);
+        if (txt)
+            js_db_put_consumer(s->db, s->id, c->name, txt, c->created_ns);
+        free(txt);
+    }
+    json_t *o = resp(type);
+    json_t *ci = consumer_info(c);
+    json_object_update(o, ci);
+    json_decref(ci);
+    send_json(j, o);
+    pump(c, js_now_ns());
+}
+
+static void api_info(const js_job *j, const char *stream, const char *name, bool del)
+{
+    const char *type = del ? "consumer_delete_response" : "consumer_info_response";
+    js_stream *s = js_stream_find(j->acc, stream);
+    if (!s) {
+        error(j, type, 404, 10059, "stream not found");
+        return;
+    }
+    js_consumer *c = find(s, name);
+    if (!c) {
+        error(j, type, 404, 10014, "consumer not found");
+        return;
+    }
+    json_t *o = resp(type);
+    if (del) {
+        consumer_remove(c);
+        json_object_set_new(o, "success", json_true());
+    } else {
+        json_t *ci = consumer_info(c);
+        json_object_update(o, ci);
+        json_decref(ci);
+    }
+    send_json(j, o);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(js_consumer *const *)a)->name, (*(js_consumer *const *)b)->name);
+}
+
+static void api_list(const js_job *j, const char *stream, bool names)
+{
+    const char *type = names ? "consumer_names_response" : "consumer_list_response";
+    js_stream *s = js_stream_find(j->acc, stream);
+    if (!s) {
+        error(j, type, 404, 10059, "stream not found");
+        return;
+    }
+    js_consumer **v = calloc(s->ncons + 1, sizeof *v);
+    if (!v)
+        return;
+    memcpy(v, s->cons, s->ncons * sizeof *v);
+    qsort(v, s->ncons, sizeof *v, by_name);
+    json_t *o = resp(type);
+    json_object_set_new(o, "total", json_integer((json_int_t)s->ncons));
+    json_object_set_new(o, "offset", json_integer(0));
+    json_object_set_new(o, "limit", json_integer(names ? 1024 : 256));
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->ncons; i++)
+        json_array_append_new(a, names ? json_string(v[i]->name) : consumer_info(v[i]));
+    json_object_set_new(o, "consumers", a);
+    free(v);
+    send_json(j, o);
+}
+
+/* CONSUMER.MSG.NEXT.<stream>.<consumer>: a pull request. */
+static void api_next(const js_job *j, const char *stream, const char *name)
+{
+    js_stream *s = js_stream_find(j->acc, stream);
+    js_consumer *c = s ? find(s, name) : NULL;
+    if (!c) {    /* nats-server has no subscription there: no responders */
+        status(j->acc, j->reply, "NATS/1.0 503\r\n\r\n");
+        return;
+    }
+    if (c->deliver_subject) {
+        status(j->acc, j->reply, "NATS/1.0 409 Consumer is push based\r\n\r\n");
+        return;
+    }
+    int64_t batch = 1, expires = 0;
+    bool no_wait = false;
+    if (j->data_len) {
+        json_error_t je;
+        json_t *r = json_loadb(j->data, j->data_len, JSON_DECODE_ANY, &je);
+        if (json_is_integer(r)) {
+            batch = json_integer_value(r);
+        } else if (json_is_object(r)) {
+            batch = jint(r, "batch", 1);
+            expires = jint(r, "expires", 0);
+            no_wait = json_is_true(json_object_get(r, "no_wait"));
+        } else {
+            json_decref(r);
+            status(j->acc, j->reply, "NATS/1.0 400 Bad Request\r\n\r\n");
+            return;
+        }
+        json_decref(r);
+    }
+    if (batch <= 0)
+        batch = 1;
+    if (c->max_waiting > 0 && c->nwait >= (size_t)c->max_waiting) {
+        status(j->acc, j->reply, "NATS/1.0 409 Exceeded MaxWaiting\r\n\r\n");
+        return;
+    }
+    js_wait *w = calloc(1, sizeof *w);
+    if (!w || !(w->reply = strndup(j->reply, j->reply_len))) {
+        free(w);
+        return;
+    }
+    w->acc = j->acc;
+    w->batch = batch;
+    w->no_wait = no_wait;
+    w->expires = expires > 0 ? js_now_ns() + expires : 0;
+    if (c->wait_tail)
+        c->wait_tail->next = w;
+    else
+        c->wait_head = w;
+    c->wait_tail = w;
+    c->nwait++;
+    c->last_active = js_now_ns();
+    pump(c, c->last_active);
+}
+
+bool js_consumer_api(const js_job *j, const char *p)
+{
+    char buf[512];
+    if (strlen(p) >= sizeof buf)
+        return false;
+    strcpy(buf, p);
+    /* split into tokens */
+    char *tok[8];
+    int n = 0;
+    for (char *t = buf; t && n < 8;) {
+        tok[n++] = t;
+        char *dot = strchr(t, '.');
+        if (dot)
+            *dot = 0;
+        t = dot ? dot + 1 : NULL;
+    }
+    if (n < 3 || strcmp(tok[0], "CONSUMER") != 0)
+        return false;
+    if (!strcmp(tok[1], "CREATE") && n == 3) {
+        api_create(j, tok[2], NULL, false);
+    } else if (!strcmp(tok[1], "CREATE") && n >= 4) {
+        api_create(j, tok[2], tok[3], false);
+    } else if (!strcmp(tok[1], "DURABLE") && n == 5 && !strcmp(tok[2], "CREATE")) {
+        api_create(j, tok[3], tok[4], true);
+    } else if (!strcmp(tok[1], "INFO") && n == 4) {
+        api_info(j, tok[2], tok[3], false);
+    } else if (!strcmp(tok[1], "DELETE") && n == 4) {
+        api_info(j, tok[2], tok[3], true);
+    } else if (!strcmp(tok[1], "LIST") && n == 3) {
+        api_list(j, tok[2], false);
+    } else if (!strcmp(tok[1], "NAMES") && n == 3) {
+        api_list(j, tok[2], true);
+    } else if (!strcmp(tok[1], "MSG") && n == 5 && !strcmp(tok[2], "NEXT")) {
+        api_next(j, tok[3], tok[4]);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* ---- retention: interest and workqueue streams drop what was acked ---- */
+
+static bool consumer_done_with(const js_consumer *c, uint64_t seq)
+{
+    if (seq <= c->afloor_s)
+        return true;
+    if (seq > c->dseq_s)
+        return false;
+    return !pend_find((js_consumer *)c, seq, NULL);
+}
+
+/* After consumer c acked seq: remove it where the retention says so. */
+static void retention_acked(js_consumer *c, uint64_t seq)
+{
+    js_stream *s = c->s;
+    if (s->cfg.retention == 2) {            /* workqueue: one consumer's ack */
+        js_stream_remove(s, seq);
+        return;
+    }
+    if (s->cfg.retention != 1)
+        return;
+    js_msg *m = js_db_get_msg(s->db, s->id, seq);
+    if (!m)
+        return;
+    bool all = true;                        /* interest: every interested consumer */
+    for (size_t i = 0; i < s->ncons && all; i++)
+        if (cmatch(s->cons[i], m->subject, m->subject_len))
+            all = consumer_done_with(s->cons[i], seq);
+    js_msg_free(m);
+    if (all)
+        js_stream_remove(s, seq);
+}
+
+/* ---- acks: $JS.ACK.<stream>.<consumer>.<dc>.<sseq>.<cseq>.<ts>.<pending> ---- */
+
+void js_consumer_ack(const js_job *j)
+{
+    char buf[512];
+    if (j->subject_len >= sizeof buf)
+        return;
+    memcpy(buf, j->subject, j->subject_len + 1);
+    char *tok[12];
+    int n = 0;
+    for (char *t = buf; t && n < 12;) {
+        tok[n++] = t;
+        char *dot = strchr(t, '.');
+        if (dot)
+            *dot = 0;
+        t = dot ? dot + 1 : NULL;
+    }
+    if (n != 9)
+        return;
+    js_stream *s = js_stream_find(j->acc, tok[2]);
+    js_consumer *c = s ? find(s, tok[3]) : NULL;
+    if (!c)
+        return;
+    uint64_t sseq = strtoull(tok[5], NULL, 10);
+    int64_t now = js_now_ns();
+    c->last_active = now;
+    const char *d = j->data;
+    size_t dl = j->data_len;
+    bool ack = !dl || (dl >= 4 && !memcmp(d, "+ACK", 4));
+    bool nxt = dl >= 4 && !memcmp(d, "+NXT", 4);
+    if (ack || nxt) {
+        if (c->ack_policy == AP_ALL) {
+            while (c->npend && c->pend[0].sseq <= sseq) {
+                uint64_t q = c->pend[0].sseq;
+                pend_remove(c, q);
+                retention_acked(c, q);
+            }
+        } else if (pend_remove(c, sseq)) {
+            retention_acked(c, sseq);
+        }
+        if (j->reply_len && ack)
+            js_reply(j->acc, j->reply, j->reply_len, NULL, 0, NULL, 0, false);
+        if (nxt && j->reply_len) {
+            js_job next = *j;
+            next.data = (char *)"";
+            next.data_len = 0;
+            if (dl > 5) {
+                next.data = (char *)d + 5;
+                next.data_len = dl - 5;
+            }
+            api_next(&next, tok[2], tok[3]);
+        }
+    } else if (dl >= 4 && !memcmp(d, "-NAK", 4)) {
+        js_pend *p = pend_find(c, sseq, NULL);
+        if (p && !p->queued) {
+            int64_t delay = 0;
+            if (dl > 5) {
+                json_error_t je;
+                json_t *o = json_loadb(d + 5, dl - 5, 0, &je);
+                delay = jint(o, "delay", 0);
+                json_decref(o);
+            }
+            if (delay > 0) {
+                p->deadline = now + delay;
+            } else {
+                p->deadline = 0;
+            }
+        }
+    } else if (dl >= 4 && !memcmp(d, "+WPI", 4)) {
+        js_pend *p = pend_find(c, sseq, NULL);
+        if (p)
+            p->deadline = now + c->ack_wait;
+    } else if (dl >= 5 && !memcmp(d, "+TERM", 5)) {
+        if (pend_remove(c, sseq))
+            retention_acked(c, sseq);
+    }
+    c->dirty = true;
+}
+
+/* ---- stream events ---- */
+
+void js_consumers_on_store(js_stream *s, uint64_t seq, const char *subj, size_t n)
+{
+    for (size_t i = 0; i < s->ncons; i++) {
+        js_consumer *c = s->cons[i];
+        if (seq > c->dseq_s && cmatch(c, subj, n))
+            c->num_pending++;
+    }
+}
+
+void js_consumers_on_remove(js_stream *s, uint64_t seq, const char *subj, size_t n)
+{
+    for (size_t i = 0; i < s->ncons; i++) {
+        js_consumer *c = s->cons[i];
+        if (seq > c->dseq_s && cmatch(c, subj, n) && c->num_pending)
+            c->num_pending--;
+        if (pend_find(c, seq, NULL))
+            pend_remove(c, seq);
+    }
+}
+
+void js_consumers_on_purge_all(js_stream *s)
+{
+    for (size_t i = 0; i < s->ncons; i++) {
+        js_consumer *c = s->cons[i];
+        c->npend = 0;
+        c->nredq = 0;
+        c->ninitial = c->initial_pos = 0;
+        c->num_pending = 0;
+        if (c->dseq_s < s->st.last_seq)
+            c->dseq_s = s->st.last_seq;
+        update_floor(c);
+    }
+}
+
+/* Timers: pull request expiry, redeliveries, heartbeats, inactive
+ * ephemerals; and delivery of whatever is waiting.  *more: call again at
+ * once. */
+void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
+{
+    for (size_t i = 0; i < s->ncons; i++) {
+        js_consumer *c = s->cons[i];
+        if (!c->durable && c->inactive > 0 && !c->deliver_subject && !c->nwait &&
+            now - c->last_active > c->inactive) {
+            consumer_remove(c);
+            i--;
+            continue;
+        }
+        /* redeliveries due */
+        for (size_t k = 0; k < c->npend; k++) {
+            js_pend *p = &c->pend[k];
+            if (p->queued || (c->max_deliver > 0 && p->dc >= (uint64_t)c->max_deliver))
+                continue;
+            if (p->deadline <= now) {
+                if (c->nredq == c->capredq) {
+                    size_t cap = c->capredq ? c->capredq * 2 : 16;
+                    uint64_t *v = realloc(c->redq, cap * sizeof *v);
+                    if (!v)
+                        break;
+                    c->redq = v;
+                    c->capredq = cap;
+                }
+                c->redq[c->nredq++] = p->sseq;
+                p->queued = true;
+            } else if (!*next || p->deadline < *next) {
+                *next = p->deadline;
+            }
+        }
+        if (pump(c, now))
+            *more = true;
+        /* expired pull requests */
+        js_wait **pp = &c->wait_head, *prev = NULL;
+        while (*pp) {
+            js_wait *w = *pp;
+            if (w->expires && w->expires <= now) {
+                char h[200];
+                snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
+                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                status(w->acc, w->reply, h);
+                *pp = w->next;
+                if (c->wait_tail == w)
+                    c->wait_tail = prev;
+                c->nwait--;
+                free(w->reply);
+                free(w);
+                continue;
+            }
+            if (w->expires && (!*next || w->expires < *next))
+                *next = w->expires;
+            prev = w;
+            pp = &w->next;
+        }
+        /* idle heartbeats of push consumers */
+        if (c->deliver_subject && c->idle_hb > 0) {
+            if (now - c->last_out >= c->idle_hb) {
+                char h[200];
+                snprintf(h, sizeof h, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: "
+                         "%llu\r\nNats-Last-Stream: %llu\r\n\r\n",
+                         (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s);
+                status(s->acc, c->deliver_subject, h);
+                c->last_out = now;
+            }
+            int64_t at = c->last_out + c->idle_hb;
+            if (!*next || at < *next)
+                *next = at;
+        }
+    }
+}
+
+/* ---- start-up ---- */
+
+static void load_one(void *ud, const char *name, const char *config, int64_t created)
+{
+    js_stream *s = ud;
+    json_error_t je;
+    json_t *cfg = json_loads(config, 0, &je);
+    js_consumer *c = cfg ? calloc(1, sizeof *c) : NULL;
+    char err[200];
+    if (!c || !(c->name = strdup(name))) {
+        json_decref(cfg);
+        free(c);
+        return;
+    }
+    c->s = s;
+    c->durable = true;
+    c->cfg = cfg;
+    c->created_ns = created;
+    c->last_active = js_now_ns();
+    if (parse_cfg(c, cfg, err, sizeof err) != 0) {
+        js_log(MODNATS_LOG_ERROR, "consumer %s > %s: stored configuration unreadable (%s)",
+               s->cfg.name, name, err);
+        consumer_free(c);
+        return;
+    }
+    js_consumer **v = realloc(s->cons, (s->ncons + 1) * sizeof *v);
+    if (!v) {
+        consumer_free(c);
+        return;
+    }
+    s->cons = v;
+    v[s->ncons++] = c;
+    load_state(c, c->last_active);
+    c->num_pending = count_pending(c);
+}
+
+void js_consumers_load(js_stream *s)
+{
+    js_db_consumers_foreach(s->db, s->id, load_one, s);
+}
+
+size_t js_consumers_count(const js_stream *s)
+{
+    return s->ncons;
+}
