@@ -586,14 +586,19 @@ static void test_required_without_group(void **state)
     assert_non_null(strstr(l->err, "module needy needs option \"key\""));
 }
 
+/* The core's ABI version as the refusal prints it ("1.2"), and the minor
+ * after it, spelled at compile time so the test follows the header. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ABI_NOW STR(MODNATS_ABI_MAJOR) "." STR(MODNATS_ABI_MINOR)
+
 static void test_descriptor_refused(void **state)
 {
     loader *l = *state;
     static const struct { const char *name, *want; } t[] = {
         {"badabi", "module badabi: (built in): built for plugin ABI 2.0, this modnats offers "
-                   "ABI 1.1 (same major, minor not newer needed)"},
-        {"newer", "module newer: (built in): built for plugin ABI 1.2, this modnats offers "
-                  "ABI 1.1 (same major, minor not newer needed)"},
+                   "ABI " ABI_NOW " (same major, minor not newer needed)"},
+        {"newer", NULL},   /* built below: the minor after the core's */
         {"liar", "module liar: (built in): the file holds module \"other\""},
         {"noinit", "module noinit: (built in): descriptor without a valid name or init"},
         {"badmagic", "module badmagic: (built in): the entry point returned no valid module "
@@ -607,7 +612,11 @@ static void test_descriptor_refused(void **state)
         want_module(l, "fake");
         want_module(l, t[i].name);
         assert_int_equal(mn_modules_load(&l->srv, l->err, sizeof l->err), MN_ERR);
-        assert_string_equal(l->err, t[i].want);
+        char newer[200];
+        snprintf(newer, sizeof newer, "module newer: (built in): built for plugin ABI %d.%d, "
+                 "this modnats offers ABI %d.%d (same major, minor not newer needed)",
+                 MODNATS_ABI_MAJOR, MODNATS_ABI_MINOR + 1, MODNATS_ABI_MAJOR, MODNATS_ABI_MINOR);
+        assert_string_equal(l->err, t[i].want ? t[i].want : newer);
         assert_string_equal(g_calls, "");   /* fake was opened, never inited */
     }
 }

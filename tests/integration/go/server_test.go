@@ -63,7 +63,7 @@ func freePort(t *testing.T) int {
 // startServer starts the server and registers its stop with t.Cleanup.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	return startServerArgs(t)
+	return startServerArgs(t, args...)
 }
 
 // startServerArgs: the same with extra command-line arguments.
