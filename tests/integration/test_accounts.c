@@ -287,8 +287,10 @@ static void test_account_permissions(void **state)
     sync_ping(a);
     expect(bc, "MSG a.1 1 1\r\nx\r\n", 5000);
     it_raw_drain(b, 300);
-    if (it_raw_count(b, "MSG"))
+    if (it_raw_count(b, "MSG")) {
+        it_raw_dump(b, "account B");
         fail_msg("account B got account A's message");
+    }
     it_raw_close(a);
     it_raw_close(bc);
     it_raw_close(b);
