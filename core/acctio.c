@@ -38,7 +38,7 @@ extern const modnats_host_api mn_host_api;
 
 #define RESP_DEFAULT_MS   (2u * 60u * 1000u)   /* nats-server's response threshold */
 #define RESP_MAX_ENTRIES  (1u << 20)
-#define MAP_BUF           1024
+#define MAP_BUF           4096   /* max_control_line's default: any subject a client can send */
 
 typedef struct acc_export {
     struct acc_export  *next;
