@@ -38,7 +38,7 @@ extern const modnats_host_api mn_host_api;
 
 #define RESP_DEFAULT_MS   (2u * 60u * 1000u)   /* nats-server's response threshold */
 #define RESP_MAX_ENTRIES  (1u << 20)
-#define MAP_BUF           1024
+#define MAP_BUF           4096   /* max_control_line's default: any subject a client can send */
 
 typedef struct acc_export {
     struct acc_export  *next;
@@ -84,7 +84,7 @@ struct mn_acc_io {
     char              rprefix[16];  /* "_R_.xxxxxx." */
     size_t            rprefix_len;
     modnats_sub      *rsub;
-    uint64_t          rnext;
+    uint64_t          rnext, rseed;
     resp_entry      **rtab;
     size_t            rbuckets, nresp;
     uint64_t          last_sweep_ms;
@@ -221,11 +221,19 @@ static size_t resp_add(struct mn_acc_io *io, mn_account *to, const char *reply, 
         io->rtab = t;
         io->rbuckets = nb;
     }
-    /* "_R_.<tag>." then the counter in base 62 */
-    char num[16];
+    /* "_R_.<tag>." then the counter (unique) and a scrambled form of it
+     * (so a client of the exporter cannot guess live reply subjects), in
+     * base 62 */
+    char num[32];
     size_t k = 0;
     uint64_t v = ++io->rnext;
+    uint64_t z = v + io->rseed;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
     static const char al[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (int i = 0; i < 8; i++, z /= 62)
+        num[k++] = al[z % 62];
     do { num[k++] = al[v % 62]; v /= 62; } while (v && k < sizeof num);
     klen = io->rprefix_len + k;
     if (klen + 1 > outlen) {
@@ -338,6 +346,8 @@ static struct mn_acc_io *io_of(mn_account *a)
     io->rprefix[10] = '.';
     io->rprefix[11] = 0;
     io->rprefix_len = 11;
+    if (getrandom(&io->rseed, sizeof io->rseed, 0) != (ssize_t)sizeof io->rseed)
+        io->rseed = mn_now_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)io;
     io->all_next = g_all;
     g_all = io;
     atomic_store(&a->io, io);
@@ -691,9 +701,16 @@ modnats_account *mn_acc_system(void)
     return (modnats_account *)atomic_load(&g_sys);
 }
 
+static _Atomic bool g_no_default_sys;
+
+void mn_acc_no_default_system(bool no)
+{
+    atomic_store(&g_no_default_sys, no);
+}
+
 void mn_acc_default_system(void)
 {
-    if (atomic_load(&g_sys))
+    if (atomic_load(&g_sys) || atomic_load(&g_no_default_sys))
         return;
     mn_account *a = mn_account_get_or_create("$SYS");
     if (a)

@@ -455,6 +455,16 @@ func TestSystemServerPing(t *testing.T) {
 	if !strings.Contains(string(r.Data), `"statsz"`) {
 		t.Fatalf("STATSZ by id: %s", r.Data)
 	}
+	// The account's connection count.
+	r, err = sys.Request("$SYS.REQ.ACCOUNT.A.CONNS", nil, 5*time.Second)
+	must(t, err)
+	var ac struct {
+		Acc   string `json:"acc"`
+		Conns int    `json:"conns"`
+	}
+	if err := json.Unmarshal(r.Data, &ac); err != nil || ac.Acc != "A" || ac.Conns != 1 {
+		t.Fatalf("account CONNS: %v %s", err, r.Data)
+	}
 	// Not a system account user: nothing answers.
 	a := connect(t, s, nats.UserInfo("a", "a"))
 	if _, err := a.Request("$SYS.REQ.SERVER.PING", nil, 300*time.Millisecond); err == nil {
@@ -679,5 +689,17 @@ func TestSystemMonitorRequests(t *testing.T) {
 	must(t, err)
 	if !strings.Contains(string(r.Data), `"in-a"`) || strings.Contains(string(r.Data), `"sys"`) {
 		t.Fatalf("account CONNZ: %s", r.Data)
+	}
+}
+
+// no_system_account: no $SYS events or answers.
+func TestNoSystemAccount(t *testing.T) {
+	s := startServerConf(t, `
+no_system_account: true
+accounts: { A: { users: [ {user: a, password: a} ] } }
+`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	if _, err := a.Request("$SYS.REQ.SERVER.PING", nil, 300*time.Millisecond); err == nil {
+		t.Fatal("a PING was answered without a system account")
 	}
 }
