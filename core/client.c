@@ -322,6 +322,7 @@ mn_client *mn_client_new(mn_worker *w, int fd)
 static int tls_accept(mn_client *c, mn_tls_ctx *tx, const char *info, size_t n)
 {
     c->tls_info_after = mn_tls_ctx_handshake_first(tx);
+    c->tls_optional = c->srv->tls_optional && !c->tls_info_after;
     if (!c->tls_info_after) {
         if (!info || send(c->fd, info, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
             return MN_ERR;
@@ -1525,6 +1526,16 @@ static void tls_step(mn_client *c)
             return;
         }
         c->tls_peeked = true;
+        if (b != 0x16 && c->tls_optional) {
+            /* allow_non_tls: this client chose plain text. */
+            pthread_mutex_lock(&c->lock);
+            mn_tls *t = c->tls;
+            c->tls = NULL;
+            pthread_mutex_unlock(&c->lock);
+            mn_tls_free(t);
+            mn_client_on_readable(c);
+            return;
+        }
         if (b != 0x16) {   /* not a TLS handshake record: plain NATS */
             mn_notice("%s:%d - cid:%llu - TLS handshake error: the client sent plain text "
                       "on a TLS port", c->ip, c->rport, (unsigned long long)c->cid);
@@ -1736,7 +1747,8 @@ void mn_client_tick(mn_client *c)
     if (c->state == MN_CS_CLOSED)
         return;
     if (c->state == MN_CS_NEW) {
-        if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls) && now >= c->tls_deadline_ms) {
+        if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls) && now >= c->tls_deadline_ms &&
+            (c->tls_peeked || !c->tls_optional)) {
             mn_error("%s:%d - cid:%llu - TLS handshake timeout", c->ip, c->rport,
                      (unsigned long long)c->cid);
             mn_client_close(c, NULL);

@@ -128,6 +128,7 @@ struct mn_client {
     uint64_t     tls_deadline_ms;  /* handshake must be done by then (owner) */
     bool         tls_peeked;       /* first byte checked for a ClientHello (owner) */
     bool         tls_info_after;   /* handshake_first: INFO once TLS is up (owner) */
+    bool         tls_optional;     /* allow_non_tls: plain text is fine too (owner) */
 
     /* owner worker only */
     int          state;
@@ -240,6 +241,7 @@ struct mn_server {
     mn_tls_ctx  *tls_ctx;
     bool         tls_on;           /* INFO tls_required (as started) */
     bool         tls_verify;       /* INFO tls_verify (as started) */
+    bool         tls_optional;     /* allow_non_tls: INFO tls_available (as started) */
 };
 
 uint64_t mn_now_ms(void);

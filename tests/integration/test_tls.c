@@ -5,7 +5,8 @@
  * that names nobody), a plain-text client on the TLS port, a client that
  * never starts the handshake, certificates reloaded on SIGHUP (and a bad
  * new one refused), and handshake_first (modnats only: nats-server 2.9
- * lacks it), and certificates or keys that must stop the server.
+ * lacks it), allow_non_tls (TLS and plain-text clients on one port, also
+ * 2.10), and certificates or keys that must stop the server.
  *
  * The certificates are made once per run by tests/gen/gen_certs.sh with
  * the openssl CLI; the configs are in nats-server's format, which both
@@ -367,6 +368,59 @@ static void test_tls_handshake_first(void **state)
     it_ok();
 }
 
+static void test_tls_allow_non_tls(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        /* allow_non_tls is nats-server 2.10; the reference here is 2.9. */
+        it_ok();
+        skip();
+    }
+    it_server *s = it_server_start(conf(NULL, "server", "allow_non_tls: true\n"), NULL);
+    it_raw *r = it_raw_open(s->port, 0);
+    assert_non_null(strstr(it_raw_info(r), "\"tls_available\":true"));
+    assert_null(strstr(it_raw_info(r), "\"tls_required\""));
+    it_raw_send(r, "CONNECT {\"verbose\":false}\r\nPING\r\n");
+    assert_true(it_raw_expect(r, "PONG\r\n", 3000));
+    it_raw_close(r);
+    /* libnats 3.4 knows only tls_required, so the TLS side is our own
+     * OpenSSL client: INFO in plain text, handshake, then NATS over TLS. */
+    int fd = tcp_to(s->port);
+    char line[2048];
+    assert_true(read_line_plain(fd, line, sizeof line));
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, cert("ca.pem"), NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    assert_int_equal(SSL_connect(ssl), 1);
+    static const char hello[] = "CONNECT {\"verbose\":false}\r\nSUB mixed.a 1\r\nPING\r\n";
+    assert_int_equal(SSL_write(ssl, hello, (int)sizeof hello - 1), (int)sizeof hello - 1);
+    char got[4096] = "";
+    size_t n = 0;
+    while (n + 1 < sizeof got && !strstr(got, "PONG\r\n")) {
+        int k = SSL_read(ssl, got + n, (int)(sizeof got - 1 - n));
+        assert_true(k > 0);
+        n += (size_t)k;
+        got[n] = 0;
+    }
+    natsConnection *plain = it_nats_connect(s);
+    IT_NATS_OK(natsConnection_PublishString(plain, "mixed.a", "to tls"));
+    IT_NATS_OK(natsConnection_Flush(plain));
+    while (n + 1 < sizeof got && !strstr(got, "to tls\r\n")) {
+        int k = SSL_read(ssl, got + n, (int)(sizeof got - 1 - n));
+        assert_true(k > 0);
+        n += (size_t)k;
+        got[n] = 0;
+    }
+    assert_non_null(strstr(got, "MSG mixed.a 1 6\r\nto tls\r\n"));
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    it_nats_close(plain);
+    it_ok();
+}
+
 /* The server must refuse to start with this config; modnats must say
  * `logged` (nats-server's wording differs: only its exit is checked). */
 static void expect_refused(const char *conf_text, const char *logged)
@@ -451,6 +505,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tls_reload, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_handshake_first, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_refused_settings, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_allow_non_tls, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.tls", tests, NULL, NULL);
     nats_Close();
