@@ -1828,6 +1828,13 @@ void mn_client_info(mn_client *c, modnats_conn_info *info, bool with_subs)
     info->pending_bytes = c->olen - c->ooff;
     pthread_mutex_unlock(&c->lock);
     info->subscriptions = c->nsubs;
+    modnats_tls_info ti = { .size = sizeof(ti) };
+    if (size >= offsetof(modnats_conn_info, tls_cipher_suite) + sizeof(info->tls_cipher_suite) &&
+        MN_UNLIKELY(c->tls != NULL) && mn_tls_peer(c->tls, &ti) == MN_OK) {
+        const char *v = ti.version && !strncmp(ti.version, "TLSv", 4) ? ti.version + 4 : ti.version;
+        info->tls_version = dupn(v);
+        info->tls_cipher_suite = dupn(ti.cipher);
+    }
     if (with_subs && c->nsubs > 0) {
         const char **subs = calloc(c->nsubs + 1, sizeof(*subs));
         size_t k = 0;
@@ -1856,6 +1863,10 @@ void mn_conn_info_free(modnats_conn_info *info)
     free((char *)info->version);
     free((char *)info->account);
     free((char *)info->user);
+    if (info->size >= offsetof(modnats_conn_info, tls_cipher_suite) + sizeof(info->tls_cipher_suite)) {
+        free((char *)info->tls_version);
+        free((char *)info->tls_cipher_suite);
+    }
     if (info->subs) {
         for (size_t i = 0; info->subs[i]; i++)
             free((char *)info->subs[i]);

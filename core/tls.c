@@ -524,7 +524,10 @@ static void collect_peer(mn_tls *t)
 {
     const char *v = SSL_get_version(t->ssl);
     t->version = v ? strdup(v) : NULL;
-    const char *c = SSL_get_cipher_name(t->ssl);
+    const SSL_CIPHER *sc = SSL_get_current_cipher(t->ssl);
+    const char *c = sc ? SSL_CIPHER_standard_name(sc) : NULL;
+    if (!c && sc)
+        c = SSL_CIPHER_get_name(sc);
     t->cipher = c ? strdup(c) : NULL;
     X509 *peer = SSL_get1_peer_certificate(t->ssl);
     if (!peer)
