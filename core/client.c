@@ -169,11 +169,19 @@ void mn_client_flush(mn_client *c)
 }
 
 static void tls_step(mn_client *c);
+static void tls_read_input(mn_client *c);
 
 void mn_client_on_writable(mn_client *c)
 {
-    if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls)) {
-        tls_step(c);
+    if (MN_UNLIKELY(c->tls != NULL)) {
+        if (!mn_tls_ready(c->tls)) {
+            tls_step(c);
+            return;
+        }
+        mn_client_flush(c);
+        /* A read that had to write (a TLS 1.3 key update answer) goes on. */
+        if (c->state != MN_CS_CLOSED)
+            tls_read_input(c);
         return;
     }
     mn_client_flush(c);
