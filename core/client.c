@@ -339,6 +339,8 @@ static int tls_accept(mn_client *c, mn_tls_ctx *tx, const char *info, size_t n)
     if (!c->tls)
         return MN_ENOMEM;
     c->tls_deadline_ms = c->start_ms + (uint64_t)mn_tls_ctx_timeout_ms(tx);
+    if (c->tls_info_after && mn_tls_ctx_first_fallback_ms(tx) > 0)
+        c->tls_fallback_ms = c->start_ms + (uint64_t)mn_tls_ctx_first_fallback_ms(tx);
     return MN_OK;
 }
 
@@ -1591,6 +1593,30 @@ static void tls_step(mn_client *c)
     tls_read_input(c);   /* CONNECT may have come with the last handshake flight */
 }
 
+/* handshake_first with a fallback delay: the client sent nothing, so it
+ * waits for INFO (a client without handshake-first support).  Send INFO
+ * in plain text and expect TLS after it, as without handshake_first; the
+ * handshake timeout starts over. */
+static void tls_first_fallback(mn_client *c)
+{
+    c->tls_fallback_ms = 0;
+    if (c->tls_peeked || !c->tls_info_after || !c->tls || mn_tls_ready(c->tls))
+        return;
+    unsigned char b;
+    if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return;   /* its ClientHello is here: not a fallback */
+    size_t n;
+    char *info = mn_server_info(c->srv, c, atomic_load(&c->srv->lame_duck), &n);
+    if (!info || send(c->fd, info, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
+        free(info);
+        mn_client_close(c, NULL);
+        return;
+    }
+    free(info);
+    c->tls_info_after = false;
+    c->tls_deadline_ms = c->w->now_ms + (c->tls_deadline_ms - c->start_ms);
+}
+
 static void tls_on_readable(mn_client *c)
 {
     if (!mn_tls_ready(c->tls))
@@ -1755,6 +1781,8 @@ void mn_client_tick(mn_client *c)
     if (c->state == MN_CS_CLOSED)
         return;
     if (c->state == MN_CS_NEW) {
+        if (MN_UNLIKELY(c->tls_fallback_ms != 0) && now >= c->tls_fallback_ms)
+            tls_first_fallback(c);
         if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls) && now >= c->tls_deadline_ms &&
             (c->tls_peeked || !c->tls_optional)) {
             mn_error("%s:%d - cid:%llu - TLS handshake timeout", c->ip, c->rport,

@@ -126,6 +126,7 @@ struct mn_client {
      * is made under lock: the owner reads, any worker writes. */
     struct mn_tls *tls;
     uint64_t     tls_deadline_ms;  /* handshake must be done by then (owner) */
+    uint64_t     tls_fallback_ms;  /* handshake_first fallback: plain INFO then (owner; 0: none) */
     bool         tls_peeked;       /* first byte checked for a ClientHello (owner) */
     bool         tls_info_after;   /* handshake_first: INFO once TLS is up (owner) */
     bool         tls_optional;     /* allow_non_tls: plain text is fine too (owner) */

@@ -368,6 +368,30 @@ static void test_tls_handshake_first(void **state)
     it_ok();
 }
 
+static void test_tls_handshake_first_fallback(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        it_ok();   /* nats-server 2.10 */
+        skip();
+    }
+    it_server *s = it_server_start(conf("  handshake_first: \"300ms\"\n", "server", NULL), NULL);
+    /* A handshake-first client gets TLS at once and INFO over it ... */
+    tls_peek p;
+    assert_true(tls_peek_server(s->port, true, &p));
+    assert_non_null(strstr(p.info, "\"tls_required\":true"));
+    /* ... and a client that waits for INFO (libnats 3.4) gets it in plain
+     * text after the delay, then starts TLS as usual. */
+    long long t0 = it_now_ms();
+    natsConnection *a = connect_as(s, NULL);
+    assert_true(it_now_ms() - t0 >= 250);
+    natsConnection *b = connect_as(s, "alice");
+    assert_true(delivers(a, b, "fallback"));
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
 static void test_tls_allow_non_tls(void **state)
 {
     (void)state;
@@ -506,6 +530,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tls_handshake_first, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_refused_settings, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_allow_non_tls, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_handshake_first_fallback, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.tls", tests, NULL, NULL);
     nats_Close();
