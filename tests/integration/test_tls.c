@@ -368,6 +368,27 @@ static void test_tls_handshake_first(void **state)
     it_ok();
 }
 
+static void test_tls_flags(void **state)
+{
+    (void)state;
+    /* nats-server's flags: --tlsverify implies --tls. */
+    const char *args[] = { "--tlsverify", "--tlscert", cert("server-cert.pem"),
+                           "--tlskey", cert("server-key.pem"), "--tlscacert", cert("ca.pem"),
+                           NULL };
+    it_server *s = it_server_start(NULL, args);
+    it_raw *r = it_raw_open(s->port, 0);
+    assert_non_null(strstr(it_raw_info(r), "\"tls_required\":true"));
+    assert_non_null(strstr(it_raw_info(r), "\"tls_verify\":true"));
+    it_raw_close(r);
+    refused(s, NULL);
+    natsConnection *a = connect_as(s, "alice");
+    natsConnection *b = connect_as(s, "bob");
+    assert_true(delivers(a, b, "flags"));
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
 static void test_tls_handshake_first_fallback(void **state)
 {
     (void)state;
@@ -531,6 +552,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tls_refused_settings, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_allow_non_tls, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_handshake_first_fallback, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_flags, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.tls", tests, NULL, NULL);
     nats_Close();
