@@ -192,6 +192,37 @@ static bool tls_peek_server(int port, bool first, tls_peek *out)
     return ok;
 }
 
+/* A handshake after the plain INFO with a client limited to TLS 1.2 and
+ * the given OpenSSL cipher list (NULL: default), or to the given groups
+ * (NULL: default).  True when it succeeds; *cipher gets the suite's IANA
+ * name. */
+static bool tls_try(int port, const char *ciphers12, const char *groups, char *cipher,
+                    size_t len)
+{
+    char line[2048];
+    int fd = tcp_to(port);
+    bool ok = read_line_plain(fd, line, sizeof line);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, cert("ca.pem"), NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (ciphers12) {
+        SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_cipher_list(ctx, ciphers12);
+    }
+    if (groups)
+        SSL_CTX_set1_groups_list(ctx, groups);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = ok && SSL_connect(ssl) == 1;
+    if (ok && cipher)
+        snprintf(cipher, len, "%s", SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)));
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    return ok;
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_tls_no_client_cert(void **state)
@@ -389,6 +420,23 @@ static void test_tls_flags(void **state)
     it_ok();
 }
 
+static void test_tls_ciphers_curves(void **state)
+{
+    (void)state;
+    /* cipher_suites restrict TLS 1.2 (Go's names); curve_preferences the
+     * key exchange groups. */
+    it_server *s = it_server_start(conf("  cipher_suites: [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"]\n"
+                                        "  curve_preferences: [\"CurveP384\"]\n", "server", NULL),
+                                   NULL);
+    char got[128] = "";
+    assert_true(tls_try(s->port, "ECDHE-RSA-AES128-GCM-SHA256", "P-384", got, sizeof got));
+    assert_string_equal(got, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assert_false(tls_try(s->port, "ECDHE-RSA-AES256-GCM-SHA384", "P-384", NULL, 0));
+    assert_false(tls_try(s->port, NULL, "X25519", NULL, 0));   /* no common group */
+    assert_true(tls_try(s->port, NULL, "P-384:X25519", got, sizeof got));
+    it_ok();
+}
+
 static void test_tls_handshake_first_fallback(void **state)
 {
     (void)state;
@@ -553,6 +601,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tls_allow_non_tls, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_handshake_first_fallback, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_flags, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_ciphers_curves, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.tls", tests, NULL, NULL);
     nats_Close();
