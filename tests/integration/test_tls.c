@@ -434,6 +434,13 @@ static void test_tls_ciphers_curves(void **state)
     assert_false(tls_try(s->port, "ECDHE-RSA-AES256-GCM-SHA384", "P-384", NULL, 0));
     assert_false(tls_try(s->port, NULL, "X25519", NULL, 0));   /* no common group */
     assert_true(tls_try(s->port, NULL, "P-384:X25519", got, sizeof got));
+    if (!it_is_nats_server()) {
+        /* min_version (nats-server 2.10): a TLS 1.2-only client is refused. */
+        it_server *t = it_server_start(conf("  min_version: \"1.3\"\n", "server", NULL), NULL);
+        assert_false(tls_try(t->port, "ECDHE-RSA-AES128-GCM-SHA256", NULL, NULL, 0));
+        assert_true(tls_try(t->port, NULL, NULL, got, sizeof got));
+        assert_null(strstr(got, "_WITH_"));   /* a TLS 1.3 suite */
+    }
     it_ok();
 }
 
