@@ -662,7 +662,7 @@ ssize_t mn_tls_write(mn_tls *t, const void *buf, size_t n)
 
 bool mn_tls_pending(const mn_tls *t)
 {
-    return t->ssl && SSL_pending(t->ssl) > 0;
+    return t->ssl && (SSL_pending(t->ssl) > 0 || SSL_has_pending(t->ssl));
 }
 
 void mn_tls_shutdown(mn_tls *t)
