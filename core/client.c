@@ -174,11 +174,19 @@ void mn_client_flush(mn_client *c)
 }
 
 static void tls_step(mn_client *c);
+static void tls_read_input(mn_client *c);
 
 void mn_client_on_writable(mn_client *c)
 {
-    if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls)) {
-        tls_step(c);
+    if (MN_UNLIKELY(c->tls != NULL)) {
+        if (!mn_tls_ready(c->tls)) {
+            tls_step(c);
+            return;
+        }
+        mn_client_flush(c);
+        /* A read that had to write (a TLS 1.3 key update answer) goes on. */
+        if (c->state != MN_CS_CLOSED)
+            tls_read_input(c);
         return;
     }
     mn_client_flush(c);
@@ -329,6 +337,7 @@ mn_client *mn_client_new(mn_worker *w, int fd)
 static int tls_accept(mn_client *c, mn_tls_ctx *tx, const char *info, size_t n)
 {
     c->tls_info_after = mn_tls_ctx_handshake_first(tx);
+    c->tls_optional = c->srv->tls_optional && !c->tls_info_after;
     if (!c->tls_info_after) {
         if (!info || send(c->fd, info, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
             return MN_ERR;
@@ -337,6 +346,8 @@ static int tls_accept(mn_client *c, mn_tls_ctx *tx, const char *info, size_t n)
     if (!c->tls)
         return MN_ENOMEM;
     c->tls_deadline_ms = c->start_ms + (uint64_t)mn_tls_ctx_timeout_ms(tx);
+    if (c->tls_info_after && mn_tls_ctx_first_fallback_ms(tx) > 0)
+        c->tls_fallback_ms = c->start_ms + (uint64_t)mn_tls_ctx_first_fallback_ms(tx);
     return MN_OK;
 }
 
@@ -1548,7 +1559,11 @@ static void tls_read_input(mn_client *c)
                 break;
             got += (size_t)r;
         }
-        bool more = r > 0 || mn_tls_pending(c->tls);
+        /* Only a full buffer with bytes left inside OpenSSL needs another
+         * round (after WANT_READ nothing is held); bytes still in the
+         * socket raise EPOLLIN again (level-triggered), so one client cannot
+         * hog the worker. */
+        bool more = r > 0 && mn_tls_pending(c->tls);
         if (r == MN_TLS_WANT_WRITE && !c->want_out)
             arm_out(c, true);
         pthread_mutex_unlock(&c->lock);
@@ -1585,6 +1600,16 @@ static void tls_step(mn_client *c)
             return;
         }
         c->tls_peeked = true;
+        if (b != 0x16 && c->tls_optional) {
+            /* allow_non_tls: this client chose plain text. */
+            pthread_mutex_lock(&c->lock);
+            mn_tls *t = c->tls;
+            c->tls = NULL;
+            pthread_mutex_unlock(&c->lock);
+            mn_tls_free(t);
+            mn_client_on_readable(c);
+            return;
+        }
         if (b != 0x16) {   /* not a TLS handshake record: plain NATS */
             mn_notice("%s:%d - cid:%llu - TLS handshake error: the client sent plain text "
                       "on a TLS port", c->ip, c->rport, (unsigned long long)c->cid);
@@ -1630,6 +1655,30 @@ static void tls_step(mn_client *c)
     write_locked(c);
     pthread_mutex_unlock(&c->lock);
     tls_read_input(c);   /* CONNECT may have come with the last handshake flight */
+}
+
+/* handshake_first with a fallback delay: the client sent nothing, so it
+ * waits for INFO (a client without handshake-first support).  Send INFO
+ * in plain text and expect TLS after it, as without handshake_first; the
+ * handshake timeout starts over. */
+static void tls_first_fallback(mn_client *c)
+{
+    c->tls_fallback_ms = 0;
+    if (c->tls_peeked || !c->tls_info_after || !c->tls || mn_tls_ready(c->tls))
+        return;
+    unsigned char b;
+    if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return;   /* its ClientHello is here: not a fallback */
+    size_t n;
+    char *info = mn_server_info(c->srv, c, atomic_load(&c->srv->lame_duck), &n);
+    if (!info || send(c->fd, info, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
+        free(info);
+        mn_client_close(c, NULL);
+        return;
+    }
+    free(info);
+    c->tls_info_after = false;
+    c->tls_deadline_ms = c->w->now_ms + (c->tls_deadline_ms - c->start_ms);
 }
 
 static void tls_on_readable(mn_client *c)
@@ -1819,7 +1868,10 @@ void mn_client_tick(mn_client *c)
     if (c->state == MN_CS_CLOSED)
         return;
     if (c->state == MN_CS_NEW) {
-        if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls) && now >= c->tls_deadline_ms) {
+        if (MN_UNLIKELY(c->tls_fallback_ms != 0) && now >= c->tls_fallback_ms)
+            tls_first_fallback(c);
+        if (MN_UNLIKELY(c->tls != NULL) && !mn_tls_ready(c->tls) && now >= c->tls_deadline_ms &&
+            (c->tls_peeked || !c->tls_optional)) {
             mn_error("%s:%d - cid:%llu - TLS handshake timeout", c->ip, c->rport,
                      (unsigned long long)c->cid);
             mn_client_close(c, NULL);
@@ -1904,6 +1956,13 @@ void mn_client_info(mn_client *c, modnats_conn_info *info, bool with_subs)
     info->pending_bytes = c->olen - c->ooff;
     pthread_mutex_unlock(&c->lock);
     info->subscriptions = c->nsubs;
+    modnats_tls_info ti = { .size = sizeof(ti) };
+    if (size >= offsetof(modnats_conn_info, tls_cipher_suite) + sizeof(info->tls_cipher_suite) &&
+        MN_UNLIKELY(c->tls != NULL) && mn_tls_peer(c->tls, &ti) == MN_OK) {
+        const char *v = ti.version && !strncmp(ti.version, "TLSv", 4) ? ti.version + 4 : ti.version;
+        info->tls_version = dupn(v);
+        info->tls_cipher_suite = dupn(ti.cipher);
+    }
     if (with_subs && c->nsubs > 0) {
         const char **subs = calloc(c->nsubs + 1, sizeof(*subs));
         size_t k = 0;
@@ -1932,6 +1991,10 @@ void mn_conn_info_free(modnats_conn_info *info)
     free((char *)info->version);
     free((char *)info->account);
     free((char *)info->user);
+    if (info->size >= offsetof(modnats_conn_info, tls_cipher_suite) + sizeof(info->tls_cipher_suite)) {
+        free((char *)info->tls_version);
+        free((char *)info->tls_cipher_suite);
+    }
     if (info->subs) {
         for (size_t i = 0; info->subs[i]; i++)
             free((char *)info->subs[i]);

@@ -974,6 +974,7 @@ static const keydef keys[] = {
     {"tls",                    V_FN,   0, 0, 0, 0, k_tls},
     {"modules",                V_FN,   0, 0, 0, 0, k_modules},
     {"no_header_support",      V_BOOL, F(no_header_support), 0, 0, 0, NULL},
+    {"allow_non_tls",          V_BOOL, F(allow_non_tls), 0, 0, 0, NULL},
     {"server_tags",            V_FN,   0, 0, 0, 0, k_server_tags},
 };
 
@@ -1046,7 +1047,6 @@ static const struct {
     {"ocsp", NULL, NULL},
     {"ocsp_cache", NULL, NULL},
     {"http_base_path", NULL, NULL},
-    {"allow_non_tls", NULL, NULL},
     {"max_sub_tokens", NULL, NULL},
     {"max_subscription_tokens", NULL, NULL},
     {"mappings", NULL, NULL},

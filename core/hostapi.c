@@ -760,6 +760,11 @@ static modnats_rc api_stats(modnats_stats *out)
     out->auth_timeout_ms = atomic_load(&s->auth_timeout_ms);
     out->write_deadline_ms = atomic_load(&s->write_deadline_ms);
     out->auth_required = s->auth_required;
+    if (size >= offsetof(modnats_stats, tls_timeout_ms) + sizeof(out->tls_timeout_ms)) {
+        out->tls_required = s->tls_on && !s->tls_optional;
+        out->tls_verify = s->tls_on && s->tls_verify;
+        out->tls_timeout_ms = s->opts.tls_set.timeout_ms;
+    }
     out->start_unix_ms = s->start_unix_ms;
     out->config_load_unix_ms = s->config_load_unix_ms;
     out->io_threads = s->nworkers;

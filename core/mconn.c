@@ -380,7 +380,11 @@ static void tls_read_all(mn_worker *w, mn_mconn *c)
                 break;
             got += (size_t)r;
         }
-        bool more = r > 0 || mn_tls_pending(c->tls);
+        /* Only a full buffer with bytes left inside OpenSSL needs another
+         * round (after WANT_READ nothing is held); bytes still in the
+         * socket raise EPOLLIN again (level-triggered), so one client cannot
+         * hog the worker. */
+        bool more = r > 0 && mn_tls_pending(c->tls);
         if (r == MN_TLS_WANT_WRITE && !c->want_out) {
             c->want_out = true;
             set_events(c);

@@ -585,6 +585,9 @@ int mn_opts_validate(const mn_opts *o, char *errbuf, size_t errlen)
     if (o->tls && (!o->tls_set.cert_file || !o->tls_set.key_file))
         return errf(errbuf, errlen, "TLS needs a certificate and its key: tls { cert_file, "
                     "key_file } or --tlscert and --tlskey");
+    if (o->tls && o->allow_non_tls && o->tls_set.handshake_first)
+        return errf(errbuf, errlen, "allow_non_tls cannot be combined with tls.handshake_first "
+                    "(a plain-text client would wait for INFO forever)");
     if (o->password && !o->username)
         return errf(errbuf, errlen, "a password (--pass) needs a user (--user)");
     return MN_OK;

@@ -70,6 +70,7 @@ typedef struct mn_opts {
     char    *routes;            /* --routes */
     bool     tls;               /* --tls, --tlsverify, or a tls { } block */
     mn_tls_settings tls_set;    /* tls { } and --tlscert/--tlskey/--tlscacert/--tlsverify */
+    bool     allow_non_tls;     /* TLS port also takes plain-text clients (nats-server 2.10) */
 
     /* config files */
     char    *config_file;       /* -c */

@@ -189,7 +189,8 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
                      (long long)atomic_load(&s->max_payload),
                      (unsigned long long)(c ? c->cid : 0), c ? c->ip : "",
                      s->auth_required ? ",\"auth_required\":true" : "",
-                     s->tls_on ? ",\"tls_required\":true" : "",
+                     s->tls_on ? (s->tls_optional ? ",\"tls_available\":true"
+                                                  : ",\"tls_required\":true") : "",
                      s->tls_on && s->tls_verify ? ",\"tls_verify\":true" : "",
                      o->jetstream ? ",\"jetstream\":true" : "",
                      c && c->nonce[0] ? ",\"nonce\":\"" : "", c && c->nonce[0] ? c->nonce : "",

@@ -139,8 +139,10 @@ struct mn_client {
      * is made under lock: the owner reads, any worker writes. */
     struct mn_tls *tls;
     uint64_t     tls_deadline_ms;  /* handshake must be done by then (owner) */
+    uint64_t     tls_fallback_ms;  /* handshake_first fallback: plain INFO then (owner; 0: none) */
     bool         tls_peeked;       /* first byte checked for a ClientHello (owner) */
     bool         tls_info_after;   /* handshake_first: INFO once TLS is up (owner) */
+    bool         tls_optional;     /* allow_non_tls: plain text is fine too (owner) */
 
     /* owner worker only */
     int          state;
@@ -255,6 +257,7 @@ struct mn_server {
     mn_tls_ctx  *tls_ctx;
     bool         tls_on;           /* INFO tls_required (as started) */
     bool         tls_verify;       /* INFO tls_verify (as started) */
+    bool         tls_optional;     /* allow_non_tls: INFO tls_available (as started) */
 };
 
 uint64_t mn_now_ms(void);

@@ -22,6 +22,7 @@ int mn_server_tls_init(mn_server *s, char *err, size_t errlen)
         return MN_ERR;
     }
     s->tls_on = true;
+    s->tls_optional = s->opts.allow_non_tls;
     s->tls_verify = mn_tls_ctx_verify(s->tls_ctx);
     return MN_OK;
 }

@@ -181,10 +181,22 @@ int mn_tls_settings_parse(mn_tls_settings *t, const mn_cfg *g, const char *path,
             rc = p_bool(s, sub, &t->insecure, err, errlen);
         } else if (!strcasecmp(k, "handshake_first") || !strcasecmp(k, "first") ||
                    !strcasecmp(k, "immediate")) {
-            rc = p_bool(s, sub, &t->handshake_first, err, errlen);
-            if (rc != MN_OK)
-                rc = perr(err, errlen, s, "\"%s\" must be true or false (a fallback delay is "
-                          "not supported)", sub);
+            /* true/false, or nats-server 2.10's fallback: a duration (or
+             * "auto", 50ms) after which a client that sent nothing gets
+             * INFO in plain text and may start TLS after it, as usual. */
+            int64_t ms;
+            t->first_fallback_ms = 0;
+            if (s->type == MN_CFG_STRING && !strcasecmp(s->s, "auto")) {
+                t->handshake_first = true;
+                t->first_fallback_ms = 50;
+            } else if (s->type == MN_CFG_STRING && mn_parse_duration_ms(s->s, &ms) == MN_OK &&
+                       ms > 0) {
+                t->handshake_first = true;
+                t->first_fallback_ms = ms;
+            } else if (p_bool(s, sub, &t->handshake_first, err, errlen) != MN_OK) {
+                rc = perr(err, errlen, s, "\"%s\" must be true, false, \"auto\" or a "
+                          "fallback delay such as \"300ms\"", sub);
+            }
         } else if (!strcasecmp(k, "timeout")) {
             double sec;
             int64_t ms;
@@ -235,7 +247,7 @@ int mn_tls_settings_parse(mn_tls_settings *t, const mn_cfg *g, const char *path,
 struct mn_tls_ctx {
     SSL_CTX    *ctx;
     bool        server, verify, map, handshake_first, insecure;
-    int64_t     timeout_ms;
+    int64_t     timeout_ms, first_fallback_ms;
     _Atomic int refs;
 };
 
@@ -363,6 +375,7 @@ mn_tls_ctx *mn_tls_ctx_new(const mn_tls_settings *t, bool server, char *err, siz
     x->verify = t->verify || t->verify_and_map;
     x->map = t->verify_and_map;
     x->handshake_first = t->handshake_first;
+    x->first_fallback_ms = t->handshake_first ? t->first_fallback_ms : 0;
     x->insecure = t->insecure;
     x->timeout_ms = t->timeout_ms > 0 ? t->timeout_ms : MN_TLS_DEFAULT_TIMEOUT_MS;
     atomic_store(&x->refs, 1);
@@ -448,6 +461,7 @@ bool    mn_tls_ctx_server(const mn_tls_ctx *x) { return x->server; }
 bool    mn_tls_ctx_map(const mn_tls_ctx *x) { return x->map; }
 bool    mn_tls_ctx_handshake_first(const mn_tls_ctx *x) { return x->handshake_first; }
 int64_t mn_tls_ctx_timeout_ms(const mn_tls_ctx *x) { return x->timeout_ms; }
+int64_t mn_tls_ctx_first_fallback_ms(const mn_tls_ctx *x) { return x->first_fallback_ms; }
 
 /* ------------------------------------------------------------- session */
 
@@ -524,7 +538,10 @@ static void collect_peer(mn_tls *t)
 {
     const char *v = SSL_get_version(t->ssl);
     t->version = v ? strdup(v) : NULL;
-    const char *c = SSL_get_cipher_name(t->ssl);
+    const SSL_CIPHER *sc = SSL_get_current_cipher(t->ssl);
+    const char *c = sc ? SSL_CIPHER_standard_name(sc) : NULL;
+    if (!c && sc)
+        c = SSL_CIPHER_get_name(sc);
     t->cipher = c ? strdup(c) : NULL;
     X509 *peer = SSL_get1_peer_certificate(t->ssl);
     if (!peer)
@@ -645,7 +662,7 @@ ssize_t mn_tls_write(mn_tls *t, const void *buf, size_t n)
 
 bool mn_tls_pending(const mn_tls *t)
 {
-    return t->ssl && SSL_pending(t->ssl) > 0;
+    return t->ssl && (SSL_pending(t->ssl) > 0 || SSL_has_pending(t->ssl));
 }
 
 void mn_tls_shutdown(mn_tls *t)

@@ -29,6 +29,8 @@ typedef struct mn_tls_settings {
     bool     verify_and_map;    /* verify, and map the certificate to a user */
     bool     insecure;          /* dialing side: do not verify the server */
     bool     handshake_first;   /* TLS before INFO (nats-server 2.10) */
+    int64_t  first_fallback_ms; /* handshake_first: a duration or "auto": plain INFO
+                                   after this long without a ClientHello; 0: never */
     int64_t  timeout_ms;        /* handshake timeout; default 2000 */
     char    *cipher_suites;     /* Go/IANA names, comma-joined, or NULL */
     char    *curve_preferences; /* Go names, comma-joined, or NULL */
@@ -59,6 +61,7 @@ bool        mn_tls_ctx_server(const mn_tls_ctx *x);
 bool        mn_tls_ctx_map(const mn_tls_ctx *x);
 bool        mn_tls_ctx_handshake_first(const mn_tls_ctx *x);
 int64_t     mn_tls_ctx_timeout_ms(const mn_tls_ctx *x);
+int64_t     mn_tls_ctx_first_fallback_ms(const mn_tls_ctx *x);
 
 typedef struct mn_tls mn_tls;
 

@@ -348,7 +348,7 @@ static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms)
         if (g_cl.tls_accept)
             g_cl.tls_dial = api->tls_new(g_cl.self, tls, MODNATS_TLS_VERIFY, err, sizeof err);
         if (!g_cl.tls_accept || !g_cl.tls_dial) {
-            api->log(g_cl.self, MODNATS_LOG_ERROR, "cluster.%s", err);
+            api->log(g_cl.self, MODNATS_LOG_ERROR, "%s", err);
             return MODNATS_ERR;
         }
     }

@@ -152,6 +152,7 @@ typedef struct conn {
     char   **subs;       /* nsubs_list entries "subject" or "subject queue" */
     size_t   nsubs_list;
     uint64_t rtt_us;
+    char    *tls_version, *tls_cipher;   /* NULL: plain text */
 } conn;
 
 typedef struct snapshot {
@@ -174,6 +175,7 @@ static void conn_free(conn *c)
 {
     free(c->kind); free(c->ip); free(c->name); free(c->lang);
     free(c->version); free(c->account); free(c->user);
+    free(c->tls_version); free(c->tls_cipher);
     for (size_t i = 0; i < c->nsubs_list; i++)
         free(c->subs[i]);
     free(c->subs);
@@ -217,6 +219,10 @@ static void snap_add(void *ud, const modnats_conn_info *in)
     /* rtt_us appeared with the struct; older cores give a smaller size */
     if (in->size >= offsetof(modnats_conn_info, rtt_us) + sizeof(in->rtt_us))
         c->rtt_us = in->rtt_us;
+    if (in->size >= offsetof(modnats_conn_info, tls_cipher_suite) + sizeof(in->tls_cipher_suite)) {
+        c->tls_version = dup_or_null(in->tls_version, &oom);
+        c->tls_cipher = dup_or_null(in->tls_cipher_suite, &oom);
+    }
     if (in->subs && in->subscriptions > 0) {
         c->subs = calloc(in->subscriptions, sizeof(char *));
         if (!c->subs) {
@@ -319,6 +325,10 @@ void mon_varz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_i64(&j, "port", s.port);
     if (s.auth_required)
         mon_json_bool(&j, "auth_required", true);
+    if (s.tls_required)
+        mon_json_bool(&j, "tls_required", true);
+    if (s.tls_verify)
+        mon_json_bool(&j, "tls_verify", true);
     mon_json_i64(&j, "max_connections", s.max_connections);
     if (s.max_subscriptions > 0)
         mon_json_i64(&j, "max_subscriptions", s.max_subscriptions);
@@ -338,7 +348,8 @@ void mon_varz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
         mon_json_obj_begin(&j, empty_groups[i]);
         mon_json_obj_end(&j);
     }
-    mon_json_double(&j, "tls_timeout", 2);   /* nats-server's default; no TLS yet */
+    /* nats-server shows its default (2 s) without TLS too */
+    mon_json_double(&j, "tls_timeout", s.tls_timeout_ms > 0 ? (double)s.tls_timeout_ms / 1000.0 : 2);
     mon_json_i64(&j, "write_deadline", s.write_deadline_ms * 1000000);
     mon_json_time(&j, "start", start);
     mon_json_time(&j, "now", now);
@@ -453,6 +464,10 @@ static void conn_json(mon_json *j, const conn *c, int64_t now, bool auth, bool s
         mon_json_str(j, "lang", c->lang);
     if (c->version && *c->version)
         mon_json_str(j, "version", c->version);
+    if (c->tls_version)
+        mon_json_str(j, "tls_version", c->tls_version);
+    if (c->tls_cipher)
+        mon_json_str(j, "tls_cipher_suite", c->tls_cipher);
     if (auth) {
         if (c->user && *c->user)
             mon_json_str(j, "authorized_user", c->user);

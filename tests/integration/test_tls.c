@@ -5,7 +5,8 @@
  * that names nobody), a plain-text client on the TLS port, a client that
  * never starts the handshake, certificates reloaded on SIGHUP (and a bad
  * new one refused), and handshake_first (modnats only: nats-server 2.9
- * lacks it), and certificates or keys that must stop the server.
+ * lacks it), allow_non_tls (TLS and plain-text clients on one port, also
+ * 2.10), and certificates or keys that must stop the server.
  *
  * The certificates are made once per run by tests/gen/gen_certs.sh with
  * the openssl CLI; the configs are in nats-server's format, which both
@@ -191,6 +192,37 @@ static bool tls_peek_server(int port, bool first, tls_peek *out)
     return ok;
 }
 
+/* A handshake after the plain INFO with a client limited to TLS 1.2 and
+ * the given OpenSSL cipher list (NULL: default), or to the given groups
+ * (NULL: default).  True when it succeeds; *cipher gets the suite's IANA
+ * name. */
+static bool tls_try(int port, const char *ciphers12, const char *groups, char *cipher,
+                    size_t len)
+{
+    char line[2048];
+    int fd = tcp_to(port);
+    bool ok = read_line_plain(fd, line, sizeof line);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, cert("ca.pem"), NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (ciphers12) {
+        SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_cipher_list(ctx, ciphers12);
+    }
+    if (groups)
+        SSL_CTX_set1_groups_list(ctx, groups);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = ok && SSL_connect(ssl) == 1;
+    if (ok && cipher)
+        snprintf(cipher, len, "%s", SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)));
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    return ok;
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_tls_no_client_cert(void **state)
@@ -367,6 +399,128 @@ static void test_tls_handshake_first(void **state)
     it_ok();
 }
 
+static void test_tls_flags(void **state)
+{
+    (void)state;
+    /* nats-server's flags: --tlsverify implies --tls. */
+    const char *args[] = { "--tlsverify", "--tlscert", cert("server-cert.pem"),
+                           "--tlskey", cert("server-key.pem"), "--tlscacert", cert("ca.pem"),
+                           NULL };
+    it_server *s = it_server_start(NULL, args);
+    it_raw *r = it_raw_open(s->port, 0);
+    assert_non_null(strstr(it_raw_info(r), "\"tls_required\":true"));
+    assert_non_null(strstr(it_raw_info(r), "\"tls_verify\":true"));
+    it_raw_close(r);
+    refused(s, NULL);
+    natsConnection *a = connect_as(s, "alice");
+    natsConnection *b = connect_as(s, "bob");
+    assert_true(delivers(a, b, "flags"));
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
+static void test_tls_ciphers_curves(void **state)
+{
+    (void)state;
+    /* cipher_suites restrict TLS 1.2 (Go's names); curve_preferences the
+     * key exchange groups. */
+    it_server *s = it_server_start(conf("  cipher_suites: [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"]\n"
+                                        "  curve_preferences: [\"CurveP384\"]\n", "server", NULL),
+                                   NULL);
+    char got[128] = "";
+    assert_true(tls_try(s->port, "ECDHE-RSA-AES128-GCM-SHA256", "P-384", got, sizeof got));
+    assert_string_equal(got, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assert_false(tls_try(s->port, "ECDHE-RSA-AES256-GCM-SHA384", "P-384", NULL, 0));
+    assert_false(tls_try(s->port, NULL, "X25519", NULL, 0));   /* no common group */
+    assert_true(tls_try(s->port, NULL, "P-384:X25519", got, sizeof got));
+    if (!it_is_nats_server()) {
+        /* min_version (nats-server 2.10): a TLS 1.2-only client is refused. */
+        it_server *t = it_server_start(conf("  min_version: \"1.3\"\n", "server", NULL), NULL);
+        assert_false(tls_try(t->port, "ECDHE-RSA-AES128-GCM-SHA256", NULL, NULL, 0));
+        assert_true(tls_try(t->port, NULL, NULL, got, sizeof got));
+        assert_null(strstr(got, "_WITH_"));   /* a TLS 1.3 suite */
+    }
+    it_ok();
+}
+
+static void test_tls_handshake_first_fallback(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        it_ok();   /* nats-server 2.10 */
+        skip();
+    }
+    it_server *s = it_server_start(conf("  handshake_first: \"300ms\"\n", "server", NULL), NULL);
+    /* A handshake-first client gets TLS at once and INFO over it ... */
+    tls_peek p;
+    assert_true(tls_peek_server(s->port, true, &p));
+    assert_non_null(strstr(p.info, "\"tls_required\":true"));
+    /* ... and a client that waits for INFO (libnats 3.4) gets it in plain
+     * text after the delay, then starts TLS as usual. */
+    long long t0 = it_now_ms();
+    natsConnection *a = connect_as(s, NULL);
+    assert_true(it_now_ms() - t0 >= 250);
+    natsConnection *b = connect_as(s, "alice");
+    assert_true(delivers(a, b, "fallback"));
+    it_nats_close(a);
+    it_nats_close(b);
+    it_ok();
+}
+
+static void test_tls_allow_non_tls(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {
+        /* allow_non_tls is nats-server 2.10; the reference here is 2.9. */
+        it_ok();
+        skip();
+    }
+    it_server *s = it_server_start(conf(NULL, "server", "allow_non_tls: true\n"), NULL);
+    it_raw *r = it_raw_open(s->port, 0);
+    assert_non_null(strstr(it_raw_info(r), "\"tls_available\":true"));
+    assert_null(strstr(it_raw_info(r), "\"tls_required\""));
+    it_raw_send(r, "CONNECT {\"verbose\":false}\r\nPING\r\n");
+    assert_true(it_raw_expect(r, "PONG\r\n", 3000));
+    it_raw_close(r);
+    /* libnats 3.4 knows only tls_required, so the TLS side is our own
+     * OpenSSL client: INFO in plain text, handshake, then NATS over TLS. */
+    int fd = tcp_to(s->port);
+    char line[2048];
+    assert_true(read_line_plain(fd, line, sizeof line));
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, cert("ca.pem"), NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    assert_int_equal(SSL_connect(ssl), 1);
+    static const char hello[] = "CONNECT {\"verbose\":false}\r\nSUB mixed.a 1\r\nPING\r\n";
+    assert_int_equal(SSL_write(ssl, hello, (int)sizeof hello - 1), (int)sizeof hello - 1);
+    char got[4096] = "";
+    size_t n = 0;
+    while (n + 1 < sizeof got && !strstr(got, "PONG\r\n")) {
+        int k = SSL_read(ssl, got + n, (int)(sizeof got - 1 - n));
+        assert_true(k > 0);
+        n += (size_t)k;
+        got[n] = 0;
+    }
+    natsConnection *plain = it_nats_connect(s);
+    IT_NATS_OK(natsConnection_PublishString(plain, "mixed.a", "to tls"));
+    IT_NATS_OK(natsConnection_Flush(plain));
+    while (n + 1 < sizeof got && !strstr(got, "to tls\r\n")) {
+        int k = SSL_read(ssl, got + n, (int)(sizeof got - 1 - n));
+        assert_true(k > 0);
+        n += (size_t)k;
+        got[n] = 0;
+    }
+    assert_non_null(strstr(got, "MSG mixed.a 1 6\r\nto tls\r\n"));
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    it_nats_close(plain);
+    it_ok();
+}
+
 /* The server must refuse to start with this config; modnats must say
  * `logged` (nats-server's wording differs: only its exit is checked). */
 static void expect_refused(const char *conf_text, const char *logged)
@@ -451,6 +605,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_tls_reload, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_handshake_first, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_tls_refused_settings, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_allow_non_tls, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_handshake_first_fallback, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_flags, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_ciphers_curves, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.tls", tests, NULL, NULL);
     nats_Close();

@@ -328,7 +328,7 @@ typedef struct modnats_tls_info {
     const char *const *dns;      size_t ndns;      /* SAN DNS names */
     const char *const *uris;     size_t nuris;     /* SAN URIs */
     const char  *version;         /* "TLSv1.3" */
-    const char  *cipher;          /* OpenSSL's name of the cipher suite */
+    const char  *cipher;          /* the cipher suite's IANA name ("TLS_AES_128_GCM_SHA256") */
     /* The server's tls block asks for verify_and_map: an auth module
      * should log the client in as the user its certificate names. */
     bool         map;
@@ -365,6 +365,9 @@ typedef struct modnats_stats {
     /* server_tags, as configured (valid for the server's life) */
     const char *const *tags;  size_t ntags;
     void    *reserved[16];
+    /* ABI 1.1: TLS on the client port, as started (for /varz) */
+    bool     tls_required, tls_verify;
+    int64_t  tls_timeout_ms;
 } modnats_stats;
 
 /* What monitoring sees of one client connection (monitor's /connz). */
@@ -383,6 +386,9 @@ typedef struct modnats_conn_info {
     uint64_t    rtt_us;             /* 0: not measured */
     bool        closed;             /* always false for now (no closed-connection ring yet) */
     void       *reserved[8];
+    /* ABI 1.1: a TLS client's protocol ("1.3") and cipher suite, IANA name
+     * ("TLS_AES_128_GCM_SHA256"), as nats-server's /connz; NULL: plain. */
+    const char *tls_version, *tls_cipher_suite;
 } modnats_conn_info;
 
 /* ------------------------------------------- accounts: sharing, limits (ABI 1.1) */

@@ -511,6 +511,54 @@ def t_dash_m(args, tmp):
         s.stop()
 
 
+def t_tls(args, tmp):
+    """TLS on the client port: /varz tls_required, tls_verify, tls_timeout
+    and /connz tls_version, tls_cipher_suite, as nats-server shows them
+    (same config, in nats-server's format, for both)."""
+    import ssl
+    here = os.path.dirname(os.path.abspath(__file__))
+    certs = os.path.join(tmp, "certs")
+    subprocess.check_call(["sh", os.path.join(here, "..", "..", "gen", "gen_certs.sh"), certs])
+    views = {}
+    for kind in ("mine", "ref"):
+        port, mport = free_port(), free_port()
+        conf = os.path.join(tmp, "tls-%s.conf" % kind)
+        with open(conf, "w") as f:
+            f.write('tls {\n  cert_file: "%s/server-cert.pem"\n  key_file: "%s/server-key.pem"\n'
+                    '  ca_file: "%s/ca.pem"\n  verify: true\n  timeout: 1.5\n}\n'
+                    'http: "127.0.0.1:%d"\n' % (certs, certs, certs, mport))
+        if kind == "mine":
+            srv = Server(modnats_argv(args, port, conf) + ["-a", "127.0.0.1"], port, mport,
+                         modnats_env(args.module_dir))
+        else:
+            srv = Server([args.ref, "-c", conf, "-a", "127.0.0.1", "-p", str(port)], port, mport)
+        try:
+            ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+            ctx.load_cert_chain(os.path.join(certs, "alice-cert.pem"),
+                                os.path.join(certs, "alice-key.pem"))
+            raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+            info = raw.recv(4096)
+            assert b'"tls_required":true' in info, info
+            t = ctx.wrap_socket(raw, server_hostname="localhost")
+            t.sendall(b'CONNECT {"name":"tls-client","verbose":false}\r\nPING\r\n')
+            got = b""
+            while b"PONG" not in got:
+                got += t.recv(4096)
+            views[kind] = (srv.json("/varz"), srv.json("/connz"))
+            t.close()
+        finally:
+            srv.stop()
+    (mv, mc), (rv, rc) = views["mine"], views["ref"]
+    for k in ("tls_required", "tls_verify", "tls_timeout"):
+        assert mv.get(k) == rv.get(k), "/varz %s: %r, nats-server %r" % (k, mv.get(k), rv.get(k))
+    mconn = [x for x in mc["connections"] if x.get("name") == "tls-client"][0]
+    rconn = [x for x in rc["connections"] if x.get("name") == "tls-client"][0]
+    assert mconn["tls_version"] == rconn["tls_version"] == "1.3", (mconn, rconn)
+    assert mconn["tls_cipher_suite"].startswith("TLS_"), mconn
+    check_keys("/connz TLS connection", mconn, rconn)
+    check_order("/connz TLS connection", mconn, rconn)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
@@ -548,6 +596,7 @@ def main():
                 teardown(c)
         run("port_in_use", t_port_in_use, args, tmp)
         run("dash_m", t_dash_m, args, tmp)
+        run("tls", t_tls, args, tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
