@@ -114,7 +114,9 @@ const char *aj_check_user(const aj_jwt *acc, const aj_jwt *user, const aj_login_
         uint8_t pub[MNK_RAW_LEN];
         if (mnk_decode(user->sub, MNK_USER, pub) != MNK_OK)
             return "user JWT subject is not a user key";
-        if (!r->nonce || !r->sig)
+        if (!r->nonce)
+            return "no nonce was sent to the client";
+        if (!r->sig)
             return "no signature of the nonce";
         if (!mnk_verify_nonce(pub, r->nonce, r->sig))
             return "signature of the nonce does not verify";
