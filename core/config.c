@@ -649,9 +649,9 @@ static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
 }
 
 /* Operator mode (operator, trusted_keys, resolver, resolver_preload and
- * their nats-server aliases): the auth_jwt module's
- * settings, under one spelling each.  `resolver: MEMORY` (a string)
- * becomes the group { type = "MEMORY" } so the module reads one shape. */
+ * their nats-server aliases): the auth_jwt module's settings, under one
+ * spelling each.  `resolver: MEMORY` (a string) becomes the group
+ * { type = "MEMORY" } so the module reads one shape. */
 static int k_auth_jwt(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     static const struct { const char *alias, *key; } names[] = {
@@ -1761,8 +1761,8 @@ static confd_file *confd_slot(confd_file **v, size_t *n, const char *m)
 /* Split a converted tree into the files of a conf.d layout: the server's
  * keys in files[0], then one file per module, in the order the modules
  * would load from the single file (its modules list first, then those its
- * nats-server keys imply: auth_basic, auth_jwt, cluster, monitor).  Moves root's
- * members; root is left empty. */
+ * nats-server keys imply: auth_basic, auth_jwt, cluster, monitor).  Moves
+ * root's members; root is left empty. */
 static int confd_split(mn_cfg *root, confd_file **out, size_t *nout)
 {
     confd_file *v = NULL;
