@@ -23,6 +23,7 @@ typedef struct aj_mod {
     aj_resolver  resolver;
     char        *system_account; /* public key, or NULL */
     modnats_timer *expiry_timer; /* only for cores without conn_login */
+    char        *restart_settings;   /* operators, keys, resolver: a reload may not change them */
 } aj_mod;
 
 extern aj_mod g_aj;

@@ -16,6 +16,7 @@
 #include "itnats.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,6 +532,80 @@ static void test_live_update(void **state)
     it_ok();
 }
 
+/* memory.conf without the lines naming pub (a resolver_preload entry). */
+static const char *conf_without(const char *pub)
+{
+    static char out[65536];
+    const char *in = slurp("memory.conf");
+    size_t o = 0;
+    for (const char *l = in; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l + 1) : strlen(l);
+        if ((!pub || !memmem(l, n, pub, strlen(pub))) && o + n < sizeof out) {
+            memcpy(out + o, l, n);
+            o += n;
+        }
+        l += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* SIGHUP re-reads resolver_preload, as nats-server does: an account added
+ * there takes logins; (modnats) one taken out loses its users. */
+static void test_reload_preload(void **state)
+{
+    (void)state;
+    gen();
+    char cpub[64], apub[64];
+    snprintf(cpub, sizeof cpub, "%s", slurp("c.pub"));
+    snprintf(apub, sizeof apub, "%s", slurp("a.pub"));
+    it_server *s = it_server_start(conf_without(cpub), NULL);
+    expect_refused(s, "c1.creds", "Authorization Violation");
+    natsConnection *a = connect_creds(s, "a.creds");
+    it_server_rewrite_conf(s, slurp("memory.conf"));
+    it_server_signal(s, SIGHUP);
+    natsConnection *c1 = NULL;
+    long long end = it_now_ms() + 5000;
+    while (try_creds(s, "c1.creds", &c1) != NATS_OK && it_now_ms() < end)
+        it_sleep_ms(100);
+    if (!c1)
+        fail_msg("an account added to resolver_preload was not loaded by SIGHUP");
+    it_nats_close(c1);
+    if (!it_is_nats_server()) {
+        it_server_rewrite_conf(s, conf_without(apub));
+        it_server_signal(s, SIGHUP);
+        if (!wait_closed(a, 5000))
+            fail_msg("a user of an account removed from resolver_preload stayed connected");
+        expect_refused(s, "a.creds", "Authorization Violation");
+        /* a reload that changes the trusted operators is refused; the server
+         * keeps its settings and serves on */
+        char text[70000];
+        snprintf(text, sizeof text, "%s\ntrusted_keys: [ \"%s\" ]\n", slurp("memory.conf"),
+                 "OBVCZAWF7ZKENRNWOZ447YWYDUJEJZ5WO5ZMWRE5L7ERX2YL3KFISAYI");
+        it_server_rewrite_conf(s, text);
+        it_server_signal(s, SIGHUP);
+        long long until = it_now_ms() + 5000;
+        bool logged = false;
+        while (!logged && it_now_ms() < until) {
+            FILE *f = fopen(s->log, "r");
+            char line[1024];
+            while (f && fgets(line, sizeof line, f))
+                logged |= strstr(line, "trusted_keys and resolver changes need a restart") != NULL;
+            if (f)
+                fclose(f);
+            if (!logged)
+                it_sleep_ms(50);
+        }
+        if (!logged)
+            fail_msg("a reload changing the trusted keys was not refused");
+        natsConnection *b = connect_creds(s, "b.creds");
+        it_nats_close(b);
+    }
+    it_nats_close(a);
+    it_ok();
+}
+
 /* Settings a server must refuse at start: exit status non-zero, and the
  * log names the problem (modnats: with file:line). */
 static void refuses(const char *conf_text, const char *logged)
@@ -597,6 +672,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_refused_settings, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_directory_lookup, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_live_update, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_reload_preload, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();
