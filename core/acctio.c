@@ -38,7 +38,7 @@ extern const modnats_host_api mn_host_api;
 
 #define RESP_DEFAULT_MS   (2u * 60u * 1000u)   /* nats-server's response threshold */
 #define RESP_MAX_ENTRIES  (1u << 20)
-#define MAP_BUF           1024
+#define MAP_BUF           4096   /* max_control_line's default: any subject a client can send */
 
 typedef struct acc_export {
     struct acc_export  *next;
@@ -84,7 +84,7 @@ struct mn_acc_io {
     char              rprefix[16];  /* "_R_.xxxxxx." */
     size_t            rprefix_len;
     modnats_sub      *rsub;
-    uint64_t          rnext;
+    uint64_t          rnext, rseed;
     resp_entry      **rtab;
     size_t            rbuckets, nresp;
     uint64_t          last_sweep_ms;
@@ -221,11 +221,19 @@ static size_t resp_add(struct mn_acc_io *io, mn_account *to, const char *reply, 
         io->rtab = t;
         io->rbuckets = nb;
     }
-    /* "_R_.<tag>." then the counter in base 62 */
-    char num[16];
+    /* "_R_.<tag>." then the counter (unique) and a scrambled form of it
+     * (so a client of the exporter cannot guess live reply subjects), in
+     * base 62 */
+    char num[32];
     size_t k = 0;
     uint64_t v = ++io->rnext;
+    uint64_t z = v + io->rseed;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
     static const char al[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (int i = 0; i < 8; i++, z /= 62)
+        num[k++] = al[z % 62];
     do { num[k++] = al[v % 62]; v /= 62; } while (v && k < sizeof num);
     klen = io->rprefix_len + k;
     if (klen + 1 > outlen) {
@@ -338,6 +346,8 @@ static struct mn_acc_io *io_of(mn_account *a)
     io->rprefix[10] = '.';
     io->rprefix[11] = 0;
     io->rprefix_len = 11;
+    if (getrandom(&io->rseed, sizeof io->rseed, 0) != (ssize_t)sizeof io->rseed)
+        io->rseed = mn_now_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)io;
     io->all_next = g_all;
     g_all = io;
     atomic_store(&a->io, io);
@@ -452,6 +462,59 @@ static acc_export *find_export(mn_account *from, mn_account *to, modnats_export_
     return NULL;
 }
 
+#define CYCLE_MAX_DEPTH 16
+
+/* Where an import's messages appear: streams in the importer (prefix or
+ * `to` applied), services in the exporter (the exported subject). */
+static void import_dest(const acc_import *im, char *out, size_t len)
+{
+    if (im->kind == MODNATS_EXPORT_SERVICE)
+        snprintf(out, len, "%s", im->subject);
+    else if (im->prefix)
+        snprintf(out, len, "%s.%s", im->prefix, im->subject);
+    else
+        snprintf(out, len, "%s", im->local ? im->local : im->subject);
+}
+
+/* Could messages on `pat` in account `at` travel, through imports of
+ * this kind, to account `target` on a subject overlapping `tpat`?
+ * g_lock held. */
+static bool reaches(mn_account *at, const char *pat, mn_account *target, const char *tpat,
+                    modnats_export_kind kind, int depth)
+{
+    if (at == target && mn_subject_overlap(pat, tpat))
+        return true;
+    if (depth >= CYCLE_MAX_DEPTH)
+        return true;   /* too deep to tell: refused, as nats-server does */
+    for (struct mn_acc_io *io = g_all; io; io = io->all_next) {
+        for (acc_import *im = io->imports; im; im = im->next) {
+            if (im->kind != kind)
+                continue;
+            /* the account the messages leave, the pattern they leave on */
+            mn_account *src = kind == MODNATS_EXPORT_STREAM ? im->from : im->owner;
+            const char *spat = kind == MODNATS_EXPORT_STREAM ? im->subject : im->local;
+            if (src != at || !mn_subject_overlap(spat, pat))
+                continue;
+            char dest[MAP_BUF];
+            import_dest(im, dest, sizeof dest);
+            mn_account *dst = kind == MODNATS_EXPORT_STREAM ? im->owner : im->from;
+            if (reaches(dst, dest, target, tpat, kind, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Would the new import im close a loop?  g_lock held. */
+static bool forms_cycle(const acc_import *im)
+{
+    char dest[MAP_BUF];
+    import_dest(im, dest, sizeof dest);
+    if (im->kind == MODNATS_EXPORT_STREAM)
+        return reaches(im->owner, dest, im->from, im->subject, im->kind, 0);
+    return reaches(im->from, dest, im->owner, im->local, im->kind, 0);
+}
+
 modnats_rc mn_acc_import(modnats_account *acc, const modnats_import *i)
 {
     mn_account *a = (mn_account *)acc;
@@ -509,6 +572,8 @@ modnats_rc mn_acc_import(modnats_account *acc, const modnats_import *i)
         }
         if (max >= 0 && (int64_t)io->nimports >= max)
             rc = MODNATS_DENY;
+        else if (forms_cycle(im))
+            rc = MODNATS_ELOOP;
     }
     if (rc == MODNATS_OK && im->kind == MODNATS_EXPORT_SERVICE && !fio->rsub) {
         char rs[32];

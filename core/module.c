@@ -536,6 +536,21 @@ int mn_modules_reload(const mn_opts *fresh, char *err, size_t errlen)
     return MN_OK;
 }
 
+/* Take module m's hooks out of every chain (after its fini: a module
+ * finished must not be called back, e.g. by another module's fini
+ * unsubscribing, which fires INTEREST). */
+static void unhook_module(modnats_module *m)
+{
+    for (int e = 0; e < MODNATS_EV__COUNT; e++) {
+        mn_hook_chain *ch = &mn_hooks[e];
+        size_t k = 0;
+        for (size_t i = 0; i < ch->n; i++)
+            if (ch->hooks[i].m != m)
+                ch->hooks[k++] = ch->hooks[i];
+        ch->n = k;
+    }
+}
+
 void mn_modules_fini(void)
 {
     for (size_t i = g_nmods; i-- > 0;) {
@@ -543,6 +558,7 @@ void mn_modules_fini(void)
         if (m->inited && m->desc->fini)
             m->desc->fini(m);
         m->inited = false;
+        unhook_module(m);
     }
     /* What a module left routed goes now; what the modules retired
      * (sinks, subscriptions) may call back into their code: free it while

@@ -45,6 +45,25 @@ bool mn_subject_covers(const char *pat, const char *sub)
     }
 }
 
+bool mn_subject_overlap(const char *a, const char *b)
+{
+    size_t al = strlen(a), bl = strlen(b), ap = 0, bp = 0;
+    const char *at, *bt;
+    size_t an, bn;
+    for (;;) {
+        bool ha = next_tok(a, al, &ap, &at, &an);
+        bool hb = next_tok(b, bl, &bp, &bt, &bn);
+        if (!ha || !hb)
+            return ha == hb;
+        if (is_tok(at, an, '>') || is_tok(bt, bn, '>'))
+            return true;
+        if (is_tok(at, an, '*') || is_tok(bt, bn, '*'))
+            continue;
+        if (an != bn || memcmp(at, bt, an) != 0)
+            return false;
+    }
+}
+
 static void count_wild(const char *s, int *stars, bool *gt)
 {
     size_t len = strlen(s), p = 0, n;

@@ -12,6 +12,9 @@
  * subscription subjects (NUL-terminated). */
 bool mn_subject_covers(const char *pat, const char *sub);
 
+/* Is there a subject that both patterns match? */
+bool mn_subject_overlap(const char *a, const char *b);
+
 /* Can `dst` take the wildcards of `src`?  dst may use at most as many '*'
  * as src has, and '>' only if src ends in '>'. */
 bool mn_subject_map_valid(const char *src, const char *dst);

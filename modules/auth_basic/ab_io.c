@@ -375,6 +375,11 @@ bool ab_io_apply(const modnats_host_api *api, modnats_module *self, const ab_con
                      e->subject, kind);
                 return false;
             }
+            if (rc == MODNATS_ELOOP) {
+                fail(&x, e->where, "Error adding %s import \"%s\": import forms a cycle", kind,
+                     e->subject);
+                return false;
+            }
             if (rc != MODNATS_OK) {
                 fail(&x, e->where, "Error adding %s import \"%s\": invalid import", kind,
                      e->subject);

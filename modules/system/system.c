@@ -39,7 +39,7 @@ typedef struct mon_render_v1 {
 
 typedef enum req_kind {
     RQ_STATSZ, RQ_IDZ, RQ_VARZ, RQ_CONNZ, RQ_SUBSZ, RQ_ROUTEZ, RQ_ACCOUNTZ, RQ_HEALTHZ,
-    RQ_JSZ, RQ_LEAFZ, RQ_GATEWAYZ, RQ_ACC_CONNZ,
+    RQ_JSZ, RQ_LEAFZ, RQ_GATEWAYZ, RQ_ACC_CONNZ, RQ_ACC_SUBSZ, RQ_ACC_CONNS,
 } req_kind;
 
 typedef struct req {
@@ -52,7 +52,8 @@ typedef struct req {
 static struct {
     const modnats_host_api *api;
     modnats_module         *self;
-    modnats_account        *sys;
+    _Atomic(modnats_account *) sys;   /* where events go (workers read it) */
+    modnats_account        *subs_acc;    /* where subs[] are (the timer's) */
     modnats_sub            *subs[4];
     modnats_timer          *setup;
     pthread_t               thread;
@@ -210,14 +211,15 @@ static void b_server(buf *b)
 
 static void publish(const char *subject, const buf *b)
 {
-    if (!g.sys || b->oom || !b->p)
+    modnats_account *sys = atomic_load(&g.sys);
+    if (!sys || b->oom || !b->p)
         return;
     modnats_msg m = {
         .size = sizeof m,
         .subject = subject, .subject_len = strlen(subject),
         .data = b->p, .data_len = b->len,
     };
-    g.api->publish(g.self, g.sys, &m, 0);
+    g.api->publish(g.self, sys, &m, 0);
 }
 
 /* ------------------------------------------------------- advisories */
@@ -249,11 +251,71 @@ static void b_client(buf *b, const modnats_conn_info *ci, bool stop)
     b_put(b, "}", 1);
 }
 
+/* Connections per account, counted from the CONNECT/DISCONNECT hooks
+ * (any worker), for the account_connections advisory. */
+typedef struct acc_count {
+    struct acc_count *next;
+    modnats_account  *acc;
+    int64_t           conns;
+} acc_count;
+static pthread_mutex_t g_count_lock = PTHREAD_MUTEX_INITIALIZER;
+static acc_count *g_counts;
+
+static int64_t count_conn(modnats_account *a, int delta)
+{
+    pthread_mutex_lock(&g_count_lock);
+    acc_count *c = g_counts;
+    while (c && c->acc != a)
+        c = c->next;
+    if (!c && (c = calloc(1, sizeof *c)) != NULL) {
+        c->acc = a;
+        c->next = g_counts;
+        g_counts = c;
+    }
+    int64_t n = 0;
+    if (c) {
+        c->conns += delta;
+        if (c->conns < 0)
+            c->conns = 0;
+        n = c->conns;
+    }
+    pthread_mutex_unlock(&g_count_lock);
+    return n;
+}
+
+/* The account_connections object: the account's connections here. */
+static void build_conns(buf *b, const char *account, int64_t conns)
+{
+    char id[23], t[64];
+    new_id(id);
+    fmt_time(t, sizeof t, now_ns());
+    b_put(b, "{", 1);
+    b_str(b, false, "type", "io.nats.server.advisory.v1.account_connections");
+    b_str(b, true, "id", id);
+    b_str(b, true, "timestamp", t);
+    b_put(b, ",", 1);
+    b_server(b);
+    b_str(b, true, "acc", account);
+    b_printf(b, ",\"conns\":%lld,\"leafnodes\":0,\"total_conns\":%lld}", (long long)conns,
+             (long long)conns);
+}
+
+/* $SYS.ACCOUNT.<acc>.SERVER.CONNS */
+static void publish_conns(const char *account, int64_t conns)
+{
+    char subj[300];
+    buf b = { 0 };
+    build_conns(&b, account, conns);
+    snprintf(subj, sizeof subj, "$SYS.ACCOUNT.%s.SERVER.CONNS", account);
+    publish(subj, &b);
+    free(b.p);
+}
+
 static modnats_rc on_conn(void *ud, modnats_event_hdr *hdr)
 {
     (void)ud;
     modnats_conn_event *ev = (modnats_conn_event *)hdr;
-    if (!g.sys)
+    if (!atomic_load(&g.sys))
         return MODNATS_OK;
     bool connect = hdr->type == MODNATS_EV_CONNECT;
     modnats_conn_info ci = { .size = sizeof ci };
@@ -286,6 +348,8 @@ static modnats_rc on_conn(void *ud, modnats_event_hdr *hdr)
              connect ? "CONNECT" : "DISCONNECT");
     publish(subj, &b);
     free(b.p);
+    int64_t n = count_conn(g.api->conn_account(ev->conn), connect ? 1 : -1);
+    publish_conns(ci.account ? ci.account : "$G", n);
     g.api->conn_info_release(&ci);
     return MODNATS_OK;
 }
@@ -378,10 +442,18 @@ static void answer(const req *q)
     case RQ_LEAFZ:    answer_render(&b, "/leafz", NULL); break;
     case RQ_GATEWAYZ: answer_render(&b, "/gatewayz", NULL); break;
     case RQ_JSZ:      answer_render(&b, "/jsz", NULL); break;
-    case RQ_ACC_CONNZ: {
+    case RQ_ACC_CONNZ:
+    case RQ_ACC_SUBSZ: {
         char qs[300];
-        snprintf(qs, sizeof qs, "acc=%s", q->account ? q->account : "");
-        answer_render(&b, "/connz", qs);
+        snprintf(qs, sizeof qs, "acc=%s%s", q->account ? q->account : "",
+                 q->kind == RQ_ACC_SUBSZ ? "&subs=1" : "");
+        answer_render(&b, q->kind == RQ_ACC_SUBSZ ? "/subsz" : "/connz", qs);
+        break;
+    }
+    case RQ_ACC_CONNS: {
+        modnats_account *a = g.api->account_get(q->account ? q->account : "");
+        int64_t n = a ? count_conn(a, 0) : 0;
+        build_conns(&b, q->account ? q->account : "", n);
         break;
     }
     }
@@ -494,36 +566,51 @@ static void on_request(void *ud, modnats_sub *sub, const modnats_msg *msg, modna
     } else if (n > sizeof PFX_ACCOUNT - 1 && memcmp(s, PFX_ACCOUNT, sizeof PFX_ACCOUNT - 1) == 0) {
         const char *a = s + sizeof PFX_ACCOUNT - 1;
         const char *dot = memchr(a, '.', n - (size_t)(a - s));
-        if (dot && (size_t)(s + n - dot - 1) == 5 && memcmp(dot + 1, "CONNZ", 5) == 0)
+        size_t rest = dot ? (size_t)(s + n - dot - 1) : 0;
+        if (dot && rest == 5 && memcmp(dot + 1, "CONNZ", 5) == 0)
             enqueue(RQ_ACC_CONNZ, msg, a, (size_t)(dot - a));
+        else if (dot && rest == 5 && memcmp(dot + 1, "SUBSZ", 5) == 0)
+            enqueue(RQ_ACC_SUBSZ, msg, a, (size_t)(dot - a));
+        else if (dot && rest == 5 && memcmp(dot + 1, "CONNS", 5) == 0)
+            enqueue(RQ_ACC_CONNS, msg, a, (size_t)(dot - a));
     }
 }
 
-/* Once the workers run (and every module's init named the system
- * account): subscribe to the requests. */
+static void unsubscribe_all(void)
+{
+    for (size_t i = 0; i < 4; i++)
+        if (g.subs[i]) {
+            g.api->unsubscribe(g.subs[i]);
+            g.subs[i] = NULL;
+        }
+    g.subs_acc = NULL;
+}
+
+/* On worker 0, at start and then every second: follow the system account
+ * (an auth module may name it late, e.g. from an operator JWT), and
+ * subscribe to the requests there. */
 static void setup(void *ud, modnats_timer *t)
 {
     (void)ud;
     (void)t;
-    if (g.subs[0])
+    modnats_account *sys = g.api->account_system();
+    atomic_store(&g.sys, sys);
+    if (sys == g.subs_acc)
         return;
-    g.sys = g.api->account_system();
-    if (!g.sys) {
+    unsubscribe_all();
+    if (!sys) {
         g.api->log(g.self, MODNATS_LOG_WARN, "no system account: $SYS events are off");
         return;
     }
-    static const char *const subjects[] = { PFX_PING, PFX_PING ".*", PFX_SERVER "*.*",
-                                            PFX_ACCOUNT "*.*" };
-    for (size_t i = 0; i < 4; i++) {
-        if (i == 2)
-            continue;   /* "$SYS.REQ.SERVER.*.*" would also match PING.<KIND> twice */
-        g.subs[i] = g.api->subscribe(g.self, g.sys, subjects[i], NULL, 1, 0, on_request, NULL);
-    }
+    static const char *const subjects[] = { PFX_PING, PFX_PING ".*", NULL, PFX_ACCOUNT "*.*" };
     char own[200];
     snprintf(own, sizeof own, PFX_SERVER "%s.*", g.api->server_id());
-    g.subs[2] = g.api->subscribe(g.self, g.sys, own, NULL, 1, 0, on_request, NULL);
+    for (size_t i = 0; i < 4; i++)
+        g.subs[i] = g.api->subscribe(g.self, sys, subjects[i] ? subjects[i] : own, NULL, 1, 0,
+                                     on_request, NULL);
+    g.subs_acc = sys;
     g.api->log(g.self, MODNATS_LOG_DEBUG, "system account \"%s\": events and requests on",
-               g.api->account_name(g.sys));
+               g.api->account_name(sys));
 }
 
 /* ------------------------------------------------------------- module */
@@ -546,7 +633,7 @@ static modnats_rc sys_init(modnats_module *self, const modnats_host_api *api,
     snprintf(g.ver, sizeof g.ver, "%s", st.compat_version ? st.compat_version : st.version);
     g.tags = st.tags;
     g.ntags = st.ntags;
-    g.sys = api->account_system();
+    atomic_store(&g.sys, api->account_system());
     g.stop = false;
     if (pthread_create(&g.thread, NULL, worker, NULL) != 0) {
         api->log(self, MODNATS_LOG_ERROR, "cannot start the request thread");
@@ -555,7 +642,7 @@ static modnats_rc sys_init(modnats_module *self, const modnats_host_api *api,
     g.thread_started = true;
     if (api->hook(self, MODNATS_EV_CONNECT, SYS_PRIORITY, on_conn, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_DISCONNECT, SYS_PRIORITY, on_conn, NULL) != MODNATS_OK ||
-        !(g.setup = api->timer_start(self, 0, 0, setup, NULL))) {
+        !(g.setup = api->timer_start(self, 0, 1000, setup, NULL))) {
         api->log(self, MODNATS_LOG_ERROR, "cannot register hooks and timers");
         sys_fini(self);
         return MODNATS_ERR;
@@ -570,11 +657,7 @@ static void sys_fini(modnats_module *self)
         g.api->timer_cancel(g.setup);
         g.setup = NULL;
     }
-    for (size_t i = 0; i < 4; i++)
-        if (g.subs[i]) {
-            g.api->unsubscribe(g.subs[i]);
-            g.subs[i] = NULL;
-        }
+    unsubscribe_all();
     if (g.thread_started) {
         pthread_mutex_lock(&g.lock);
         g.stop = true;
@@ -591,6 +674,13 @@ static void sys_fini(modnats_module *self)
         free(q);
     }
     g.tail = NULL;
+    pthread_mutex_lock(&g_count_lock);
+    while (g_counts) {
+        acc_count *c = g_counts;
+        g_counts = c->next;
+        free(c);
+    }
+    pthread_mutex_unlock(&g_count_lock);
 }
 
 static const modnats_module_desc sys_desc = {

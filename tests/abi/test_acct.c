@@ -12,6 +12,9 @@
  *    exceeded', the oldest stays, and a fourth is refused; unlimited
  *    again lets it in.
  *  close_where: conns_close_where(L, "l-u") closes l's connections only.
+ *  imports: account_export/account_import return codes (DENY for a
+ *    private export, OK with authorized, ENOTFOUND, ELOOP), the mapped
+ *    stream X "xs.>" -> Y "ys.>", and account_clear_io removing it.
  */
 #include "abi.h"
 
@@ -126,10 +129,36 @@ static void close_where(void **state)
     it_ok();
 }
 
+/* account_export/import from a module: a private export refused, then
+ * allowed with `authorized`; the mapped stream flows X -> Y; clear_io
+ * takes it away. */
+static void imports(void **state)
+{
+    (void)state;
+    it_server *s = abi_start(CONF, NULL, NULL);
+    abi_log_expect(s, "[acct_mod] io export=0 import=2 authorized=0 notfound=-3 loop=-4", 2000);
+    it_raw *x = login_as(s, "x"), *y = login_as(s, "y");
+    it_raw_send(y, "SUB ys.> 1\r\n");
+    sync_raw(y);
+    it_raw_send(x, "PUB xs.one 2\r\nhi\r\n");
+    sync_raw(x);
+    abi_expect(y, "MSG ys.one 1 2\r\nhi\r\n", 5000);
+    ctl(s, "ctl.clear.x");
+    abi_log_expect(s, "[acct_mod] clear_io rc=0", 2000);
+    it_raw_send(x, "PUB xs.two 2\r\nno\r\n");
+    sync_raw(x);
+    it_raw_drain(y, 200);
+    assert_int_equal(it_raw_count(y, "xs.two") + it_raw_count(y, "ys.two"), 0);
+    it_raw_close(x);
+    it_raw_close(y);
+    it_ok();
+}
+
 int main(int argc, char **argv)
 {
     abi_init(argc, argv);
     const struct CMUnitTest tests[] = { ABI_TEST(user_limits), ABI_TEST(expiry),
-                                        ABI_TEST(lower_max_conns), ABI_TEST(close_where) };
+                                        ABI_TEST(lower_max_conns), ABI_TEST(close_where),
+                                        ABI_TEST(imports) };
     return ABI_RUN(tests);
 }

@@ -32,6 +32,19 @@ static void test_covers(void **state)
     assert_false(mn_subject_covers("a.b.c", "a.b"));
 }
 
+static void test_overlap(void **state)
+{
+    (void)state;
+    assert_true(mn_subject_overlap("a.>", "a.b"));
+    assert_true(mn_subject_overlap("a.*", "*.b"));
+    assert_true(mn_subject_overlap(">", "x"));
+    assert_true(mn_subject_overlap("a.b", "a.b"));
+    assert_false(mn_subject_overlap("a.b", "a.c"));
+    assert_false(mn_subject_overlap("a.*", "a.b.c"));
+    assert_false(mn_subject_overlap("x.>", "y.>"));
+    assert_false(mn_subject_overlap("a.>", "a"));
+}
+
 static void test_map_valid(void **state)
 {
     (void)state;
@@ -81,6 +94,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_covers),
+        cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_map_valid),
         cmocka_unit_test(test_map),
     };

@@ -64,6 +64,7 @@ typedef enum modnats_rc {
     MODNATS_ERR = -1,        /* failure (bad argument, out of memory, ...) */
     MODNATS_ENOTSUP = -2,    /* the core does not offer this (yet) */
     MODNATS_ENOTFOUND = -3,
+    MODNATS_ELOOP = -4,      /* ABI 1.1, account_import: the import would form a cycle */
 } modnats_rc;
 
 /* ------------------------------------------------------- opaque handles */
@@ -606,7 +607,9 @@ typedef struct modnats_host_api {
     /* --- accounts: exports and imports (any thread, outside routing
      * callbacks of the same account).  account_import returns DENY when
      * `from` has no matching export open to `a` (and !authorized),
-     * ENOTFOUND when it has no export of that subject at all.  Imports of
+     * ENOTFOUND when it has no export of that subject at all, ELOOP when
+     * messages could come back to where they started (as nats-server's
+     * "import forms a cycle").  Imports of
      * an account that it already has (same kind, from, subject) are
      * replaced.  account_clear_io drops every export and import of `a`
      * (and the imports of others that depended on its exports), so an

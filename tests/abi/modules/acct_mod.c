@@ -81,6 +81,9 @@ static modnats_rc on_auth(void *ud, modnats_event_hdr *hdr)
         l.expires_unix_ms = unix_ms() + 1500;
     } else if (strcmp(u, "l") == 0) {
         l.user = "l-u";
+    } else if (strcmp(u, "x") == 0 || strcmp(u, "y") == 0) {
+        l.user = u;
+        l.account = api->account_get(strcmp(u, "x") == 0 ? "X" : "Y");
     } else if (strcmp(u, "pend") == 0) {
         pthread_mutex_lock(&g_mu);
         bool ok = g_n < 64;
@@ -110,6 +113,9 @@ static void on_ctl(void *ud, modnats_sub *sub, const modnats_msg *msg, modnats_o
         modnats_rc rc = api->account_set_limits(acc_l, &lim);
         api->log(self, MODNATS_LOG_INFO, "set_limits max_conns=%lld rc=%d",
                  (long long)lim.max_conns, (int)rc);
+    } else if (strcmp(subj, "ctl.clear.x") == 0) {
+        modnats_rc rc = api->account_clear_io(api->account_get("X"));
+        api->log(self, MODNATS_LOG_INFO, "clear_io rc=%d", (int)rc);
     } else if (strncmp(subj, "ctl.close.", 10) == 0) {
         modnats_rc rc = api->conns_close_where(acc_l, subj + 10, "closed by ctl");
         api->log(self, MODNATS_LOG_INFO, "close_where user=%s rc=%d", subj + 10, (int)rc);
@@ -140,6 +146,30 @@ static modnats_rc acct_init(modnats_module *m, const modnats_host_api *a, const 
     if (!MODNATS_HAS(api, conn_login) || !MODNATS_HAS(api, conns_close_where))
         return MODNATS_ERR;
     acc_l = api->account_get_or_create("L");
+    /* Exports and imports: X exports stream "xs.>" to account "Z" only
+     * and nothing else; Y imports it: refused, then allowed with
+     * authorized (as a JWT activation would), ENOTFOUND for a subject X
+     * does not export, ELOOP for the way back. */
+    modnats_account *x = api->account_get_or_create("X"), *y = api->account_get_or_create("Y");
+    static const char *const only_z[] = { "Z" };
+    modnats_export ex = { .size = sizeof ex, .kind = MODNATS_EXPORT_STREAM, .subject = "xs.>",
+                          .accounts = only_z, .n_accounts = 1 };
+    modnats_rc erc = api->account_export(x, &ex);
+    modnats_import im = { .size = sizeof im, .kind = MODNATS_EXPORT_STREAM, .from = x,
+                          .subject = "xs.>", .to = "ys.>" };
+    modnats_rc r1 = api->account_import(y, &im);
+    im.authorized = true;
+    modnats_rc r2 = api->account_import(y, &im);
+    modnats_import none = { .size = sizeof none, .kind = MODNATS_EXPORT_SERVICE, .from = x,
+                            .subject = "xs.a" };
+    modnats_rc r3 = api->account_import(y, &none);
+    modnats_export back = { .size = sizeof back, .kind = MODNATS_EXPORT_STREAM, .subject = ">" };
+    api->account_export(y, &back);
+    modnats_import loop = { .size = sizeof loop, .kind = MODNATS_EXPORT_STREAM, .from = y,
+                            .subject = "ys.>", .to = "xs.>" };
+    modnats_rc r4 = api->account_import(x, &loop);
+    api->log(self, MODNATS_LOG_INFO, "io export=%d import=%d authorized=%d notfound=%d loop=%d",
+             (int)erc, (int)r1, (int)r2, (int)r3, (int)r4);
     if (!acc_l || pthread_create(&g_thread, NULL, completer, NULL) != 0)
         return MODNATS_ERR;
     g_started = true;

@@ -9,9 +9,11 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +29,8 @@ accounts: {
       {service: "svc.>"}
       {service: "st.>", response_type: stream, response_threshold: "2s"}
       {service: "priv.>", accounts: [I]}
+      {service: "ch.>", response_type: chunked}
+      {service: "th.>", response_type: stream, response_threshold: "300ms"}
     ]
   }
   I: {
@@ -36,6 +40,8 @@ accounts: {
       {service: {account: E, subject: "svc.x"}, to: "x"}
       {service: {account: E, subject: "st.q"}, to: "q"}
       {service: {account: E, subject: "priv.p"}}
+      {service: {account: E, subject: "ch.q"}}
+      {service: {account: E, subject: "th.q"}}
     ]
   }
   J: {
@@ -354,6 +360,8 @@ func TestSystemAccountEvents(t *testing.T) {
 	sys := connect(t, s, nats.UserInfo("sys", "sys"))
 	sub, err := sys.SubscribeSync("$SYS.ACCOUNT.A.*")
 	must(t, err)
+	conns, err := sys.SubscribeSync("$SYS.ACCOUNT.A.SERVER.CONNS")
+	must(t, err)
 	must(t, sys.Flush())
 
 	a := connect(t, s, nats.UserInfo("a", "a"), nats.Name("client-a"))
@@ -395,6 +403,20 @@ func TestSystemAccountEvents(t *testing.T) {
 	if c.Client.ID != d.Client.ID {
 		t.Fatalf("client ids differ: %d %d", c.Client.ID, d.Client.ID)
 	}
+	// The account's connection count follows.
+	m, err := conns.NextMsg(5 * time.Second)
+	must(t, err)
+	var ac struct {
+		Type  string `json:"type"`
+		Acc   string `json:"acc"`
+		Conns int    `json:"conns"`
+	}
+	if err := json.Unmarshal(m.Data, &ac); err != nil {
+		t.Fatalf("%v: %s", err, m.Data)
+	}
+	if ac.Type != "io.nats.server.advisory.v1.account_connections" || ac.Acc != "A" || ac.Conns != 1 {
+		t.Fatalf("account connections: %s", m.Data)
+	}
 	// From the client's side: it sent one 5-byte message, received none.
 	if d.Reason != "Client Closed" || d.Sent.Msgs != 1 || d.Sent.Bytes != 5 || d.Received.Msgs != 0 {
 		t.Fatalf("disconnect: reason %q sent %+v received %+v", d.Reason, d.Sent, d.Received)
@@ -433,9 +455,239 @@ func TestSystemServerPing(t *testing.T) {
 	if !strings.Contains(string(r.Data), `"statsz"`) {
 		t.Fatalf("STATSZ by id: %s", r.Data)
 	}
+	// The account's connection count.
+	r, err = sys.Request("$SYS.REQ.ACCOUNT.A.CONNS", nil, 5*time.Second)
+	must(t, err)
+	var ac struct {
+		Acc   string `json:"acc"`
+		Conns int    `json:"conns"`
+	}
+	if err := json.Unmarshal(r.Data, &ac); err != nil || ac.Acc != "A" || ac.Conns != 1 {
+		t.Fatalf("account CONNS: %v %s", err, r.Data)
+	}
 	// Not a system account user: nothing answers.
 	a := connect(t, s, nats.UserInfo("a", "a"))
 	if _, err := a.Request("$SYS.REQ.SERVER.PING", nil, 300*time.Millisecond); err == nil {
 		t.Fatal("an account A user got a $SYS answer")
+	}
+}
+
+// nats-server 2.9.10 sends no "503 no responders" for a request that a
+// service import carried to an exporter without responders: the requester
+// times out.  modnats does the same.
+func TestServiceImportNoResponders(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	i := userConn(t, s, "i")
+	_, err := i.Request("x", []byte("anyone?"), 500*time.Millisecond)
+	if err != nats.ErrTimeout {
+		t.Fatalf("request to an imported service nobody serves: %v, want a timeout", err)
+	}
+}
+
+// Chunked: answers flow until an empty one; stream with a threshold:
+// answers after the threshold are dropped.
+func TestServiceImportChunkedAndThreshold(t *testing.T) {
+	s := startServerConf(t, accountsConf)
+	e, i := userConn(t, s, "e"), userConn(t, s, "i")
+	_, err := e.Subscribe("ch.q", func(m *nats.Msg) {
+		m.Respond([]byte("a"))
+		m.Respond([]byte("b"))
+		m.Respond(nil)
+		m.Respond([]byte("after the end"))
+	})
+	must(t, err)
+	late := make(chan string, 1)
+	_, err = e.Subscribe("th.q", func(m *nats.Msg) {
+		m.Respond([]byte("early"))
+		late <- m.Reply
+	})
+	must(t, err)
+	flushAll(t, e)
+
+	inbox, err := i.SubscribeSync("ch.inbox")
+	must(t, err)
+	flushAll(t, i)
+	must(t, i.PublishRequest("ch.q", "ch.inbox", nil))
+	flushAll(t, i)
+	for _, want := range []string{"a", "b", ""} {
+		m, err := inbox.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != want {
+			t.Fatalf("chunk %q, want %q", m.Data, want)
+		}
+	}
+	flushAll(t, e, i)
+	time.Sleep(100 * time.Millisecond)
+	flushAll(t, i)
+	if n := pending(t, inbox); n != 0 {
+		t.Fatalf("%d chunks after the empty one", n)
+	}
+
+	tin, err := i.SubscribeSync("th.inbox")
+	must(t, err)
+	flushAll(t, i)
+	must(t, i.PublishRequest("th.q", "th.inbox", nil))
+	m, err := tin.NextMsg(5 * time.Second)
+	must(t, err)
+	if string(m.Data) != "early" {
+		t.Fatalf("got %q", m.Data)
+	}
+	reply := <-late
+	time.Sleep(1500 * time.Millisecond)
+	must(t, e.Publish(reply, []byte("too late")))
+	flushAll(t, e, i)
+	time.Sleep(100 * time.Millisecond)
+	flushAll(t, i)
+	if n := pending(t, tin); n != 0 {
+		t.Fatalf("%d answers after the response threshold", n)
+	}
+}
+
+// Two servers clustered: a stream import and a service import whose
+// exporter's clients are on the other server.  Both of the server under
+// test, and (when it is modnats) modnats beside nats-server.
+func TestImportsAcrossRoutes(t *testing.T) {
+	importsAcrossRoutes(t, serverBin(t), serverBin(t))
+}
+
+func TestImportsMixedCluster(t *testing.T) {
+	ref := "/usr/sbin/nats-server"
+	if isNatsServer(serverBin(t)) {
+		t.Skip("the server under test is nats-server itself")
+	}
+	if _, err := os.Stat(ref); err != nil {
+		t.Skip("no nats-server to cluster with")
+	}
+	importsAcrossRoutes(t, serverBin(t), ref)
+	importsAcrossRoutes(t, ref, serverBin(t))
+}
+
+func importsAcrossRoutes(t *testing.T, bin1, bin2 string) {
+	p1, p2 := freePort(t), freePort(t)
+	cl := func(me, other int) string {
+		return accountsConf + fmt.Sprintf(`
+cluster: { name: ACC, listen: "127.0.0.1:%d", routes: ["nats-route://127.0.0.1:%d"] }
+`, me, other)
+	}
+	s1 := startServerConfBin(t, bin1, cl(p1, p2))
+	s2 := startServerConfBin(t, bin2, cl(p2, p1))
+	e1, i2 := userConn(t, s1, "e"), userConn(t, s2, "i")
+
+	// stream: E publishes on server 1, I subscribes on server 2
+	si, err := i2.SubscribeSync("from_e.a.>")
+	must(t, err)
+	flushAll(t, i2)
+	deadline := time.Now().Add(10 * time.Second)
+	var got *nats.Msg
+	for got == nil && time.Now().Before(deadline) {
+		must(t, e1.Publish("a.probe", []byte("p")))
+		flushAll(t, e1)
+		got, _ = si.NextMsg(100 * time.Millisecond)
+	}
+	if got == nil || got.Subject != "from_e.a.probe" {
+		t.Fatalf("the stream import did not cross the route: %v", got)
+	}
+
+	// service: the responder in E is on server 1, the requester in I on 2
+	_, err = e1.Subscribe("svc.x", func(m *nats.Msg) { m.Respond([]byte("ok:" + string(m.Data))) })
+	must(t, err)
+	flushAll(t, e1)
+	var r *nats.Msg
+	for r == nil && time.Now().Before(deadline) {
+		r, _ = i2.Request("x", []byte("q"), 200*time.Millisecond)
+	}
+	if r == nil || string(r.Data) != "ok:q" {
+		t.Fatalf("the service import did not cross the route: %v", r)
+	}
+}
+
+// A reload that lowers an account's max_connections closes the newest
+// connections over it, with nats-server's text.
+func TestAccountLimitsLoweredOnReload(t *testing.T) {
+	conf := func(n int) string {
+		return fmt.Sprintf(`
+accounts: {
+  L: {
+    users: [ {user: l, password: l} ]
+    limits: { max_connections: %d }
+  }
+}
+`, n)
+	}
+	s := startServerConf(t, conf(3))
+	var conns []*nats.Conn
+	closed := make([]chan struct{}, 3)
+	for k := 0; k < 3; k++ {
+		ch := make(chan struct{})
+		closed[k] = ch
+		conns = append(conns, connect(t, s, nats.UserInfo("l", "l"),
+			nats.ClosedHandler(func(*nats.Conn) { close(ch) })))
+		must(t, conns[k].Flush())
+	}
+	must(t, writeFile(s.conf, conf(1)))
+	must(t, s.cmd.Process.Signal(syscall.SIGHUP))
+	for k := 1; k < 3; k++ {
+		select {
+		case <-closed[k]:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("connection %d (newer) still open after the reload", k)
+		}
+		if le := conns[k].LastError(); le == nil ||
+			!strings.Contains(strings.ToLower(le.Error()), "maximum account active connections exceeded") {
+			t.Fatalf("connection %d closed with %v", k, le)
+		}
+	}
+	// nats-server 2.9.10 re-registers every client into the reloaded
+	// account and so closes all three, the oldest too; modnats (and
+	// nats-server for JWT account updates) keeps the oldest within the limit.
+	if isNatsServer(serverBin(t)) {
+		return
+	}
+	if err := conns[0].Flush(); err != nil {
+		t.Fatalf("the oldest connection: %v (last error %v)", err, conns[0].LastError())
+	}
+}
+
+// $SYS.REQ.SERVER.PING.VARZ / .CONNZ and $SYS.REQ.ACCOUNT.<acc>.CONNZ,
+// with the HTTP monitor on (modnats answers from the monitor module).
+func TestSystemMonitorRequests(t *testing.T) {
+	s := startServerConf(t, sysConf+fmt.Sprintf("\nhttp_port: %d\n", freePort(t)))
+	sys := connect(t, s, nats.UserInfo("sys", "sys"))
+	connect(t, s, nats.UserInfo("a", "a"), nats.Name("in-a"))
+	var v struct {
+		Server struct {
+			ID string `json:"id"`
+		} `json:"server"`
+		Data struct {
+			ServerID    string `json:"server_id"`
+			Connections int    `json:"connections"`
+			NumConns    int    `json:"num_connections"`
+			Conns       []struct {
+				Name    string `json:"name"`
+				Account string `json:"account"`
+			} `json:"connections_list"`
+		} `json:"data"`
+	}
+	r, err := sys.Request("$SYS.REQ.SERVER.PING.VARZ", nil, 5*time.Second)
+	must(t, err)
+	must(t, json.Unmarshal(r.Data, &v))
+	if v.Server.ID == "" || v.Data.ServerID != v.Server.ID || v.Data.Connections != 2 {
+		t.Fatalf("VARZ: %s", r.Data)
+	}
+	r, err = sys.Request("$SYS.REQ.SERVER."+v.Server.ID+".CONNZ", nil, 5*time.Second)
+	must(t, err)
+	var c struct {
+		Data struct {
+			NumConns int `json:"num_connections"`
+		} `json:"data"`
+	}
+	must(t, json.Unmarshal(r.Data, &c))
+	if c.Data.NumConns != 2 {
+		t.Fatalf("CONNZ: %s", r.Data)
+	}
+	r, err = sys.Request("$SYS.REQ.ACCOUNT.A.CONNZ", nil, 5*time.Second)
+	must(t, err)
+	if !strings.Contains(string(r.Data), `"in-a"`) || strings.Contains(string(r.Data), `"sys"`) {
+		t.Fatalf("account CONNZ: %s", r.Data)
 	}
 }

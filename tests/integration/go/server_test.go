@@ -89,7 +89,12 @@ func serverBin(t *testing.T) string {
 
 func startServerConf(t *testing.T, text string) *server {
 	t.Helper()
-	bin := serverBin(t)
+	return startServerConfBin(t, serverBin(t), text)
+}
+
+// startServerConfBin: the same with a given binary (mixed clusters).
+func startServerConfBin(t *testing.T, bin, text string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "server.conf")
 	if err := os.WriteFile(conf, []byte(text), 0644); err != nil {
