@@ -29,6 +29,10 @@
 
 aj_mod g_aj;
 
+/* Before auth_basic's hook (0): a CONNECT with a user JWT is ours whatever
+ * else is configured; one without defers to the other modules. */
+#define AJ_AUTH_PRIORITY (-10)
+
 static const modnats_option options[] = {
     { "operator", MODNATS_OPT_STRING_LIST, false,
       "trusted operator JWTs: file paths or the JWTs themselves" },
@@ -469,7 +473,7 @@ static modnats_rc init(modnats_module *self, const modnats_host_api *api,
 
     aj_apply_all();
     if (api->require_nonce(self) != MODNATS_OK ||
-        api->hook(self, MODNATS_EV_AUTH, 0, aj_on_auth, NULL) != MODNATS_OK ||
+        api->hook(self, MODNATS_EV_AUTH, AJ_AUTH_PRIORITY, aj_on_auth, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_CONNECT, 0, aj_on_connect, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_DISCONNECT, 0, aj_on_disconnect, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_RELOAD, 0, on_reload, NULL) != MODNATS_OK)
