@@ -532,6 +532,26 @@ static void test_live_update(void **state)
     it_ok();
 }
 
+/* The top-level system_account key next to operator mode (it loads
+ * auth_basic in modnats, which must leave JWT logins to auth_jwt); the
+ * system account answers $SYS.REQ.SERVER.PING. */
+static void test_system_account(void **state)
+{
+    (void)state;
+    gen();
+    char text[70000];
+    snprintf(text, sizeof text, "%s\nsystem_account: \"%s\"\n", slurp("memory.conf"),
+             slurp("sys.pub"));
+    it_server *s = it_server_start(text, NULL);
+    natsConnection *a = connect_creds(s, "a.creds");
+    roundtrip(a, a, "sys.test", "sys.test");
+    const char *r = sys_request(s, "$SYS.REQ.SERVER.PING", "");
+    if (!strstr(r, "\"server\":{"))
+        fail_msg("$SYS.REQ.SERVER.PING: %s", r);
+    it_nats_close(a);
+    it_ok();
+}
+
 /* memory.conf without the lines naming pub (a resolver_preload entry). */
 static const char *conf_without(const char *pub)
 {
@@ -673,6 +693,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_directory_lookup, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_live_update, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_reload_preload, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_system_account, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();
