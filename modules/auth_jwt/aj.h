@@ -154,6 +154,10 @@ typedef struct aj_jwt {
  * with a one-line reason in err. */
 bool aj_jwt_decode(const char *token, aj_kind want, aj_jwt **out, char *err, size_t errlen);
 void aj_jwt_free(aj_jwt *j);
+/* A JWT's permissions as the core takes them (pointers into p: valid while
+ * p is; the core copies them).  resp without values gets nats-server's
+ * defaults: 1 response within 2 minutes. */
+void aj_perms_export(const aj_perms *p, modnats_permissions *out);
 /* exp/nbf against now (Unix seconds): NULL when valid, else why. */
 const char *aj_jwt_time_error(const aj_jwt *j, int64_t now);
 /* Find the JWT in a file's text or a .creds file: the first token after a

@@ -90,26 +90,6 @@ static void track(modnats_conn *conn, const aj_jwt *acc, const aj_jwt *user, int
     pthread_mutex_unlock(&logins_mu);
 }
 
-static void export_perms(const aj_perms *p, modnats_permissions *out)
-{
-    memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
-    out->pub_allow = (const char *const *)p->pub_allow.v;
-    out->n_pub_allow = p->pub_allow.n;
-    out->pub_deny = (const char *const *)p->pub_deny.v;
-    out->n_pub_deny = p->pub_deny.n;
-    out->sub_allow = (const char *const *)p->sub_allow.v;
-    out->n_sub_allow = p->sub_allow.n;
-    out->sub_deny = (const char *const *)p->sub_deny.v;
-    out->n_sub_deny = p->sub_deny.n;
-    if (p->has_resp) {
-        /* nats-server's defaults for a resp block without values */
-        out->allow_responses = true;
-        out->responses_max_msgs = p->resp_max > 0 ? (uint32_t)p->resp_max : 1;
-        out->responses_expires_ms = p->resp_ttl_ms > 0 ? (uint64_t)p->resp_ttl_ms : 2 * 60 * 1000;
-    }
-}
-
 static bool perms_empty(const aj_perms *p)
 {
     return !p->pub_allow.n && !p->pub_deny.n && !p->sub_allow.n && !p->sub_deny.n &&
@@ -135,7 +115,7 @@ static const char *admit_locked(const aj_jwt *acc, const aj_jwt *user, const aj_
     if (perms_empty(g.perms) && acc->u.acc.has_default_perms)
         g.perms = &acc->u.acc.default_perms;
     modnats_permissions perms;
-    export_perms(g.perms, &perms);
+    aj_perms_export(g.perms, &perms);
     modnats_account *a = api->account_get_or_create(acc->sub);
     if (!a) {
         snprintf(buf, len, "account %s: out of memory", acc->sub);
@@ -313,18 +293,24 @@ void aj_pending_run(aj_pending_login *p)
     aj_pending_free(p);
 }
 
+/* The table entry of the event's connection, or NULL; logins_mu held. */
+static aj_login *find_locked(const modnats_event_hdr *ev)
+{
+    uint64_t cid = g_aj.api->conn_id(((const modnats_conn_event *)ev)->conn);
+    for (size_t i = 0; i < nlogins; i++)
+        if (logins[i].cid == cid)
+            return &logins[i];
+    return NULL;
+}
+
 modnats_rc aj_on_connect(void *ud, modnats_event_hdr *ev)
 {
     (void)ud;
-    modnats_conn_event *e = (modnats_conn_event *)ev;
-    uint64_t cid = g_aj.api->conn_id(e->conn);
     pthread_mutex_lock(&logins_mu);
-    for (size_t i = 0; i < nlogins; i++) {
-        if (logins[i].cid == cid) {
-            logins[i].confirmed = true;
-            logins[i].conn = e->conn;
-            break;
-        }
+    aj_login *l = find_locked(ev);
+    if (l) {
+        l->confirmed = true;
+        l->conn = ((modnats_conn_event *)ev)->conn;
     }
     pthread_mutex_unlock(&logins_mu);
     return MODNATS_DEFER;
@@ -333,15 +319,10 @@ modnats_rc aj_on_connect(void *ud, modnats_event_hdr *ev)
 modnats_rc aj_on_disconnect(void *ud, modnats_event_hdr *ev)
 {
     (void)ud;
-    modnats_conn_event *e = (modnats_conn_event *)ev;
-    uint64_t cid = g_aj.api->conn_id(e->conn);
     pthread_mutex_lock(&logins_mu);
-    for (size_t i = 0; i < nlogins; i++) {
-        if (logins[i].cid == cid) {
-            logins[i] = logins[--nlogins];
-            break;
-        }
-    }
+    aj_login *l = find_locked(ev);
+    if (l)
+        *l = logins[--nlogins];
     pthread_mutex_unlock(&logins_mu);
     return MODNATS_DEFER;
 }
