@@ -349,19 +349,31 @@ size_t aj_logins_revoke(const char *pub, bool all)
     return closed;
 }
 
-/* Cores without conn_login (ABI 1.0) do not expire logins: a timer does. */
-void aj_expiry_sweep(void *ud, modnats_timer *t)
+/* Once a second, on the module's thread (never an I/O worker, so that
+ * conn_close only posts and no DISCONNECT hook runs under our locks):
+ * close the users of accounts whose JWT expired, with nats-server's text,
+ * and, on cores without conn_login (ABI 1.0), users whose own JWT did. */
+void aj_logins_sweep(void)
 {
-    (void)ud;
-    (void)t;
     int64_t now = aj_now_ms();
+    bool core_expires = MODNATS_HAS(g_aj.api, conn_login);
+    pthread_rwlock_rdlock(&g_aj.store.lock);
     pthread_mutex_lock(&logins_mu);
     for (size_t i = 0; i < nlogins; i++) {
         aj_login *l = &logins[i];
-        if (l->confirmed && !l->closing && l->expires_ms > 0 && now >= l->expires_ms) {
+        if (!l->confirmed || l->closing)
+            continue;
+        const aj_jwt *acc = aj_store_get_locked(&g_aj.store, l->account);
+        const char *why = NULL;
+        if (acc && acc->exp > 0 && now / 1000 > acc->exp)
+            why = "Account Authentication Expired";
+        else if (!core_expires && l->expires_ms > 0 && now >= l->expires_ms)
+            why = "User Authentication Expired";
+        if (why) {
             l->closing = true;
-            g_aj.api->conn_close(l->conn, "User Authentication Expired");
+            g_aj.api->conn_close(l->conn, why);
         }
     }
     pthread_mutex_unlock(&logins_mu);
+    pthread_rwlock_unlock(&g_aj.store.lock);
 }

@@ -478,9 +478,7 @@ static modnats_rc init(modnats_module *self, const modnats_host_api *api,
         api->hook(self, MODNATS_EV_DISCONNECT, 0, aj_on_disconnect, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_RELOAD, 0, on_reload, NULL) != MODNATS_OK)
         return MODNATS_ERR;
-    if (!MODNATS_HAS(api, conn_login))
-        g_aj.expiry_timer = api->timer_start(self, 1000, 1000, aj_expiry_sweep, NULL);
-    if (g_aj.resolver == AJ_RES_FULL && aj_sys_start() != MODNATS_OK)
+    if (aj_sys_start() != MODNATS_OK)
         return MODNATS_ERR;
     api->log(self, MODNATS_LOG_INFO, "Operator mode: %zu trusted key(s), %s resolver",
              g_aj.trust.keys.n, g_aj.resolver == AJ_RES_FULL ? "full (directory)" : "MEMORY");
@@ -491,8 +489,6 @@ static void fini(modnats_module *self)
 {
     (void)self;
     aj_sys_stop();
-    if (g_aj.expiry_timer)
-        g_aj.api->timer_cancel(g_aj.expiry_timer);
     aj_logins_free();
     for (size_t i = 0; i < g_aj.trust.noperators; i++)
         aj_jwt_free(g_aj.trust.operators[i]);

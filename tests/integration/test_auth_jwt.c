@@ -552,6 +552,25 @@ static void test_system_account(void **state)
     it_ok();
 }
 
+/* An account JWT that expires while its user is connected: the user is
+ * closed with nats-server's -ERR 'Account Authentication Expired'. */
+static void test_account_expiry(void **state)
+{
+    (void)state;
+    it_server *s = start("expiring.conf");
+    natsConnection *f = connect_creds(s, "f.creds");
+    if (!wait_closed(f, 9000))
+        fail_msg("a user of an expired account is still connected");
+    const char *e = NULL;
+    natsConnection_GetLastError(f, &e);
+    if (!e || !it_contains_ci(e, "Account Authentication Expired"))
+        fail_msg("user of an expired account closed with \"%s\"", e ? e : "");
+    it_nats_close(f);
+    it_sleep_ms(1100);
+    expect_refused(s, "f.creds", "Authorization Violation");
+    it_ok();
+}
+
 /* memory.conf without the lines naming pub (a resolver_preload entry). */
 static const char *conf_without(const char *pub)
 {
@@ -694,6 +713,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_live_update, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_reload_preload, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_system_account, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_account_expiry, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();
