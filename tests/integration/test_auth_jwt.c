@@ -464,7 +464,7 @@ static void test_expiry_live(void **state)
     (void)state;
     it_server *s = start("memory.conf");
     natsConnection *nc = connect_creds(s, "short.creds");
-    if (!wait_closed(nc, 9000))
+    if (!wait_closed(nc, 12000))
         fail_msg("a user whose JWT expired is still connected");
     const char *e = NULL;
     natsConnection_GetLastError(nc, &e);
@@ -559,7 +559,7 @@ static void test_account_expiry(void **state)
     (void)state;
     it_server *s = start("expiring.conf");
     natsConnection *f = connect_creds(s, "f.creds");
-    if (!wait_closed(f, 9000))
+    if (!wait_closed(f, 12000))
         fail_msg("a user of an expired account is still connected");
     const char *e = NULL;
     natsConnection_GetLastError(f, &e);
