@@ -201,10 +201,12 @@ const char *aj_check_user(const aj_jwt *acc, const aj_jwt *user, const aj_login_
                           aj_grant *g);
 /* Is the user JWT revoked by acc's revocations? */
 bool aj_user_revoked(const aj_jwt *acc, const char *user_pub, int64_t iat);
-/* Is act (an activation token) valid for importer to import subject from
- * exporter (the AJ_ACCOUNT)?  NULL: yes; else why. */
+/* Is token (an activation JWT) valid for importer to import `subject` (the
+ * import's, in the exporter's space) through export e of exporter (the
+ * AJ_ACCOUNT)?  NULL: yes; else why. */
 const char *aj_check_activation(const aj_jwt *exporter, const char *importer,
-                                const aj_export *e, const char *token, int64_t now);
+                                const aj_export *e, const char *subject, const char *token,
+                                int64_t now);
 /* Does subject pattern `sub` fall inside pattern `within` (token wise,
  * wildcards in `within` cover those of `sub`)? */
 bool aj_subject_within(const char *sub, const char *within);

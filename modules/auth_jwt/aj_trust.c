@@ -168,7 +168,8 @@ bool aj_subject_within(const char *sub, const char *within)
 }
 
 const char *aj_check_activation(const aj_jwt *exporter, const char *importer,
-                                const aj_export *e, const char *token, int64_t now)
+                                const aj_export *e, const char *subject, const char *token,
+                                int64_t now)
 {
     if (!token)
         return "the export requires an activation token and the import has none";
@@ -185,8 +186,7 @@ const char *aj_check_activation(const aj_jwt *exporter, const char *importer,
         why = "activation token is for another account";
     else if (aj_jwt_time_error(act, now))
         why = "activation token expired or not valid yet";
-    else if (!aj_subject_within(e->subject, act->u.act.subject) &&
-             !aj_subject_within(act->u.act.subject, e->subject))
+    else if (!aj_subject_within(subject, act->u.act.subject))
         why = "activation token is for another subject";
     else if (revoked_in(&e->rev_keys, e->rev_at, importer, act->iat))
         why = "activation token revoked";
