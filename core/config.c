@@ -567,15 +567,39 @@ static int k_authorization(cfg_ctx *c, const keydef *k, mn_cfg *g)
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK)
         return rc;
+    bool callout = false;
     for (int i = 0; i < (int)g->nkids && rc == MN_OK; i++) {
         mn_cfg *s = g->kids[i];
         char path[128];
         subpath(path, sizeof path, k->name, s, (size_t)i);
-        if (!strcasecmp(s->name, "timeout"))
+        if (!strcasecmp(s->name, "timeout")) {
             rc = get_duration_ms(c, s, path, 1, &c->o->auth_timeout_ms);
+        } else if (!strcasecmp(s->name, "auth_callout")) {
+            /* nats-server 2.10's auth callout: the auth_callout module's */
+            callout = true;
+            if (!mn_module_available(c->o, "auth_callout"))
+                rc = fail(c, s, "\"%s\" needs the auth_callout module, which this build does "
+                          "not have", path);
+            else if ((rc = get_group(c, s, path)) == MN_OK)
+                rc = add_module_group_as(c, s, "auth_callout");
+        }
     }
-    if (rc == MN_OK)
-        rc = add_module_group_as(c, g, "auth_basic");
+    if (rc != MN_OK || !callout)
+        return rc == MN_OK ? add_module_group_as(c, g, "auth_basic") : rc;
+    /* auth_basic gets the rest of the block */
+    mn_cfg *rest = mn_cfg_new(g->name, MN_CFG_GROUP, g->file, g->line);
+    for (size_t i = 0; rest && i < g->nkids; i++) {
+        mn_cfg *d = strcasecmp(g->kids[i]->name, "auth_callout") ? mn_cfg_dup(g->kids[i]) : NULL;
+        if (d && mn_cfg_add(rest, d) != MN_OK) {
+            mn_cfg_free(d);
+            mn_cfg_free(rest);
+            rest = NULL;
+        }
+    }
+    if (!rest)
+        return fail(c, g, "out of memory");
+    rc = add_module_group_as(c, rest, "auth_basic");
+    mn_cfg_free(rest);
     return rc;
 }
 
@@ -1565,6 +1589,10 @@ int mn_opts_imply_modules(mn_opts *o)
             return MN_ENOMEM;
     }
     if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
+        return MN_ENOMEM;
+    /* authorization { auth_callout { } } (k_authorization): auth_callout,
+     * after auth_basic, which logs in its auth_users. */
+    if (mn_cfg_get(o->module_cfg, "auth_callout") && want_module(o, "auth_callout") != MN_OK)
         return MN_ENOMEM;
     /* operator, resolver, ... (k_auth_jwt): auth_jwt. */
     mn_cfg *jw = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_jwt") : NULL;

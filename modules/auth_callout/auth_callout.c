@@ -16,9 +16,10 @@
  *
  * The AUTH hook answers PENDING; the answer arrives on an in-process
  * subscription (any worker) and completes the login with auth_complete_ex;
- * a timer refuses logins whose answer is late.  Not done: encrypted
- * requests (xkey), operator mode (the issuer as an account JWT's signing
- * key), the nats-server configuration block (authorization.auth_callout).
+ * a timer refuses logins whose answer is late.  Configured as nats-server
+ * 2.10 has it (authorization { auth_callout { } }, core/config.c moves the
+ * block here) or as the module's own group.  Not done: encrypted requests
+ * (xkey), operator mode (the issuer as an account JWT's signing key).
  */
 #include "aj.h"
 
