@@ -701,9 +701,16 @@ modnats_account *mn_acc_system(void)
     return (modnats_account *)atomic_load(&g_sys);
 }
 
+static _Atomic bool g_no_default_sys;
+
+void mn_acc_no_default_system(bool no)
+{
+    atomic_store(&g_no_default_sys, no);
+}
+
 void mn_acc_default_system(void)
 {
-    if (atomic_load(&g_sys))
+    if (atomic_load(&g_sys) || atomic_load(&g_no_default_sys))
         return;
     mn_account *a = mn_account_get_or_create("$SYS");
     if (a)

@@ -27,8 +27,10 @@ modnats_rc mn_acc_conn_info(modnats_conn *c, modnats_conn_info *out);
 void       mn_acc_conn_info_release(modnats_conn_info *info);
 
 /* After the modules' init: nats-server's default system account "$SYS"
- * when nobody named one. */
+ * when nobody named one, unless the configuration said
+ * no_system_account (mn_acc_no_default_system, while reading it). */
 void mn_acc_default_system(void);
+void mn_acc_no_default_system(bool no);
 
 /* Login: apply the account's and the user's limits to c and count it in
  * its account.  Owner thread.  Returns NULL when admitted, else the

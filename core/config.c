@@ -15,6 +15,7 @@
  * their own small functions.
  */
 #include "opts.h"
+#include "acctio.h"
 #include "cfgtree.h"
 #include "log.h"
 #include "module.h"
@@ -642,6 +643,17 @@ static int k_system_account(cfg_ctx *c, const keydef *k, mn_cfg *s)
     return put_in_module_group(c, s, "auth_basic", "system_account", mn_cfg_dup(s));
 }
 
+/* no_system_account = true: no default "$SYS" (read at start-up; a
+ * reload does not change it). */
+static int k_no_system_account(cfg_ctx *c, const keydef *k, mn_cfg *s)
+{
+    bool v = false;
+    int rc = get_bool(c, s, k->name, &v);
+    if (rc == MN_OK)
+        mn_acc_no_default_system(v);
+    return rc;
+}
+
 /* accounts = { A = { users = (...); }; ... }: accounts and their users are
  * the auth_basic module's settings, as authorization is.  nats-server's
  * list form (accounts = [A, B]) names accounts without users. */
@@ -987,6 +999,9 @@ static const keydef keys[] = {
     {"authorization",          V_FN,   0, 0, 0, 0, k_authorization},
     {"no_auth_user",           V_FN,   0, 0, 0, 0, k_no_auth_user},
     {"system_account",         V_FN,   0, 0, 0, 0, k_system_account},
+    {"no_system_account",      V_FN,   0, 0, 0, 0, k_no_system_account},
+    {"no_system",              V_FN,   0, 0, 0, 0, k_no_system_account},
+    {"no_sys_acc",             V_FN,   0, 0, 0, 0, k_no_system_account},
     {"accounts",               V_FN,   0, 0, 0, 0, k_accounts},
     {"jetstream",              V_FN,   0, 0, 0, 0, k_jetstream},
     {"cluster",                V_FN,   0, 0, 0, 0, k_cluster},
@@ -1062,9 +1077,6 @@ static const struct {
     {"ws", "websocket", NULL},
     {"mqtt", "mqtt", NULL},
     {"system", NULL, NULL},
-    {"no_system_account", NULL, NULL},
-    {"no_system", NULL, NULL},
-    {"no_sys_acc", NULL, NULL},
     {"root", NULL, NULL},
     {"roots", NULL, NULL},
     {"account_resolver", NULL, NULL},

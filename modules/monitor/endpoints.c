@@ -274,6 +274,17 @@ static void server_header(mon_state *st, mon_json *j, const modnats_stats *s, in
     mon_json_time(j, "now", now);
 }
 
+/* "system_account": its name, as nats-server (absent without one or on
+ * a core older than ABI 1.1). */
+static void system_account(mon_state *st, mon_json *j)
+{
+    if (!MODNATS_HAS(st->api, account_system))
+        return;
+    modnats_account *sys = st->api->account_system();
+    if (sys)
+        mon_json_str(j, "system_account", st->api->account_name(sys));
+}
+
 static bool get_stats(mon_state *st, modnats_stats *s)
 {
     memset(s, 0, sizeof(*s));
@@ -367,6 +378,7 @@ void mon_varz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
             mon_json_str(&j, NULL, s.tags[i]);
         mon_json_arr_end(&j);
     }
+    system_account(st, &j);
     mon_json_obj_end(&j);
     mon_reply_json(r, &j);
 }
@@ -949,6 +961,7 @@ void mon_accountz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_init(&j);
     mon_json_obj_begin(&j, NULL);
     server_header(st, &j, &s, mon_now_ns());
+    system_account(st, &j);
     if (!acc) {
         mon_json_arr_begin(&j, "accounts");
         for (size_t i = 0; i < nn; i++)

@@ -54,6 +54,7 @@ static struct {
     modnats_module         *self;
     _Atomic(modnats_account *) sys;   /* where events go (workers read it) */
     modnats_account        *subs_acc;    /* where subs[] are (the timer's) */
+    bool                    warned;      /* "no system account" said once */
     modnats_sub            *subs[4];
     modnats_timer          *setup;
     pthread_t               thread;
@@ -595,13 +596,15 @@ static void setup(void *ud, modnats_timer *t)
     (void)t;
     modnats_account *sys = g.api->account_system();
     atomic_store(&g.sys, sys);
+    if (!sys && !g.warned) {
+        g.warned = true;
+        g.api->log(g.self, MODNATS_LOG_WARN, "no system account: $SYS events are off");
+    }
     if (sys == g.subs_acc)
         return;
     unsubscribe_all();
-    if (!sys) {
-        g.api->log(g.self, MODNATS_LOG_WARN, "no system account: $SYS events are off");
+    if (!sys)
         return;
-    }
     static const char *const subjects[] = { PFX_PING, PFX_PING ".*", NULL, PFX_ACCOUNT "*.*" };
     char own[200];
     snprintf(own, sizeof own, PFX_SERVER "%s.*", g.api->server_id());

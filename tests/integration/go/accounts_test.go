@@ -691,3 +691,15 @@ func TestSystemMonitorRequests(t *testing.T) {
 		t.Fatalf("account CONNZ: %s", r.Data)
 	}
 }
+
+// no_system_account: no $SYS events or answers.
+func TestNoSystemAccount(t *testing.T) {
+	s := startServerConf(t, `
+no_system_account: true
+accounts: { A: { users: [ {user: a, password: a} ] } }
+`)
+	a := connect(t, s, nats.UserInfo("a", "a"))
+	if _, err := a.Request("$SYS.REQ.SERVER.PING", nil, 300*time.Millisecond); err == nil {
+		t.Fatal("a PING was answered without a system account")
+	}
+}

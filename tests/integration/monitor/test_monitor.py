@@ -33,9 +33,9 @@ import urllib.request
 
 # Fields nats-server prints that modnats cannot (no data in the core yet);
 # docs/modules/monitor.md explains each.
-VARZ_ONLY_IN_NATS = {"system_account"}
+VARZ_ONLY_IN_NATS = set()
 SUBDETAIL_ONLY_IN_NATS = {"sid", "msgs"}
-ACCOUNTZ_ONLY_IN_NATS = {"system_account"}
+ACCOUNTZ_ONLY_IN_NATS = set()
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 UPTIME = re.compile(r"^(\d+y)?(\d+d)?(\d+h)?(\d+m)?\d+s$")
