@@ -568,15 +568,39 @@ static int k_authorization(cfg_ctx *c, const keydef *k, mn_cfg *g)
     int rc = get_group(c, g, k->name);
     if (rc != MN_OK)
         return rc;
+    bool callout = false;
     for (int i = 0; i < (int)g->nkids && rc == MN_OK; i++) {
         mn_cfg *s = g->kids[i];
         char path[128];
         subpath(path, sizeof path, k->name, s, (size_t)i);
-        if (!strcasecmp(s->name, "timeout"))
+        if (!strcasecmp(s->name, "timeout")) {
             rc = get_duration_ms(c, s, path, 1, &c->o->auth_timeout_ms);
+        } else if (!strcasecmp(s->name, "auth_callout")) {
+            /* nats-server 2.10's auth callout: the auth_callout module's */
+            callout = true;
+            if (!mn_module_available(c->o, "auth_callout"))
+                rc = fail(c, s, "\"%s\" needs the auth_callout module, which this build does "
+                          "not have", path);
+            else if ((rc = get_group(c, s, path)) == MN_OK)
+                rc = add_module_group_as(c, s, "auth_callout");
+        }
     }
-    if (rc == MN_OK)
-        rc = add_module_group_as(c, g, "auth_basic");
+    if (rc != MN_OK || !callout)
+        return rc == MN_OK ? add_module_group_as(c, g, "auth_basic") : rc;
+    /* auth_basic gets the rest of the block */
+    mn_cfg *rest = mn_cfg_new(g->name, MN_CFG_GROUP, g->file, g->line);
+    for (size_t i = 0; rest && i < g->nkids; i++) {
+        mn_cfg *d = strcasecmp(g->kids[i]->name, "auth_callout") ? mn_cfg_dup(g->kids[i]) : NULL;
+        if (d && mn_cfg_add(rest, d) != MN_OK) {
+            mn_cfg_free(d);
+            mn_cfg_free(rest);
+            rest = NULL;
+        }
+    }
+    if (!rest)
+        return fail(c, g, "out of memory");
+    rc = add_module_group_as(c, rest, "auth_basic");
+    mn_cfg_free(rest);
     return rc;
 }
 
@@ -661,9 +685,9 @@ static int k_accounts(cfg_ctx *c, const keydef *k, mn_cfg *s)
 }
 
 /* Operator mode (operator, trusted_keys, resolver, resolver_preload and
- * their nats-server aliases): the auth_jwt module's
- * settings, under one spelling each.  `resolver: MEMORY` (a string)
- * becomes the group { type = "MEMORY" } so the module reads one shape. */
+ * their nats-server aliases): the auth_jwt module's settings, under one
+ * spelling each.  `resolver: MEMORY` (a string) becomes the group
+ * { type = "MEMORY" } so the module reads one shape. */
 static int k_auth_jwt(cfg_ctx *c, const keydef *k, mn_cfg *s)
 {
     static const struct { const char *alias, *key; } names[] = {
@@ -1561,6 +1585,10 @@ int mn_opts_imply_modules(mn_opts *o)
     }
     if (mn_cfg_get(o->module_cfg, "auth_basic") && want_module(o, "auth_basic") != MN_OK)
         return MN_ENOMEM;
+    /* authorization { auth_callout { } } (k_authorization): auth_callout,
+     * after auth_basic, which logs in its auth_users. */
+    if (mn_cfg_get(o->module_cfg, "auth_callout") && want_module(o, "auth_callout") != MN_OK)
+        return MN_ENOMEM;
     /* operator, resolver, ... (k_auth_jwt): auth_jwt. */
     mn_cfg *jw = o->module_cfg ? mn_cfg_get(o->module_cfg, "auth_jwt") : NULL;
     if (jw && want_module(o, "auth_jwt") != MN_OK)
@@ -1767,8 +1795,8 @@ static confd_file *confd_slot(confd_file **v, size_t *n, const char *m)
 /* Split a converted tree into the files of a conf.d layout: the server's
  * keys in files[0], then one file per module, in the order the modules
  * would load from the single file (its modules list first, then those its
- * nats-server keys imply: auth_basic, auth_jwt, cluster, monitor).  Moves root's
- * members; root is left empty. */
+ * nats-server keys imply: auth_basic, auth_jwt, cluster, monitor).  Moves
+ * root's members; root is left empty. */
 static int confd_split(mn_cfg *root, confd_file **out, size_t *nout)
 {
     confd_file *v = NULL;

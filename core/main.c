@@ -198,6 +198,7 @@ int main(int argc, char **argv)
         mn_log_close();
         return lrc == MN_OK ? 0 : 1;
     }
+    mn_server_block_signals(NULL);   /* module threads must not take signals */
     if (mn_modules_load(&srv, err, sizeof(err)) != MN_OK) {
         mn_fatal("%s", err);
         mn_server_free(&srv);

@@ -360,18 +360,31 @@ static void post_all(mn_server *s, mn_task_fn fn)
 }
 
 static void run_leftover_tasks(mn_server *s);
+/* Every asynchronous signal blocked in the calling thread, and so in every
+ * thread it starts from then on (the workers, and the modules' own threads
+ * started in their init): the main thread takes them with sigtimedwait.
+ * Called before the modules load, so that no module thread is picked to
+ * receive, say, SIGHUP with its default action (ending the process).
+ * *set (may be NULL) receives the blocked set. */
+void mn_server_block_signals(sigset_t *set)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (set)
+        *set = all;
+}
 
 int mn_server_run(mn_server *s)
 {
     sigset_t set;
-    sigfillset(&set);
-    sigdelset(&set, SIGSEGV);
-    sigdelset(&set, SIGBUS);
-    sigdelset(&set, SIGFPE);
-    sigdelset(&set, SIGILL);
-    sigdelset(&set, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    mn_server_block_signals(&set);
 
     if (s->listen_fd >= 0 && listen(s->listen_fd, 4096) != 0) {
         mn_fatal("Error listening on port %d: %s", s->port, strerror(errno));

@@ -27,6 +27,7 @@
 #include <modnats/modnats.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 typedef struct mn_server mn_server;
@@ -286,6 +287,9 @@ void mn_interest_changed(mn_account *acc, const mn_sub *sub, bool added, modnats
 
 /* server.c */
 int  mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen);
+/* Block the asynchronous signals in this thread and the threads it starts
+ * (before the modules load: their threads must not take signals). */
+void mn_server_block_signals(sigset_t *set);
 int  mn_server_run(mn_server *s);      /* blocks until shutdown */
 void mn_server_free(mn_server *s);
 /* After the modules' init: recompute what depends on their hooks. */

@@ -16,9 +16,10 @@
  *
  * The AUTH hook answers PENDING; the answer arrives on an in-process
  * subscription (any worker) and completes the login with auth_complete_ex;
- * a timer refuses logins whose answer is late.  Not done: encrypted
- * requests (xkey), operator mode (the issuer as an account JWT's signing
- * key), the nats-server configuration block (authorization.auth_callout).
+ * a timer refuses logins whose answer is late.  Configured as nats-server
+ * 2.10 has it (authorization { auth_callout { } }, core/config.c moves the
+ * block here) or as the module's own group.  Not done: encrypted requests
+ * (xkey), operator mode (the issuer as an account JWT's signing key).
  */
 #include "aj.h"
 
@@ -227,25 +228,6 @@ static modnats_rc on_auth(void *ud, modnats_event_hdr *ev)
 
 /* ------------------------------------------------------------ answers */
 
-static void export_perms(const aj_perms *p, modnats_permissions *out)
-{
-    memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
-    out->pub_allow = (const char *const *)p->pub_allow.v;
-    out->n_pub_allow = p->pub_allow.n;
-    out->pub_deny = (const char *const *)p->pub_deny.v;
-    out->n_pub_deny = p->pub_deny.n;
-    out->sub_allow = (const char *const *)p->sub_allow.v;
-    out->n_sub_allow = p->sub_allow.n;
-    out->sub_deny = (const char *const *)p->sub_deny.v;
-    out->n_sub_deny = p->sub_deny.n;
-    if (p->has_resp) {
-        out->allow_responses = true;
-        out->responses_max_msgs = p->resp_max > 0 ? (uint32_t)p->resp_max : 1;
-        out->responses_expires_ms = p->resp_ttl_ms > 0 ? (uint64_t)p->resp_ttl_ms : 2 * 60 * 1000;
-    }
-}
-
 /* Decide from the answer: NULL when the login was completed as OK, else
  * why (the caller refuses). */
 static const char *decide(const ac_pending *p, const char *answer, char *buf, size_t len)
@@ -286,7 +268,7 @@ static const char *decide(const ac_pending *p, const char *answer, char *buf, si
     }
     if (!why) {
         modnats_permissions perms;
-        export_perms(&u->u.user.perms, &perms);
+        aj_perms_export(&u->u.user.perms, &perms);
         modnats_login l = MODNATS_LOGIN_INIT;
         l.user = u->name ? u->name : u->sub;
         l.perms = &perms;

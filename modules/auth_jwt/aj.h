@@ -154,6 +154,10 @@ typedef struct aj_jwt {
  * with a one-line reason in err. */
 bool aj_jwt_decode(const char *token, aj_kind want, aj_jwt **out, char *err, size_t errlen);
 void aj_jwt_free(aj_jwt *j);
+/* A JWT's permissions as the core takes them (pointers into p: valid while
+ * p is; the core copies them).  resp without values gets nats-server's
+ * defaults: 1 response within 2 minutes. */
+void aj_perms_export(const aj_perms *p, modnats_permissions *out);
 /* exp/nbf against now (Unix seconds): NULL when valid, else why. */
 const char *aj_jwt_time_error(const aj_jwt *j, int64_t now);
 /* Find the JWT in a file's text or a .creds file: the first token after a
@@ -197,10 +201,12 @@ const char *aj_check_user(const aj_jwt *acc, const aj_jwt *user, const aj_login_
                           aj_grant *g);
 /* Is the user JWT revoked by acc's revocations? */
 bool aj_user_revoked(const aj_jwt *acc, const char *user_pub, int64_t iat);
-/* Is act (an activation token) valid for importer to import subject from
- * exporter (the AJ_ACCOUNT)?  NULL: yes; else why. */
+/* Is token (an activation JWT) valid for importer to import `subject` (the
+ * import's, in the exporter's space) through export e of exporter (the
+ * AJ_ACCOUNT)?  NULL: yes; else why. */
 const char *aj_check_activation(const aj_jwt *exporter, const char *importer,
-                                const aj_export *e, const char *token, int64_t now);
+                                const aj_export *e, const char *subject, const char *token,
+                                int64_t now);
 /* Does subject pattern `sub` fall inside pattern `within` (token wise,
  * wildcards in `within` cover those of `sub`)? */
 bool aj_subject_within(const char *sub, const char *within);

@@ -93,7 +93,8 @@ static void apply_imports(const aj_jwt *acc, modnats_account *a)
         }
         bool authorized = false;
         if (x->token_req) {
-            const char *why = aj_check_activation(from, acc->sub, x, im->token, now);
+            const char *why = aj_check_activation(from, acc->sub, x, im->subject, im->token,
+                                                  now);
             if (why) {
                 api->log(g_aj.self, MODNATS_LOG_WARN, "account %s: import of %s from %s: %s",
                          acc->sub, im->subject, im->account, why);

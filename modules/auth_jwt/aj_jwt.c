@@ -367,6 +367,26 @@ static void account_free(aj_account *a)
     perms_free(&a->default_perms);
 }
 
+void aj_perms_export(const aj_perms *p, modnats_permissions *out)
+{
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+    out->pub_allow = (const char *const *)p->pub_allow.v;
+    out->n_pub_allow = p->pub_allow.n;
+    out->pub_deny = (const char *const *)p->pub_deny.v;
+    out->n_pub_deny = p->pub_deny.n;
+    out->sub_allow = (const char *const *)p->sub_allow.v;
+    out->n_sub_allow = p->sub_allow.n;
+    out->sub_deny = (const char *const *)p->sub_deny.v;
+    out->n_sub_deny = p->sub_deny.n;
+    if (p->has_resp) {
+        /* nats-server's defaults for a resp block without values */
+        out->allow_responses = true;
+        out->responses_max_msgs = p->resp_max > 0 ? (uint32_t)p->resp_max : 1;
+        out->responses_expires_ms = p->resp_ttl_ms > 0 ? (uint64_t)p->resp_ttl_ms : 2 * 60 * 1000;
+    }
+}
+
 void aj_jwt_free(aj_jwt *j)
 {
     if (!j)

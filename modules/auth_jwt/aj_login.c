@@ -90,26 +90,6 @@ static void track(modnats_conn *conn, const aj_jwt *acc, const aj_jwt *user, int
     pthread_mutex_unlock(&logins_mu);
 }
 
-static void export_perms(const aj_perms *p, modnats_permissions *out)
-{
-    memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
-    out->pub_allow = (const char *const *)p->pub_allow.v;
-    out->n_pub_allow = p->pub_allow.n;
-    out->pub_deny = (const char *const *)p->pub_deny.v;
-    out->n_pub_deny = p->pub_deny.n;
-    out->sub_allow = (const char *const *)p->sub_allow.v;
-    out->n_sub_allow = p->sub_allow.n;
-    out->sub_deny = (const char *const *)p->sub_deny.v;
-    out->n_sub_deny = p->sub_deny.n;
-    if (p->has_resp) {
-        /* nats-server's defaults for a resp block without values */
-        out->allow_responses = true;
-        out->responses_max_msgs = p->resp_max > 0 ? (uint32_t)p->resp_max : 1;
-        out->responses_expires_ms = p->resp_ttl_ms > 0 ? (uint64_t)p->resp_ttl_ms : 2 * 60 * 1000;
-    }
-}
-
 static bool perms_empty(const aj_perms *p)
 {
     return !p->pub_allow.n && !p->pub_deny.n && !p->sub_allow.n && !p->sub_deny.n &&
@@ -135,7 +115,7 @@ static const char *admit_locked(const aj_jwt *acc, const aj_jwt *user, const aj_
     if (perms_empty(g.perms) && acc->u.acc.has_default_perms)
         g.perms = &acc->u.acc.default_perms;
     modnats_permissions perms;
-    export_perms(g.perms, &perms);
+    aj_perms_export(g.perms, &perms);
     modnats_account *a = api->account_get_or_create(acc->sub);
     if (!a) {
         snprintf(buf, len, "account %s: out of memory", acc->sub);
@@ -313,18 +293,24 @@ void aj_pending_run(aj_pending_login *p)
     aj_pending_free(p);
 }
 
+/* The table entry of the event's connection, or NULL; logins_mu held. */
+static aj_login *find_locked(const modnats_event_hdr *ev)
+{
+    uint64_t cid = g_aj.api->conn_id(((const modnats_conn_event *)ev)->conn);
+    for (size_t i = 0; i < nlogins; i++)
+        if (logins[i].cid == cid)
+            return &logins[i];
+    return NULL;
+}
+
 modnats_rc aj_on_connect(void *ud, modnats_event_hdr *ev)
 {
     (void)ud;
-    modnats_conn_event *e = (modnats_conn_event *)ev;
-    uint64_t cid = g_aj.api->conn_id(e->conn);
     pthread_mutex_lock(&logins_mu);
-    for (size_t i = 0; i < nlogins; i++) {
-        if (logins[i].cid == cid) {
-            logins[i].confirmed = true;
-            logins[i].conn = e->conn;
-            break;
-        }
+    aj_login *l = find_locked(ev);
+    if (l) {
+        l->confirmed = true;
+        l->conn = ((modnats_conn_event *)ev)->conn;
     }
     pthread_mutex_unlock(&logins_mu);
     return MODNATS_DEFER;
@@ -333,15 +319,10 @@ modnats_rc aj_on_connect(void *ud, modnats_event_hdr *ev)
 modnats_rc aj_on_disconnect(void *ud, modnats_event_hdr *ev)
 {
     (void)ud;
-    modnats_conn_event *e = (modnats_conn_event *)ev;
-    uint64_t cid = g_aj.api->conn_id(e->conn);
     pthread_mutex_lock(&logins_mu);
-    for (size_t i = 0; i < nlogins; i++) {
-        if (logins[i].cid == cid) {
-            logins[i] = logins[--nlogins];
-            break;
-        }
-    }
+    aj_login *l = find_locked(ev);
+    if (l)
+        *l = logins[--nlogins];
     pthread_mutex_unlock(&logins_mu);
     return MODNATS_DEFER;
 }
@@ -368,19 +349,31 @@ size_t aj_logins_revoke(const char *pub, bool all)
     return closed;
 }
 
-/* Cores without conn_login (ABI 1.0) do not expire logins: a timer does. */
-void aj_expiry_sweep(void *ud, modnats_timer *t)
+/* Once a second, on the module's thread (never an I/O worker, so that
+ * conn_close only posts and no DISCONNECT hook runs under our locks):
+ * close the users of accounts whose JWT expired, with nats-server's text,
+ * and, on cores without conn_login (ABI 1.0), users whose own JWT did. */
+void aj_logins_sweep(void)
 {
-    (void)ud;
-    (void)t;
     int64_t now = aj_now_ms();
+    bool core_expires = MODNATS_HAS(g_aj.api, conn_login);
+    pthread_rwlock_rdlock(&g_aj.store.lock);
     pthread_mutex_lock(&logins_mu);
     for (size_t i = 0; i < nlogins; i++) {
         aj_login *l = &logins[i];
-        if (l->confirmed && !l->closing && l->expires_ms > 0 && now >= l->expires_ms) {
+        if (!l->confirmed || l->closing)
+            continue;
+        const aj_jwt *acc = aj_store_get_locked(&g_aj.store, l->account);
+        const char *why = NULL;
+        if (acc && acc->exp > 0 && now / 1000 > acc->exp)
+            why = "Account Authentication Expired";
+        else if (!core_expires && l->expires_ms > 0 && now >= l->expires_ms)
+            why = "User Authentication Expired";
+        if (why) {
             l->closing = true;
-            g_aj.api->conn_close(l->conn, "User Authentication Expired");
+            g_aj.api->conn_close(l->conn, why);
         }
     }
     pthread_mutex_unlock(&logins_mu);
+    pthread_rwlock_unlock(&g_aj.store.lock);
 }

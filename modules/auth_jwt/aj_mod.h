@@ -22,7 +22,7 @@ typedef struct aj_mod {
     aj_store     store;
     aj_resolver  resolver;
     char        *system_account; /* public key, or NULL */
-    modnats_timer *expiry_timer; /* only for cores without conn_login */
+    char        *restart_settings;   /* operators, keys, resolver: a reload may not change them */
 } aj_mod;
 
 extern aj_mod g_aj;
@@ -36,7 +36,9 @@ void       aj_logins_free(void);
 modnats_rc aj_on_auth(void *ud, modnats_event_hdr *ev);
 modnats_rc aj_on_connect(void *ud, modnats_event_hdr *ev);
 modnats_rc aj_on_disconnect(void *ud, modnats_event_hdr *ev);
-void       aj_expiry_sweep(void *ud, modnats_timer *t);
+/* Close logins whose account JWT (or, on ABI 1.0 cores, own JWT) expired;
+ * the module's thread, once a second. */
+void       aj_logins_sweep(void);
 /* A login waiting for the full resolver's directory (PENDING): run on the
  * module's thread by aj_sys.c, which completes its ticket and frees it. */
 typedef struct aj_pending_login aj_pending_login;
@@ -56,8 +58,8 @@ void aj_apply_all(void);
  * afresh, then the imports of the accounts that import from it. */
 void aj_apply_changed(const char *pub);
 
-/* ---- aj_sys.c: the full resolver's thread: $SYS.REQ requests, PENDING
- * logins */
+/* ---- aj_sys.c: the module's thread: the full resolver's $SYS.REQ
+ * requests, PENDING logins, the expiry sweep */
 modnats_rc aj_sys_start(void);
 void       aj_sys_stop(void);
 /* Queue a PENDING login for the thread (taken over on OK). */

@@ -19,10 +19,13 @@
  * writes a file and walks the logins: each request is copied to a queue
  * and handled on the module's own thread, which also publishes the reply.
  * The same thread finishes PENDING logins whose account must be read from
- * the directory first (aj_login.c).
+ * the directory first, and once a second closes the logins of expired
+ * accounts (aj_login.c).  It runs in every operator mode; the requests are
+ * subscribed with the full resolver only.
  */
 #include "aj_mod.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,9 +293,18 @@ static void *run(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&q_mu);
+    struct timespec next;
+    clock_gettime(CLOCK_REALTIME, &next);
     for (;;) {
-        while (!q_head && !q_stop)
-            pthread_cond_wait(&q_cv, &q_mu);
+        while (!q_head && !q_stop) {
+            if (pthread_cond_timedwait(&q_cv, &q_mu, &next) == ETIMEDOUT) {
+                pthread_mutex_unlock(&q_mu);
+                aj_logins_sweep();
+                pthread_mutex_lock(&q_mu);
+                clock_gettime(CLOCK_REALTIME, &next);
+                next.tv_sec += 1;
+            }
+        }
         if (q_stop)
             break;
         aj_req *r = q_head;
@@ -331,6 +343,8 @@ modnats_rc aj_sys_start(void)
     if (pthread_create(&thr, NULL, run, NULL) != 0)
         return MODNATS_ERR;
     running = true;
+    if (g_aj.resolver != AJ_RES_FULL)
+        return MODNATS_OK;   /* the thread sweeps expiries only */
     if (!g_aj.system_account) {
         api->log(g_aj.self, MODNATS_LOG_WARN, "no system account: the full resolver answers no "
                  "$SYS.REQ claims requests (updates need a restart)");

@@ -114,7 +114,9 @@ const char *aj_check_user(const aj_jwt *acc, const aj_jwt *user, const aj_login_
         uint8_t pub[MNK_RAW_LEN];
         if (mnk_decode(user->sub, MNK_USER, pub) != MNK_OK)
             return "user JWT subject is not a user key";
-        if (!r->nonce || !r->sig)
+        if (!r->nonce)
+            return "no nonce was sent to the client";
+        if (!r->sig)
             return "no signature of the nonce";
         if (!mnk_verify_nonce(pub, r->nonce, r->sig))
             return "signature of the nonce does not verify";
@@ -166,7 +168,8 @@ bool aj_subject_within(const char *sub, const char *within)
 }
 
 const char *aj_check_activation(const aj_jwt *exporter, const char *importer,
-                                const aj_export *e, const char *token, int64_t now)
+                                const aj_export *e, const char *subject, const char *token,
+                                int64_t now)
 {
     if (!token)
         return "the export requires an activation token and the import has none";
@@ -183,8 +186,7 @@ const char *aj_check_activation(const aj_jwt *exporter, const char *importer,
         why = "activation token is for another account";
     else if (aj_jwt_time_error(act, now))
         why = "activation token expired or not valid yet";
-    else if (!aj_subject_within(e->subject, act->u.act.subject) &&
-             !aj_subject_within(act->u.act.subject, e->subject))
+    else if (!aj_subject_within(subject, act->u.act.subject))
         why = "activation token is for another subject";
     else if (revoked_in(&e->rev_keys, e->rev_at, importer, act->iat))
         why = "activation token revoked";

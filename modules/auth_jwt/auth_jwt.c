@@ -29,6 +29,10 @@
 
 aj_mod g_aj;
 
+/* Before auth_basic's hook (0): a CONNECT with a user JWT is ours whatever
+ * else is configured; one without defers to the other modules. */
+#define AJ_AUTH_PRIORITY (-10)
+
 static const modnats_option options[] = {
     { "operator", MODNATS_OPT_STRING_LIST, false,
       "trusted operator JWTs: file paths or the JWTs themselves" },
@@ -231,35 +235,171 @@ static bool dir_check(void *ud, const char *file, aj_jwt *j)
     return true;
 }
 
-static modnats_rc load_preload(const modnats_config *cfg)
+/* Every resolver_preload entry decoded and checked (key, trust) into *out
+ * (n entries, each freed with aj_jwt_free, the array with free); nothing
+ * is stored.  Logs file:line for the first bad entry. */
+static modnats_rc decode_preload(const modnats_config *cfg, aj_jwt ***out, size_t *n)
 {
     const modnats_host_api *api = g_aj.api;
     const modnats_config *p = api->cfg_child(cfg, "resolver_preload", 0);
     char where[256];
-    for (size_t i = 0; p && api->cfg_key(p, i); i++) {
+    *out = NULL;
+    *n = 0;
+    size_t cnt = 0;
+    while (p && api->cfg_key(p, cnt))
+        cnt++;
+    if (cnt == 0)
+        return MODNATS_OK;
+    aj_jwt **v = calloc(cnt, sizeof *v);
+    if (!v)
+        return MODNATS_ERR;
+    for (size_t i = 0; i < cnt; i++) {
         const char *k = api->cfg_key(p, i);
-        const char *v = NULL;
+        const char *text = NULL;
+        char err[256];
         api->cfg_where(p, k, where, sizeof where);
-        if (api->cfg_string(p, k, &v) != MODNATS_OK || !v) {
+        if (api->cfg_string(p, k, &text) != MODNATS_OK || !text) {
             api->log(g_aj.self, MODNATS_LOG_ERROR, "%s: resolver_preload: %s must be an account JWT",
                      where, k);
-            return MODNATS_ERR;
+            goto fail;
         }
-        aj_jwt *j = NULL;
-        char err[256];
-        if (!aj_jwt_decode(v, AJ_ACCOUNT, &j, err, sizeof err)) {
+        if (!aj_jwt_decode(text, AJ_ACCOUNT, &v[i], err, sizeof err)) {
             api->log(g_aj.self, MODNATS_LOG_ERROR, "%s: resolver_preload: %s: %s", where, k, err);
-            return MODNATS_ERR;
+            goto fail;
         }
-        if (!account_ok(where, j, k)) {
-            aj_jwt_free(j);
-            return MODNATS_ERR;
-        }
-        if (aj_store_put(&g_aj.store, j, err, sizeof err) == AJ_PUT_ERR) {
-            api->log(g_aj.self, MODNATS_LOG_ERROR, "%s: resolver_preload: %s: %s", where, k, err);
-            return MODNATS_ERR;
+        if (!account_ok(where, v[i], k))
+            goto fail;
+    }
+    *out = v;
+    *n = cnt;
+    return MODNATS_OK;
+fail:
+    for (size_t i = 0; i < cnt; i++)
+        aj_jwt_free(v[i]);
+    free(v);
+    return MODNATS_ERR;
+}
+
+static modnats_rc load_preload(const modnats_config *cfg)
+{
+    aj_jwt **v;
+    size_t n;
+    if (decode_preload(cfg, &v, &n) != MODNATS_OK)
+        return MODNATS_ERR;
+    modnats_rc rc = MODNATS_OK;
+    for (size_t i = 0; i < n; i++) {
+        char err[256], pub[MNK_STR_LEN + 1];
+        snprintf(pub, sizeof pub, "%s", v[i]->sub);
+        if (rc == MODNATS_OK && aj_store_put(&g_aj.store, v[i], err, sizeof err) == AJ_PUT_ERR) {
+            g_aj.api->log(g_aj.self, MODNATS_LOG_ERROR, "resolver_preload: %s: %s", pub, err);
+            rc = MODNATS_ERR;
+        } else if (rc != MODNATS_OK) {
+            aj_jwt_free(v[i]);   /* put takes the others over */
         }
     }
+    free(v);
+    return rc;
+}
+
+/* What a reload cannot change without a restart: the trusted operators and
+ * keys, the resolver's type and directory (malloc'd text). */
+static char *restart_settings(const modnats_config *cfg)
+{
+    const modnats_host_api *api = g_aj.api;
+    size_t cap = 256, len = 0;
+    char *s = malloc(cap);
+    static const char *const lists[] = { "operator", "trusted_keys" };
+    for (size_t l = 0; s && l < 2; l++) {
+        size_t n = api->cfg_list_len(cfg, lists[l]);
+        for (size_t i = 0; s && i <= n; i++) {
+            const char *v = i < n ? api->cfg_list_string(cfg, lists[l], i) : "|";
+            size_t vl = strlen(v ? v : "");
+            if (len + vl + 2 > cap) {
+                char *ns = realloc(s, cap = (len + vl + 2) * 2);
+                if (!ns) {
+                    free(s);
+                    return NULL;
+                }
+                s = ns;
+            }
+            memcpy(s + len, v ? v : "", vl);
+            len += vl;
+            s[len++] = '\n';
+        }
+    }
+    const modnats_config *r = api->cfg_child(cfg, "resolver", 0);
+    const char *type = "", *dir = "";
+    if (r) {
+        api->cfg_string(r, "type", &type);
+        api->cfg_string(r, "dir", &dir);
+    }
+    if (s) {
+        char *out = NULL;
+        if (asprintf(&out, "%.*sresolver %s %s", (int)len, s, type ? type : "",
+                     dir ? dir : "") < 0)
+            out = NULL;
+        free(s);
+        s = out;
+    }
+    return s;
+}
+
+/* SIGHUP: resolver_preload again (nats-server reloads it too).  New and
+ * changed accounts are stored and applied; with the MEMORY resolver an
+ * account left out is removed and its users closed.  All entries are
+ * checked before any is used; operators and the resolver itself need a
+ * restart. */
+static modnats_rc on_reload(void *ud, modnats_event_hdr *ev)
+{
+    (void)ud;
+    const modnats_config *cfg = ((modnats_reload_event *)ev)->cfg;
+    const modnats_host_api *api = g_aj.api;
+    char *now = restart_settings(cfg);
+    if (!now || !g_aj.restart_settings || strcmp(now, g_aj.restart_settings) != 0) {
+        free(now);
+        api->log(g_aj.self, MODNATS_LOG_ERROR, "operator, trusted_keys and resolver changes "
+                 "need a restart");
+        return MODNATS_ERR;
+    }
+    free(now);
+    aj_jwt **v;
+    size_t n;
+    if (decode_preload(cfg, &v, &n) != MODNATS_OK)
+        return MODNATS_ERR;
+    aj_strv before = { NULL, 0 };
+    if (g_aj.resolver == AJ_RES_MEMORY && !aj_store_keys(&g_aj.store, &before)) {
+        for (size_t i = 0; i < n; i++)
+            aj_jwt_free(v[i]);
+        free(v);
+        return MODNATS_ERR;
+    }
+    aj_strv kept = { calloc(n ? n : 1, sizeof(char *)), 0 };
+    for (size_t i = 0; i < n; i++) {
+        char err[256], pub[MNK_STR_LEN + 1];
+        snprintf(pub, sizeof pub, "%s", v[i]->sub);
+        if (kept.v && (kept.v[kept.n] = strdup(pub)))
+            kept.n++;
+        aj_put put = aj_store_put(&g_aj.store, v[i], err, sizeof err);   /* takes v[i] */
+        if (put == AJ_PUT_ERR) {
+            api->log(g_aj.self, MODNATS_LOG_WARN, "resolver_preload: %s kept as it was: %s", pub,
+                     err);
+        } else if (put != AJ_PUT_SAME) {
+            aj_apply_changed(pub);
+            aj_logins_revoke(pub, false);
+            api->log(g_aj.self, MODNATS_LOG_INFO, "Account %s %s", pub,
+                     put == AJ_PUT_NEW ? "added" : "updated");
+        }
+    }
+    free(v);
+    for (size_t i = 0; kept.v && i < before.n; i++) {
+        if (aj_strv_has(&kept, before.v[i]) || !aj_store_delete(&g_aj.store, before.v[i]))
+            continue;
+        aj_apply_changed(before.v[i]);
+        aj_logins_revoke(before.v[i], true);
+        api->log(g_aj.self, MODNATS_LOG_INFO, "Account %s removed", before.v[i]);
+    }
+    aj_strv_free(&before);
+    aj_strv_free(&kept);
     return MODNATS_OK;
 }
 
@@ -289,7 +429,7 @@ static modnats_rc init(modnats_module *self, const modnats_host_api *api,
                  "or resolver { type: full, dir: ... })", where);
         return MODNATS_ERR;
     }
-    if (load_preload(cfg) != MODNATS_OK)
+    if (load_preload(cfg) != MODNATS_OK || !(g_aj.restart_settings = restart_settings(cfg)))
         return MODNATS_ERR;
     if (g_aj.resolver == AJ_RES_FULL) {
         char err[256] = "";
@@ -333,13 +473,12 @@ static modnats_rc init(modnats_module *self, const modnats_host_api *api,
 
     aj_apply_all();
     if (api->require_nonce(self) != MODNATS_OK ||
-        api->hook(self, MODNATS_EV_AUTH, 0, aj_on_auth, NULL) != MODNATS_OK ||
+        api->hook(self, MODNATS_EV_AUTH, AJ_AUTH_PRIORITY, aj_on_auth, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_CONNECT, 0, aj_on_connect, NULL) != MODNATS_OK ||
-        api->hook(self, MODNATS_EV_DISCONNECT, 0, aj_on_disconnect, NULL) != MODNATS_OK)
+        api->hook(self, MODNATS_EV_DISCONNECT, 0, aj_on_disconnect, NULL) != MODNATS_OK ||
+        api->hook(self, MODNATS_EV_RELOAD, 0, on_reload, NULL) != MODNATS_OK)
         return MODNATS_ERR;
-    if (!MODNATS_HAS(api, conn_login))
-        g_aj.expiry_timer = api->timer_start(self, 1000, 1000, aj_expiry_sweep, NULL);
-    if (g_aj.resolver == AJ_RES_FULL && aj_sys_start() != MODNATS_OK)
+    if (aj_sys_start() != MODNATS_OK)
         return MODNATS_ERR;
     api->log(self, MODNATS_LOG_INFO, "Operator mode: %zu trusted key(s), %s resolver",
              g_aj.trust.keys.n, g_aj.resolver == AJ_RES_FULL ? "full (directory)" : "MEMORY");
@@ -350,8 +489,6 @@ static void fini(modnats_module *self)
 {
     (void)self;
     aj_sys_stop();
-    if (g_aj.expiry_timer)
-        g_aj.api->timer_cancel(g_aj.expiry_timer);
     aj_logins_free();
     for (size_t i = 0; i < g_aj.trust.noperators; i++)
         aj_jwt_free(g_aj.trust.operators[i]);
@@ -359,6 +496,7 @@ static void fini(modnats_module *self)
     aj_strv_free(&g_aj.trust.keys);
     aj_store_free(&g_aj.store);
     free(g_aj.system_account);
+    free(g_aj.restart_settings);
     memset(&g_aj, 0, sizeof g_aj);
 }
 

@@ -16,6 +16,7 @@
 #include "itnats.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,10 +99,17 @@ static natsStatus try_creds(const it_server *s, const char *creds, natsConnectio
     return st;
 }
 
+/* Debian's libnats 3.4.1 now and then sends a CONNECT without `sig` although
+ * INFO carried a nonce (seen against nats-server 2.9.10 and modnats alike,
+ * about 1 login in 300, through a logging proxy): a refused login is tried
+ * again, at most twice.  Refusals the tests expect go through
+ * expect_refused, which does not retry. */
 static natsConnection *connect_creds(const it_server *s, const char *creds)
 {
     natsConnection *nc = NULL;
     natsStatus st = try_creds(s, creds, &nc);
+    for (int again = 0; again < 2 && st != NATS_OK; again++)
+        st = try_creds(s, creds, &nc);
     if (st != NATS_OK)
         fail_msg("login with %s: %s (%s)", creds, natsStatus_GetText(st),
                  nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
@@ -456,7 +464,7 @@ static void test_expiry_live(void **state)
     (void)state;
     it_server *s = start("memory.conf");
     natsConnection *nc = connect_creds(s, "short.creds");
-    if (!wait_closed(nc, 9000))
+    if (!wait_closed(nc, 12000))
         fail_msg("a user whose JWT expired is still connected");
     const char *e = NULL;
     natsConnection_GetLastError(nc, &e);
@@ -521,6 +529,119 @@ static void test_live_update(void **state)
     it_nats_close(b);
     it_nats_close(c1);
     it_nats_close(c2);
+    it_ok();
+}
+
+/* The top-level system_account key next to operator mode (it loads
+ * auth_basic in modnats, which must leave JWT logins to auth_jwt); the
+ * system account answers $SYS.REQ.SERVER.PING. */
+static void test_system_account(void **state)
+{
+    (void)state;
+    gen();
+    char text[70000];
+    snprintf(text, sizeof text, "%s\nsystem_account: \"%s\"\n", slurp("memory.conf"),
+             slurp("sys.pub"));
+    it_server *s = it_server_start(text, NULL);
+    natsConnection *a = connect_creds(s, "a.creds");
+    roundtrip(a, a, "sys.test", "sys.test");
+    const char *r = sys_request(s, "$SYS.REQ.SERVER.PING", "");
+    if (!strstr(r, "\"server\":{"))
+        fail_msg("$SYS.REQ.SERVER.PING: %s", r);
+    it_nats_close(a);
+    it_ok();
+}
+
+/* An account JWT that expires while its user is connected: the user is
+ * closed with nats-server's -ERR 'Account Authentication Expired'. */
+static void test_account_expiry(void **state)
+{
+    (void)state;
+    it_server *s = start("expiring.conf");
+    natsConnection *f = connect_creds(s, "f.creds");
+    if (!wait_closed(f, 12000))
+        fail_msg("a user of an expired account is still connected");
+    const char *e = NULL;
+    natsConnection_GetLastError(f, &e);
+    if (!e || !it_contains_ci(e, "Account Authentication Expired"))
+        fail_msg("user of an expired account closed with \"%s\"", e ? e : "");
+    it_nats_close(f);
+    it_sleep_ms(1100);
+    expect_refused(s, "f.creds", "Authorization Violation");
+    it_ok();
+}
+
+/* memory.conf without the lines naming pub (a resolver_preload entry). */
+static const char *conf_without(const char *pub)
+{
+    static char out[65536];
+    const char *in = slurp("memory.conf");
+    size_t o = 0;
+    for (const char *l = in; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l + 1) : strlen(l);
+        if ((!pub || !memmem(l, n, pub, strlen(pub))) && o + n < sizeof out) {
+            memcpy(out + o, l, n);
+            o += n;
+        }
+        l += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* SIGHUP re-reads resolver_preload, as nats-server does: an account added
+ * there takes logins; (modnats) one taken out loses its users. */
+static void test_reload_preload(void **state)
+{
+    (void)state;
+    gen();
+    char cpub[64], apub[64];
+    snprintf(cpub, sizeof cpub, "%s", slurp("c.pub"));
+    snprintf(apub, sizeof apub, "%s", slurp("a.pub"));
+    it_server *s = it_server_start(conf_without(cpub), NULL);
+    expect_refused(s, "c1.creds", "Authorization Violation");
+    natsConnection *a = connect_creds(s, "a.creds");
+    it_server_rewrite_conf(s, slurp("memory.conf"));
+    it_server_signal(s, SIGHUP);
+    natsConnection *c1 = NULL;
+    long long end = it_now_ms() + 5000;
+    while (try_creds(s, "c1.creds", &c1) != NATS_OK && it_now_ms() < end)
+        it_sleep_ms(100);
+    if (!c1)
+        fail_msg("an account added to resolver_preload was not loaded by SIGHUP");
+    it_nats_close(c1);
+    if (!it_is_nats_server()) {
+        it_server_rewrite_conf(s, conf_without(apub));
+        it_server_signal(s, SIGHUP);
+        if (!wait_closed(a, 5000))
+            fail_msg("a user of an account removed from resolver_preload stayed connected");
+        expect_refused(s, "a.creds", "Authorization Violation");
+        /* a reload that changes the trusted operators is refused; the server
+         * keeps its settings and serves on */
+        char text[70000];
+        snprintf(text, sizeof text, "%s\ntrusted_keys: [ \"%s\" ]\n", slurp("memory.conf"),
+                 "OBVCZAWF7ZKENRNWOZ447YWYDUJEJZ5WO5ZMWRE5L7ERX2YL3KFISAYI");
+        it_server_rewrite_conf(s, text);
+        it_server_signal(s, SIGHUP);
+        long long until = it_now_ms() + 5000;
+        bool logged = false;
+        while (!logged && it_now_ms() < until) {
+            FILE *f = fopen(s->log, "r");
+            char line[1024];
+            while (f && fgets(line, sizeof line, f))
+                logged |= strstr(line, "trusted_keys and resolver changes need a restart") != NULL;
+            if (f)
+                fclose(f);
+            if (!logged)
+                it_sleep_ms(50);
+        }
+        if (!logged)
+            fail_msg("a reload changing the trusted keys was not refused");
+        natsConnection *b = connect_creds(s, "b.creds");
+        it_nats_close(b);
+    }
+    it_nats_close(a);
     it_ok();
 }
 
@@ -590,6 +711,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_refused_settings, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_directory_lookup, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_live_update, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_reload_preload, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_system_account, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_account_expiry, it_setup, it_teardown),
     };
     int rc = cmocka_run_group_tests_name("integration.auth_jwt", tests, NULL, NULL);
     nats_Close();

@@ -330,16 +330,22 @@ static void test_activations(void **state)
         if (a->u.acc.exports[i].token_req)
             priv = &a->u.acc.exports[i];
     assert_non_null(priv);
-    assert_null(aj_check_activation(a, FXJ_B_PUB, priv, FXJ_ACT_B_PRIVATE_JWT, now_s()));
+    assert_null(aj_check_activation(a, FXJ_B_PUB, priv, "a.private.>", FXJ_ACT_B_PRIVATE_JWT, now_s()));
     /* C's token presented by B */
-    assert_string_equal(aj_check_activation(a, FXJ_B_PUB, priv, FXJ_ACT_C_PRIVATE_JWT, now_s()),
+    assert_string_equal(aj_check_activation(a, FXJ_B_PUB, priv, "a.private.>", FXJ_ACT_C_PRIVATE_JWT, now_s()),
                         "activation token is for another account");
-    assert_non_null(aj_check_activation(a, FXJ_B_PUB, priv, NULL, now_s()));
-    assert_string_equal(aj_check_activation(a, FXJ_B_PUB, priv, "x.y.z", now_s()),
+    assert_non_null(aj_check_activation(a, FXJ_B_PUB, priv, "a.private.>", NULL, now_s()));
+    assert_string_equal(aj_check_activation(a, FXJ_B_PUB, priv, "a.private.>", "x.y.z", now_s()),
                         "activation token does not decode");
+    /* a narrower import is covered by the token; one outside it is not */
+    assert_null(aj_check_activation(a, FXJ_B_PUB, priv, "a.private.x", FXJ_ACT_B_PRIVATE_JWT,
+                                    now_s()));
+    assert_string_equal(aj_check_activation(a, FXJ_B_PUB, priv, "a.>", FXJ_ACT_B_PRIVATE_JWT,
+                                            now_s()),
+                        "activation token is for another subject");
     /* a token issued by B for B does not count for A's export */
     aj_jwt *b = must_decode(FXJ_B_JWT, AJ_ACCOUNT);
-    assert_string_equal(aj_check_activation(b, FXJ_B_PUB, priv, FXJ_ACT_B_PRIVATE_JWT, now_s()),
+    assert_string_equal(aj_check_activation(b, FXJ_B_PUB, priv, "a.private.>", FXJ_ACT_B_PRIVATE_JWT, now_s()),
                         "activation token not signed by the exporting account");
     aj_jwt_free(b);
     aj_jwt_free(a);

@@ -282,7 +282,7 @@ func scenario(dir string) {
 		uc.Expires = time.Now().Add(-time.Hour).Unix()
 	}), user("x1"))
 	creds(dir, "short.creds", userJWT(user("x2"), accA, accA, func(uc *jwt.UserClaims) {
-		uc.Expires = time.Now().Add(4 * time.Second).Unix()
+		uc.Expires = time.Now().Add(6 * time.Second).Unix()
 	}), user("x2"))
 	write(dir, "bearer.jwt", userJWT(user("br"), accA, accA, func(uc *jwt.UserClaims) { uc.BearerToken = true }))
 	write(dir, "notbearer.jwt", userJWT(user("nb"), accA, accA, nil))
@@ -312,6 +312,19 @@ func scenario(dir string) {
 		}
 		ac.Exports = kept
 	}))
+	// F: an account whose JWT expires 6 s from now, in a config of its own
+	accF := pair(nkeys.PrefixByteAccount, "F")
+	acf := jwt.NewAccountClaims(pub(accF))
+	acf.Name = "F"
+	acf.Expires = time.Now().Add(6 * time.Second).Unix()
+	fjwt := sign(acf, op)
+	creds(dir, "f.creds", userJWT(user("f1"), accF, accF, nil), user("f1"))
+	defer func() {
+		mem, err := os.ReadFile(filepath.Join(dir, "memory.conf"))
+		must(err)
+		text := strings.TrimSuffix(string(mem), "}\n") + fmt.Sprintf("  %s = \"%s\"\n}\n", pub(accF), fjwt)
+		write(dir, "expiring.conf", text)
+	}()
 	untrusted := jwt.NewAccountClaims(pub(pair(nkeys.PrefixByteAccount, "D")))
 	write(dir, "untrusted.jwt", sign(untrusted, otherOp))
 	del := jwt.NewGenericClaims(pub(op))

@@ -22,9 +22,11 @@ func TestAuthCallout(t *testing.T) {
 		t.Skip("nats-server 2.9.10 has no auth callout")
 	}
 	issuer := kp(t, nkeys.CreateAccount)
-	s := startServerConf(t, fmt.Sprintf(`modules: ["auth_callout"]
-accounts { AUTH { users: [ {user: auth, password: pwd} ] }, APP {} }
-auth_callout { issuer: %q, auth_users: [ auth ], account: AUTH, timeout: "1s" }
+	// nats-server 2.10's layout: the callout block inside authorization
+	s := startServerConf(t, fmt.Sprintf(`accounts { AUTH { users: [ {user: auth, password: pwd} ] }, APP {} }
+authorization {
+  auth_callout { issuer: %q, auth_users: [ auth ], account: AUTH, timeout: "1s" }
+}
 `, pk(t, issuer)))
 	svc := connect(t, s, nats.UserInfo("auth", "pwd"))
 	_, err := svc.Subscribe("$SYS.REQ.USER.AUTH", func(m *nats.Msg) {
