@@ -160,6 +160,8 @@ void   js_consumers_on_remove(js_stream *s, uint64_t seq, const char *subj, size
 void   js_consumers_on_purge_all(js_stream *s);
 void   js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more);
 size_t js_consumers_count(const js_stream *s);
+/* Does any consumer's filter take this subject? */
+bool   js_consumers_interested(const js_stream *s, const char *subj, size_t n);
 
 /* js_stream.c: streams (JetStream thread) */
 int        js_streams_load(char *err, size_t errlen);

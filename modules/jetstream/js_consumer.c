@@ -1335,6 +1335,14 @@ void js_consumers_load(js_stream *s)
     js_db_consumers_foreach(s->db, s->id, load_one, s);
 }
 
+bool js_consumers_interested(const js_stream *s, const char *subj, size_t n)
+{
+    for (size_t i = 0; i < s->ncons; i++)
+        if (cmatch(s->cons[i], subj, n))
+            return true;
+    return false;
+}
+
 size_t js_consumers_count(const js_stream *s)
 {
     return s->ncons;

@@ -767,4 +767,8 @@ void js_stream_publish(js_stream *s, const js_job *j)
     enforce_per_subject(s, j->subject, j->subject_len);
     enforce_limits(s);
     pub_ack(s, j, seq, false);
+    /* interest retention: nobody to keep it for (as nats-server: stored,
+     * acknowledged, gone) */
+    if (s->cfg.retention == 1 && !js_consumers_interested(s, j->subject, j->subject_len))
+        js_stream_remove(s, seq);
 }
