@@ -388,11 +388,31 @@ void js_consumers_flush_state(js_stream *s)
         }
 }
 
-/* Matching messages after dseq_s (a scan: at creation and start-up). */
+typedef struct sum_ctx { const js_consumer *c; uint64_t n; } sum_ctx;
+
+static void sum_subject(void *ud, const char *subj, uint64_t count)
+{
+    sum_ctx *x = ud;
+    if (cmatch(x->c, subj, strlen(subj)))
+        x->n += count;
+}
+
+/* Matching messages after dseq_s, at creation and start-up: from the
+ * counters when the consumer starts before the first message (the usual
+ * case), else by a scan. */
 static uint64_t count_pending(js_consumer *c)
 {
     uint64_t n = 0;
     js_stream *s = c->s;
+    if (c->dseq_s >= s->st.last_seq)
+        return 0;
+    if (c->dseq_s < s->st.first_seq) {
+        if (!c->filter)
+            return s->st.msgs;
+        sum_ctx x = {.c = c};
+        js_db_subjects_foreach(s->db, s->id, sum_subject, &x);
+        return x.n;
+    }
     for (js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter); m;) {
         n++;
         uint64_t next = m->seq + 1;
@@ -442,14 +462,14 @@ static void start_position(js_consumer *c)
         break;
     case DP_LAST: {
         uint64_t last = s->st.last_seq;
-        if (c->filter) {    /* the last matching message */
+        if (c->filter) {    /* the last matching message: the newest of the subjects' lasts */
+            lps_ctx x = {.c = c};
+            js_db_subjects_foreach(s->db, s->id, lps_subject, &x);
             last = 0;
-            for (js_msg *m = js_db_next_msg(s->db, s->id, first, c->filter); m;) {
-                last = m->seq;
-                uint64_t next = m->seq + 1;
-                js_msg_free(m);
-                m = js_db_next_msg(s->db, s->id, next, c->filter);
-            }
+            for (size_t i = 0; i < x.n; i++)
+                if (x.v[i] > last)
+                    last = x.v[i];
+            free(x.v);
         }
         c->dseq_s = last ? last - 1 : s->st.last_seq;
         break;
