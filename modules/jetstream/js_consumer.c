@@ -46,6 +46,8 @@ struct js_consumer {
     int        deliver_policy, ack_policy;
     uint64_t   opt_start_seq;
     int64_t    ack_wait, max_deliver, max_ack_pending, max_waiting, idle_hb, inactive;
+    int64_t    opt_start_ns;    /* by_start_time */
+    int64_t   *backoff;  size_t nbackoff;   /* redelivery delays by delivery count */
     char      *filter;          /* NULL: everything */
     char      *deliver_subject; /* push */
     bool       headers_only;
@@ -127,6 +129,16 @@ static js_pend *pend_find(js_consumer *c, uint64_t sseq, size_t *idx)
     return lo < c->npend && c->pend[lo].sseq == sseq ? &c->pend[lo] : NULL;
 }
 
+/* How long delivery number dc waits for its ack: backoff[dc-1] (the last
+ * one repeating), else ack_wait. */
+static int64_t ack_wait_for(const js_consumer *c, uint64_t dc)
+{
+    if (!c->nbackoff)
+        return c->ack_wait;
+    size_t i = dc ? (size_t)dc - 1 : 0;
+    return c->backoff[i < c->nbackoff ? i : c->nbackoff - 1];
+}
+
 static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
 {
     size_t i;
@@ -134,7 +146,7 @@ static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
     if (p) {
         p->cseq = cseq;
         p->dc++;
-        p->deadline = now + c->ack_wait;
+        p->deadline = now + ack_wait_for(c, p->dc);
         p->queued = false;
         return;
     }
@@ -147,7 +159,8 @@ static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
         c->cap = cap;
     }
     memmove(&c->pend[i + 1], &c->pend[i], (c->npend - i) * sizeof *c->pend);
-    c->pend[i] = (js_pend){.sseq = sseq, .cseq = cseq, .dc = 1, .deadline = now + c->ack_wait};
+    c->pend[i] = (js_pend){.sseq = sseq, .cseq = cseq, .dc = 1,
+                           .deadline = now + ack_wait_for(c, 1)};
     c->npend++;
 }
 
@@ -206,6 +219,7 @@ static void consumer_free(js_consumer *c)
     free(c->pend);
     free(c->redq);
     free(c->initial);
+    free(c->backoff);
     free(c);
 }
 
@@ -235,6 +249,37 @@ static void consumer_remove(js_consumer *c)
 
 /* ---- configuration ---- */
 
+/* RFC 3339 ("2024-01-02T03:04:05.123456789Z", or with +hh:mm) -> ns. */
+static int parse_time(const char *t, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 9)
+                frac = frac * 10 + (*p - '0');
+        for (; digits < 9; digits++)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    if (*p == '+' || *p == '-') {
+        int h, m;
+        if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
+            return -1;
+        off = (int64_t)(h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
+    } else if (*p != 'Z' && *p != 'z') {
+        return -1;
+    }
+    int64_t sec = (int64_t)timegm(&tm) - off;
+    *out = sec * 1000000000 + frac;
+    return 0;
+}
+
 static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
 {
     const char *dp = jstr(cfg, "deliver_policy");
@@ -250,8 +295,32 @@ static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
         return -1;
     }
     if (c->deliver_policy == DP_START_TIME) {
-        snprintf(err, errlen, "deliver policy by_start_time is not supported by modnats yet");
-        return -1;
+        const char *t = jstr(cfg, "opt_start_time");
+        if (!t || parse_time(t, &c->opt_start_ns) != 0) {
+            snprintf(err, errlen, "consumer delivery policy is deliver by start time, but "
+                                  "optional start time is not set");
+            return -1;
+        }
+    }
+    json_t *bo = json_object_get(cfg, "backoff");
+    free(c->backoff);
+    c->backoff = NULL;
+    c->nbackoff = 0;
+    if (json_is_array(bo) && json_array_size(bo)) {
+        c->backoff = calloc(json_array_size(bo), sizeof *c->backoff);
+        for (size_t i = 0; c->backoff && i < json_array_size(bo); i++) {
+            json_t *d = json_array_get(bo, i);
+            if (!json_is_integer(d) || json_integer_value(d) <= 0) {
+                snprintf(err, errlen, "invalid JSON");
+                return -1;
+            }
+            c->backoff[c->nbackoff++] = json_integer_value(d);
+        }
+        int64_t md = jint(cfg, "max_deliver", -1);
+        if (md > 0 && (size_t)md <= c->nbackoff) {
+            snprintf(err, errlen, "max deliver is required to be > length of backoff values");
+            return -1;
+        }
     }
     c->opt_start_seq = (uint64_t)jint(cfg, "opt_start_seq", 0);
     if (c->deliver_policy == DP_START_SEQ && !c->opt_start_seq) {
@@ -480,6 +549,20 @@ static void start_position(js_consumer *c)
     case DP_START_SEQ:
         c->dseq_s = c->opt_start_seq - 1;
         break;
+    case DP_START_TIME: {    /* the first message at or after the time */
+        uint64_t lo = first, hi = s->st.last_seq + 1;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            js_msg *m = js_db_next_msg(s->db, s->id, mid, NULL);
+            if (!m || m->ts >= c->opt_start_ns)
+                hi = mid;
+            else
+                lo = m->seq + 1 > mid + 1 ? m->seq + 1 : mid + 1;
+            js_msg_free(m);
+        }
+        c->dseq_s = lo - 1;
+        break;
+    }
     case DP_LAST_PER_SUBJECT: {
         lps_ctx x = {.c = c};
         js_db_subjects_foreach(s->db, s->id, lps_subject, &x);
@@ -1196,7 +1279,7 @@ void js_consumer_ack(const js_job *j)
     } else if (dl >= 4 && !memcmp(d, "+WPI", 4)) {
         js_pend *p = pend_find(c, sseq, NULL);
         if (p)
-            p->deadline = now + c->ack_wait;
+            p->deadline = now + ack_wait_for(c, p->dc);
     } else if (dl >= 5 && !memcmp(d, "+TERM", 5)) {
         if (pend_remove(c, sseq))
             retention_acked(c, sseq);

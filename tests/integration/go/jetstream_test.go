@@ -899,3 +899,60 @@ accounts {
 		t.Fatalf("A's stream after restart holds %q", m.Data)
 	}
 }
+
+// Consumers starting at a time, and redelivery following a backoff list.
+func TestJSConsumerStartTimeBackoff(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "T", Subjects: []string{"t"}})
+	must(t, err)
+	for i := 0; i < 3; i++ {
+		_, err = js.Publish("t", []byte("old"))
+		must(t, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		_, err = js.Publish("t", []byte("new"))
+		must(t, err)
+	}
+	ci, err := js.AddConsumer("T", &nats.ConsumerConfig{Durable: "since",
+		AckPolicy: nats.AckExplicitPolicy, DeliverPolicy: nats.DeliverByStartTimePolicy,
+		OptStartTime: &start})
+	must(t, err)
+	if ci.NumPending != 2 {
+		t.Fatalf("by start time: %d pending, want 2", ci.NumPending)
+	}
+	sub, err := js.PullSubscribe("t", "since")
+	must(t, err)
+	msgs, err := sub.Fetch(2, nats.MaxWait(3*time.Second))
+	must(t, err)
+	if len(msgs) != 2 || string(msgs[0].Data) != "new" {
+		t.Fatalf("by start time: %d messages", len(msgs))
+	}
+
+	// Backoff: not acked, the message comes back after 100ms then 200ms.
+	_, err = js.AddConsumer("T", &nats.ConsumerConfig{Durable: "bo",
+		AckPolicy: nats.AckExplicitPolicy, DeliverPolicy: nats.DeliverLastPolicy,
+		BackOff: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, MaxDeliver: 4})
+	must(t, err)
+	bsub, err := js.PullSubscribe("t", "bo")
+	must(t, err)
+	t0 := time.Now()
+	var times []time.Duration
+	for len(times) < 3 {
+		ms, err := bsub.Fetch(1, nats.MaxWait(3*time.Second))
+		must(t, err)
+		md, _ := ms[0].Metadata()
+		if md.NumDelivered != uint64(len(times)+1) {
+			t.Fatalf("delivery %d: NumDelivered %d", len(times)+1, md.NumDelivered)
+		}
+		times = append(times, time.Since(t0))
+	}
+	// (10 ms of slack: the server times from its send, the client from its receipt)
+	if times[1] < 90*time.Millisecond || times[2]-times[1] < 190*time.Millisecond {
+		t.Fatalf("redeliveries at %v, want >= 100ms then >= 200ms apart", times)
+	}
+}
