@@ -586,14 +586,23 @@ static void test_required_without_group(void **state)
     assert_non_null(strstr(l->err, "module needy needs option \"key\""));
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define OFFERS "this modnats offers ABI " STR(MODNATS_ABI_MAJOR) "." STR(MODNATS_ABI_MINOR) \
+               " (same major, minor not newer needed)"
+
 static void test_descriptor_refused(void **state)
 {
     loader *l = *state;
-    static const struct { const char *name, *want; } t[] = {
-        {"badabi", "module badabi: (built in): built for plugin ABI 2.0, this modnats offers "
-                   "ABI 1.0 (same major, minor not newer needed)"},
-        {"newer", "module newer: (built in): built for plugin ABI 1.1, this modnats offers "
-                  "ABI 1.0 (same major, minor not newer needed)"},
+    char badabi[200], newer[200];
+    /* the versions follow the header (ABI 1.1 broke the literal 1.0) */
+    snprintf(badabi, sizeof badabi, "module badabi: (built in): built for plugin ABI %d.0, "
+             OFFERS, MODNATS_ABI_MAJOR + 1);
+    snprintf(newer, sizeof newer, "module newer: (built in): built for plugin ABI %d.%d, "
+             OFFERS, MODNATS_ABI_MAJOR, MODNATS_ABI_MINOR + 1);
+    const struct { const char *name, *want; } t[] = {
+        {"badabi", badabi},
+        {"newer", newer},
         {"liar", "module liar: (built in): the file holds module \"other\""},
         {"noinit", "module noinit: (built in): descriptor without a valid name or init"},
         {"badmagic", "module badmagic: (built in): the entry point returned no valid module "
