@@ -33,6 +33,8 @@ typedef struct js_wait {
     int64_t         batch;
     int64_t         expires;    /* absolute ns; 0: none */
     bool            no_wait;
+    int64_t         max_bytes, bytes_left;  /* 0: no byte limit */
+    int64_t         hb, next_hb;            /* idle heartbeat of the request */
     modnats_account *acc;
 } js_wait;
 
@@ -618,16 +620,22 @@ static bool can_deliver(js_consumer *c)
 }
 
 /* Send message m (delivery count dc) to subj. */
-static void send_msg(js_consumer *c, modnats_account *acc, const char *subj, const js_msg *m,
-                     uint64_t dc, int64_t now)
+/* The ack subject of a delivery. */
+static size_t ack_subject(char *buf, size_t len, const js_consumer *c, const js_msg *m,
+                          uint64_t dc, uint64_t cseq, uint64_t pending)
 {
-    char ack[600];
-    snprintf(ack, sizeof ack, "$JS.ACK.%s.%s.%llu.%llu.%llu.%lld.%llu", c->s->cfg.name, c->name,
-             (unsigned long long)dc, (unsigned long long)m->seq,
-             (unsigned long long)c->dseq_c, (long long)m->ts,
-             (unsigned long long)c->num_pending);
+    int n = snprintf(buf, len, "$JS.ACK.%s.%s.%llu.%llu.%llu.%lld.%llu", c->s->cfg.name, c->name,
+                     (unsigned long long)dc, (unsigned long long)m->seq,
+                     (unsigned long long)cseq, (long long)m->ts, (unsigned long long)pending);
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+/* Send message m (delivery count dc) to subj, acked on ack. */
+static void send_msg(js_consumer *c, modnats_account *acc, const char *subj, const js_msg *m,
+                     const char *ack, size_t ack_len, int64_t now)
+{
     modnats_msg out = {.size = sizeof out, .subject = m->subject, .subject_len = m->subject_len,
-                       .reply = ack, .reply_len = strlen(ack),
+                       .reply = ack, .reply_len = ack_len,
                        .hdr = m->hdr_len ? m->hdr : NULL, .hdr_len = m->hdr_len,
                        .data = c->headers_only ? NULL : m->data,
                        .data_len = c->headers_only ? 0 : m->data_len};
@@ -671,26 +679,59 @@ static js_msg *next_message(js_consumer *c, uint64_t *dc, bool *redelivery)
     return m;
 }
 
-/* Hand out one message to subj; false when there is nothing to send. */
-static bool deliver_one(js_consumer *c, modnats_account *acc, const char *subj, int64_t now)
+enum { DLV_NONE, DLV_SENT, DLV_TOO_BIG };
+
+/* Hand out one message to subj.  budget (may be NULL): the bytes a pull
+ * request may still take (subject + ack subject + headers + data, as
+ * nats-server counts them); a message past it stays for later:
+ * DLV_TOO_BIG. */
+static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, int64_t now,
+                       int64_t *budget)
 {
     if (!can_deliver(c))
-        return false;
+        return DLV_NONE;
     uint64_t dc;
     bool re;
     js_msg *m = next_message(c, &dc, &re);
     if (!m)
-        return false;
+        return DLV_NONE;
+    uint64_t pending = re || !c->num_pending ? c->num_pending : c->num_pending - 1;
+    char ack[600];
+    size_t ack_len = ack_subject(ack, sizeof ack, c, m, dc, c->dseq_c + 1, pending);
+    int64_t size = (int64_t)(m->subject_len + ack_len + m->hdr_len + m->data_len);
+    if (budget && size > *budget) {
+        if (re) {    /* back to the front of the redelivery queue */
+            if (c->nredq == c->capredq) {
+                size_t cap = c->capredq ? c->capredq * 2 : 16;
+                uint64_t *v = realloc(c->redq, cap * sizeof *v);
+                if (v) {
+                    c->redq = v;
+                    c->capredq = cap;
+                }
+            }
+            if (c->nredq < c->capredq) {
+                memmove(c->redq + 1, c->redq, c->nredq * sizeof *c->redq);
+                c->redq[0] = m->seq;
+                c->nredq++;
+            }
+        } else if (c->initial_pos && c->initial_pos <= c->ninitial &&
+                   c->initial[c->initial_pos - 1] == m->seq) {
+            c->initial_pos--;
+        }
+        js_msg_free(m);
+        return DLV_TOO_BIG;
+    }
+    if (budget)
+        *budget -= size;
     c->dseq_c++;
+    c->num_pending = pending;
     if (!re) {
-        if (c->num_pending)
-            c->num_pending--;
         if (m->seq > c->dseq_s)
             c->dseq_s = m->seq;
     } else {
         c->num_redelivered++;
     }
-    send_msg(c, acc, subj, m, dc, now);
+    send_msg(c, acc, subj, m, ack, ack_len, now);
     uint64_t seq = m->seq;
     js_msg_free(m);
     if (c->ack_policy == AP_NONE) {
@@ -700,7 +741,7 @@ static bool deliver_one(js_consumer *c, modnats_account *acc, const char *subj, 
         pend_add(c, seq, c->dseq_c, now);
     }
     c->dirty = true;
-    return true;
+    return DLV_SENT;
 }
 
 static void wait_pop(js_consumer *c)
@@ -725,18 +766,31 @@ static bool pump(js_consumer *c, int64_t now)
 {
     if (c->deliver_subject) {
         int n = 0;
-        while (n < 256 && deliver_one(c, c->s->acc, c->deliver_subject, now))
+        while (n < 256 && deliver_one(c, c->s->acc, c->deliver_subject, now, NULL) == DLV_SENT)
             n++;
         return n == 256;
     }
     while (c->wait_head) {
         js_wait *w = c->wait_head;
         bool sent = false;
-        while (w->batch > 0 && deliver_one(c, w->acc, w->reply, now)) {
+        int r = DLV_NONE;
+        while (w->batch > 0 &&
+               (r = deliver_one(c, w->acc, w->reply, now, w->max_bytes ? &w->bytes_left : NULL))
+                   == DLV_SENT) {
             w->batch--;
+            w->next_hb = w->hb ? now + w->hb : 0;
             sent = true;
         }
         if (w->batch == 0) {
+            wait_pop(c);
+            continue;
+        }
+        if (r == DLV_TOO_BIG) {
+            char h[200];
+            snprintf(h, sizeof h, "NATS/1.0 409 Message Size Exceeds MaxBytes\r\n"
+                     "Nats-Pending-Messages: %lld\r\nNats-Pending-Bytes: %lld\r\n\r\n",
+                     (long long)w->batch, (long long)w->bytes_left);
+            status(w->acc, w->reply, h);
             wait_pop(c);
             continue;
         }
@@ -745,7 +799,8 @@ static bool pump(js_consumer *c, int64_t now)
             if (sent) {
                 char h[200];
                 snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
-                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                         "%lld\r\nNats-Pending-Bytes: %lld\r\n\r\n", (long long)w->batch,
+                         (long long)w->bytes_left);
                 status(w->acc, w->reply, h);
             } else {
                 status(w->acc, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
@@ -1092,7 +1147,7 @@ static void api_next(const js_job *j, const char *stream, const char *name)
         status(j->acc, j->reply, "NATS/1.0 409 Consumer is push based\r\n\r\n");
         return;
     }
-    int64_t batch = 1, expires = 0;
+    int64_t batch = 1, expires = 0, max_bytes = 0, hb = 0;
     bool no_wait = false;
     if (j->data_len) {
         json_error_t je;
@@ -1103,6 +1158,8 @@ static void api_next(const js_job *j, const char *stream, const char *name)
             batch = jint(r, "batch", 1);
             expires = jint(r, "expires", 0);
             no_wait = json_is_true(json_object_get(r, "no_wait"));
+            max_bytes = jint(r, "max_bytes", 0);
+            hb = jint(r, "idle_heartbeat", 0);
         } else {
             json_decref(r);
             status(j->acc, j->reply, "NATS/1.0 400 Bad Request\r\n\r\n");
@@ -1125,6 +1182,9 @@ static void api_next(const js_job *j, const char *stream, const char *name)
     w->batch = batch;
     w->no_wait = no_wait;
     w->expires = expires > 0 ? js_now_ns() + expires : 0;
+    w->max_bytes = w->bytes_left = max_bytes > 0 ? max_bytes : 0;
+    w->hb = hb > 0 ? hb : 0;
+    w->next_hb = w->hb ? js_now_ns() + w->hb : 0;
     if (c->wait_tail)
         c->wait_tail->next = w;
     else
@@ -1365,7 +1425,8 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             if (w->expires && w->expires <= now) {
                 char h[200];
                 snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
-                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                         "%lld\r\nNats-Pending-Bytes: %lld\r\n\r\n", (long long)w->batch,
+                         (long long)w->bytes_left);
                 status(w->acc, w->reply, h);
                 *pp = w->next;
                 if (c->wait_tail == w)
@@ -1377,6 +1438,18 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             }
             if (w->expires && (!*next || w->expires < *next))
                 *next = w->expires;
+            if (w->hb) {    /* the request's idle heartbeat */
+                if (now >= w->next_hb) {
+                    char h[200];
+                    snprintf(h, sizeof h, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: "
+                             "%llu\r\nNats-Last-Stream: %llu\r\n\r\n",
+                             (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s);
+                    status(w->acc, w->reply, h);
+                    w->next_hb = now + w->hb;
+                }
+                if (!*next || w->next_hb < *next)
+                    *next = w->next_hb;
+            }
             prev = w;
             pp = &w->next;
         }
