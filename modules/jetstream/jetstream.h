@@ -89,6 +89,7 @@ typedef struct js_stream {
     int64_t           created_ns;
     js_db            *db;           /* the file or the memory database */
     js_state          st;
+    uint64_t          nsubjects;    /* subjects with messages (num_subjects) */
     bool              state_dirty;
     char             *last_msg_id;  /* Nats-Msg-Id of the last message, or NULL */
     modnats_sub     **subs;  size_t nsubs;

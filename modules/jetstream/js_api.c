@@ -411,9 +411,11 @@ static json_t *stream_state_json(js_stream *s, const char *subjects_filter)
     fmt_time(t, sizeof t, s->st.last_ts);
     json_object_set_new(st, "last_ts", json_string(t));
     subj_ctx c = {.filter = subjects_filter && *subjects_filter ? subjects_filter : NULL};
-    if (c.filter)
+    if (c.filter) {    /* only then a walk over the subjects */
         c.map = json_object();
-    js_db_subjects_foreach(s->db, s->id, count_subject, &c);
+        js_db_subjects_foreach(s->db, s->id, count_subject, &c);
+    }
+    c.n = s->nsubjects;
     if (c.map && json_object_size(c.map))
         json_object_set_new(st, "subjects", c.map);
     else

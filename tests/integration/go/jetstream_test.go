@@ -364,6 +364,7 @@ func TestJSRestart(t *testing.T) {
 	after := info(t, js, "R")
 	if after.State.Msgs != before.State.Msgs || after.State.FirstSeq != before.State.FirstSeq ||
 		after.State.LastSeq != 100 || after.State.Bytes != before.State.Bytes ||
+		after.State.NumSubjects != 4 || before.State.NumSubjects != 4 ||
 		after.Config.MaxMsgsPerSubject != 10 {
 		t.Fatalf("state changed by a restart: before %+v, after %+v", before.State, after.State)
 	}
