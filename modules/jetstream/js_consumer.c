@@ -1011,6 +1011,12 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         update(j, old, cfg);
         return;
     }
+    if (s->cfg.max_consumers > 0 && s->ncons >= (size_t)s->cfg.max_consumers) {
+        free(cname);
+        json_decref(cfg);
+        error(j, type, 400, 10026, "maximum consumers limit reached");
+        return;
+    }
     js_consumer *c = calloc(1, sizeof *c);
     char err[300];
     if (!c) {

@@ -547,6 +547,12 @@ func TestJSConsumerAPI(t *testing.T) {
 	wantCode(t, "delete twice", js.DeleteConsumer("C", "d1"), 10014)
 	_, err = js.AddConsumer("NOPE", &nats.ConsumerConfig{Durable: "x", AckPolicy: nats.AckExplicitPolicy})
 	wantCode(t, "consumer on a missing stream", err, 10059)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "ONE", Subjects: []string{"one"}, MaxConsumers: 1})
+	must(t, err)
+	_, err = js.AddConsumer("ONE", &nats.ConsumerConfig{Durable: "a", AckPolicy: nats.AckExplicitPolicy})
+	must(t, err)
+	_, err = js.AddConsumer("ONE", &nats.ConsumerConfig{Durable: "b", AckPolicy: nats.AckExplicitPolicy})
+	wantCode(t, "max_consumers", err, 10026)
 }
 
 // KV through the ordered push consumers nats.go builds for Keys, History
