@@ -199,7 +199,7 @@ static void subscribe_account(void *ud, modnats_account *acc)
     served = v;
     served[nserved++] = acc;
     const char *sfx[] = {"INFO", "STREAM.>", "CONSUMER.>"};
-    if (add_api_sub(acc, "$JS.ACK.>") != 0)
+    if (add_api_sub(acc, "$JS.ACK.>") != 0 || add_api_sub(acc, "$JS.FC.>") != 0)
         *rc = -1;
     for (size_t i = 0; i < 3; i++) {
         char subj[300];

@@ -38,6 +38,10 @@ typedef struct js_job {
     char            *data;     size_t data_len;
 } js_job;
 
+/* A push consumer with flow_control asks the client to confirm after
+ * this many bytes. */
+#define JS_FC_BYTES (1 << 20)
+
 /* One commit takes at most this much of the queue. */
 #define JS_BATCH_MAX_JOBS  4096
 #define JS_BATCH_MAX_BYTES (8u << 20)
@@ -153,6 +157,7 @@ void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m);
 /* js_consumer.c: consumers (JetStream thread) */
 bool   js_consumer_api(const js_job *j, const char *api);   /* "CONSUMER...."; false: not one */
 void   js_consumer_ack(const js_job *j);                     /* $JS.ACK.... */
+void   js_consumer_fc(const js_job *j);                      /* $JS.FC.... */
 void   js_consumers_load(js_stream *s);
 void   js_consumers_free(js_stream *s);
 void   js_consumers_flush_state(js_stream *s);

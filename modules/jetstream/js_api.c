@@ -846,6 +846,10 @@ void js_api_handle(const js_job *j)
         js_consumer_ack(j);
         return;
     }
+    if (!strncmp(p, "$JS.FC.", 7)) {
+        js_consumer_fc(j);
+        return;
+    }
     /* $JS.API.x or $JS.<domain>.API.x */
     if (!strncmp(p, "$JS.API.", 8)) {
         p += 8;

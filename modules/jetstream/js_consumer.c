@@ -52,7 +52,12 @@ struct js_consumer {
     int64_t   *backoff;  size_t nbackoff;   /* redelivery delays by delivery count */
     char      *filter;          /* NULL: everything */
     char      *deliver_subject; /* push */
-    bool       headers_only;
+    bool       headers_only, flow_control;
+    /* flow control of a push consumer: bytes sent since the client last
+     * answered, and the request it has not answered yet ("" when none) */
+    int64_t    fc_bytes;
+    uint64_t   fc_seq;
+    char       fc_subject[300];
     /* state */
     uint64_t   dseq_c, dseq_s;  /* last delivered */
     uint64_t   afloor_c, afloor_s;
@@ -337,6 +342,7 @@ static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
     c->idle_hb = jint(cfg, "idle_heartbeat", 0);
     c->inactive = jint(cfg, "inactive_threshold", 0);
     c->headers_only = json_is_true(json_object_get(cfg, "headers_only"));
+    c->flow_control = json_is_true(json_object_get(cfg, "flow_control"));
     const char *f = jstr(cfg, "filter_subject");
     c->filter = f && *f && strcmp(f, ">") ? strdup(f) : NULL;
     const char *d = jstr(cfg, "deliver_subject");
@@ -766,8 +772,24 @@ static bool pump(js_consumer *c, int64_t now)
 {
     if (c->deliver_subject) {
         int n = 0;
-        while (n < 256 && deliver_one(c, c->s->acc, c->deliver_subject, now, NULL) == DLV_SENT)
+        while (n < 256 && !c->fc_subject[0]) {
+            int64_t before = c->fc_bytes, budget = INT64_MAX;
+            if (deliver_one(c, c->s->acc, c->deliver_subject, now, &budget) != DLV_SENT)
+                break;
             n++;
+            c->fc_bytes = before + (INT64_MAX - budget);
+            if (c->flow_control && c->fc_bytes >= JS_FC_BYTES) {
+                /* ask the client to confirm it keeps up before sending more */
+                snprintf(c->fc_subject, sizeof c->fc_subject, "$JS.FC.%s.%s.%llu",
+                         c->s->cfg.name, c->name, (unsigned long long)++c->fc_seq);
+                static const char fc[] = "NATS/1.0 100 FlowControl Request\r\n\r\n";
+                modnats_msg m = {.size = sizeof m, .subject = c->deliver_subject,
+                                 .subject_len = strlen(c->deliver_subject),
+                                 .reply = c->fc_subject, .reply_len = strlen(c->fc_subject),
+                                 .hdr = fc, .hdr_len = sizeof fc - 1};
+                js_reply_msg(c->s->acc, c->deliver_subject, &m);
+            }
+        }
         return n == 256;
     }
     while (c->wait_head) {
@@ -1353,6 +1375,31 @@ void js_consumer_ack(const js_job *j)
     c->dirty = true;
 }
 
+/* $JS.FC.<stream>.<consumer>.<n>: the client answered a flow control
+ * request; delivery goes on. */
+void js_consumer_fc(const js_job *j)
+{
+    char buf[512];
+    if (j->subject_len >= sizeof buf)
+        return;
+    memcpy(buf, j->subject, j->subject_len + 1);
+    char *stream = buf + 7, *dot = strchr(stream, '.');
+    if (!dot)
+        return;
+    *dot = 0;
+    char *name = dot + 1;
+    if (!(dot = strchr(name, '.')))
+        return;
+    *dot = 0;
+    js_stream *s = js_stream_find(j->acc, stream);
+    js_consumer *c = s ? find(s, name) : NULL;
+    if (!c || strcmp(c->fc_subject, j->subject) != 0)
+        return;
+    c->fc_subject[0] = 0;
+    c->fc_bytes = 0;
+    c->last_active = js_now_ns();
+}
+
 /* ---- stream events ---- */
 
 void js_consumers_on_store(js_stream *s, uint64_t seq, const char *subj, size_t n)
@@ -1462,10 +1509,12 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
         /* idle heartbeats of push consumers */
         if (c->deliver_subject && c->idle_hb > 0) {
             if (now - c->last_out >= c->idle_hb) {
-                char h[200];
+                char h[600];
                 snprintf(h, sizeof h, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: "
-                         "%llu\r\nNats-Last-Stream: %llu\r\n\r\n",
-                         (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s);
+                         "%llu\r\nNats-Last-Stream: %llu\r\n%s%s%s\r\n",
+                         (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s,
+                         c->fc_subject[0] ? "Nats-Consumer-Stalled: " : "", c->fc_subject,
+                         c->fc_subject[0] ? "\r\n" : "");
                 status(s->acc, c->deliver_subject, h);
                 c->last_out = now;
             }

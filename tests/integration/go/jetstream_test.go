@@ -963,3 +963,37 @@ func TestJSConsumerStartTimeBackoff(t *testing.T) {
 		t.Fatalf("redeliveries at %v, want >= 100ms then >= 200ms apart", times)
 	}
 }
+
+// A push consumer with flow control delivers more than its flow control
+// window (1 MiB in modnats) once the client answers the requests.
+func TestJSFlowControl(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js, err := nc.JetStream(nats.PublishAsyncMaxPending(512))
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "FC", Subjects: []string{"fc"}})
+	must(t, err)
+	payload := make([]byte, 1024)
+	const n = 4000
+	for i := 0; i < n; i++ {
+		_, err = js.PublishAsync("fc", payload)
+		must(t, err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publish acks")
+	}
+	sub, err := js.SubscribeSync("fc", nats.OrderedConsumer())
+	must(t, err)
+	for i := 1; i <= n; i++ {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("message %d of %d: %v", i, n, err)
+		}
+		md, _ := m.Metadata()
+		if md.Sequence.Stream != uint64(i) {
+			t.Fatalf("message %d has stream seq %d", i, md.Sequence.Stream)
+		}
+	}
+}
