@@ -156,6 +156,16 @@ static void test_delete_and_counts(void **state)
     assert_int_equal(js_db_subject_count(d, 1, "a.1", 3), 2);
     assert_true(js_db_del_msg(d, 1, 4, NULL));
     assert_int_equal(js_db_subject_count(d, 1, "b.x", 3), 0);
+    /* committed messages deleted in the pending batch are gone for every read */
+    assert_int_equal(next_seq(d, 1, 4, NULL), 0);
+    assert_int_equal(next_seq(d, 1, 1, "b.*"), 0);
+    assert_int_equal(js_db_first_seq_by_subject(d, 1, "a.1", 3, 4), 0);
+    assert_int_equal(js_db_last_seq_by_subject(d, 1, "b.x", 3), 0);
+    put(d, 1, 6, "a.1", "six");    /* and a new one after them */
+    assert_int_equal(next_seq(d, 1, 4, NULL), 6);
+    assert_int_equal(js_db_last_seq_by_subject(d, 1, "a.1", 3), 6);
+    assert_int_equal(js_db_first_seq_by_subject(d, 1, "a.1", 3, 4), 6);
+    assert_true(js_db_del_msg(d, 1, 6, NULL));
     uint64_t acc = 0;
     js_db_subjects_foreach(d, 1, count_cb, &acc);
     assert_int_equal(acc, 3 * 1000 + 2);    /* b.x is gone from the counts */
