@@ -938,10 +938,14 @@ static void update(const js_job *j, js_consumer *c, json_t *cfg)
     free(c->filter);
     free(c->deliver_subject);
     c->filter = c->deliver_subject = NULL;
-    if (parse_cfg(c, cfg, err, sizeof err) != 0) {    /* cannot happen: same kinds */
+    if (parse_cfg(c, cfg, err, sizeof err) != 0) {    /* back to the old one */
         c->cfg = old;
         json_decref(cfg);
-        parse_cfg(c, old, err, sizeof err);
+        free(c->filter);
+        free(c->deliver_subject);
+        c->filter = c->deliver_subject = NULL;
+        char ignored[200];
+        parse_cfg(c, old, ignored, sizeof ignored);
         error(j, type, 500, 10012, err);
         return;
     }
