@@ -218,6 +218,7 @@ static void test_js_sync_interval(void **state)
  * sync = "interval" (1 h) the same cut loses acknowledged messages, which
  * shows the emulation bites.  modnats only (nats-server's Go runtime
  * does not go through libc), not in sanitizer builds. */
+#ifdef MN_POWERCUT_SHIM
 static void power_cut(const char *rocks, const char *side)
 {
     DIR *d = opendir(rocks);
@@ -240,6 +241,7 @@ static void power_cut(const char *rocks, const char *side)
     }
     closedir(d);
 }
+#endif
 
 static void test_js_power_cut(void **state)
 {
