@@ -22,6 +22,7 @@ enum js_job_kind {
     JS_JOB_API = 1,     /* a request on $JS[.<domain>].API.INFO / STREAM.> */
     JS_JOB_PUB,         /* a message captured by a stream */
     JS_JOB_DIRECT,      /* $JS.API.DIRECT.GET.<stream>[.<subject>] */
+    JS_JOB_INTEREST,    /* a subscription that may be a push consumer's client */
 };
 
 /* One message copied off an I/O worker.  One allocation: the strings
@@ -141,6 +142,9 @@ int64_t js_now_ns(void);
  * stream id; kind JS_JOB_PUB or JS_JOB_DIRECT.  NULL on failure. */
 modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uint64_t id,
                                   int kind);
+/* Push consumers' deliver subjects, watched by the INTEREST hook (which
+ * queues a JS_JOB_INTEREST when a subscription could match one). */
+void js_push_watch(modnats_account *acc, const char *deliver, bool on);
 
 /* js_thread.c */
 int  js_thread_start(char *err, size_t errlen);
@@ -166,6 +170,9 @@ void   js_consumers_on_remove(js_stream *s, uint64_t seq, const char *subj, size
 void   js_consumers_on_purge_all(js_stream *s);
 void   js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more);
 size_t js_consumers_count(const js_stream *s);
+/* A subscription matching `subject` came or went in acc: push consumers
+ * there recount their deliver subject's interest. */
+void   js_consumers_interest(modnats_account *acc, const char *subject);
 /* Does any consumer's filter take this subject? */
 bool   js_consumers_interested(const js_stream *s, const char *subj, size_t n);
 

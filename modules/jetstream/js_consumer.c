@@ -53,6 +53,8 @@ struct js_consumer {
     char      *filter;          /* NULL: everything */
     char      *deliver_subject; /* push */
     bool       headers_only, flow_control;
+    bool       active;          /* push: somebody subscribes to the deliver subject */
+    bool       watched;         /* push: registered with js_push_watch */
     /* flow control of a push consumer: bytes sent since the client last
      * answered, and the request it has not answered yet ("" when none) */
     int64_t    fc_bytes;
@@ -218,6 +220,8 @@ static void waits_free(js_consumer *c)
 
 static void consumer_free(js_consumer *c)
 {
+    if (c->watched)
+        js_push_watch(c->s->acc, c->deliver_subject, false);
     waits_free(c);
     json_decref(c->cfg);
     free(c->name);
@@ -645,7 +649,19 @@ static void send_msg(js_consumer *c, modnats_account *acc, const char *subj, con
                        .hdr = m->hdr_len ? m->hdr : NULL, .hdr_len = m->hdr_len,
                        .data = c->headers_only ? NULL : m->data,
                        .data_len = c->headers_only ? 0 : m->data_len};
+    char *h = NULL;
+    if (c->headers_only) {    /* the headers, and the size of what was left out */
+        size_t keep = m->hdr_len >= 4 ? m->hdr_len - 2 : 0;    /* without the blank line */
+        h = malloc(keep + 64);
+        if (h) {
+            int n = snprintf(h, keep + 64, "%.*s%sNats-Msg-Size: %zu\r\n\r\n", (int)keep,
+                             keep ? m->hdr : "", keep ? "" : "NATS/1.0\r\n", m->data_len);
+            out.hdr = h;
+            out.hdr_len = (size_t)n;
+        }
+    }
     js_reply_msg(acc, subj, &out);
+    free(h);
     c->last_out = now;
 }
 
@@ -766,13 +782,52 @@ static void status(modnats_account *acc, const char *subj, const char *hdr)
     reply_text(acc, subj, hdr, NULL);
 }
 
+typedef struct interest_ctx { const char *deliver; size_t n; } interest_ctx;
+
+static void count_interest(void *ud, const char *subject, const char *queue, int weight,
+                           modnats_origin origin)
+{
+    (void)queue;
+    (void)weight;
+    interest_ctx *x = ud;
+    if (origin != js_g.origin && js_subject_match(subject, x->deliver, strlen(x->deliver)))
+        x->n++;
+}
+
+/* A push consumer delivers only while its deliver subject has a
+ * subscriber, as nats-server: clients often subscribe after creating it. */
+static void recompute_active(js_consumer *c, int64_t now)
+{
+    interest_ctx x = {.deliver = c->deliver_subject};
+    js_g.api->interest_foreach(c->s->acc, count_interest, &x);
+    c->active = x.n > 0;
+    if (c->active)
+        c->last_active = now;
+}
+
+void js_consumers_interest(modnats_account *acc, const char *subject)
+{
+    int64_t now = js_now_ns();
+    for (size_t i = 0; i < js_g.nstreams; i++) {
+        js_stream *s = js_g.streams[i];
+        if (s->acc != acc)
+            continue;
+        for (size_t k = 0; k < s->ncons; k++) {
+            js_consumer *c = s->cons[k];
+            if (c->deliver_subject &&
+                js_subject_match(subject, c->deliver_subject, strlen(c->deliver_subject)))
+                recompute_active(c, now);
+        }
+    }
+}
+
 /* Serve waiting pull requests and push subscribers; true when there is
  * more to send right away (a push consumer with a backlog). */
 static bool pump(js_consumer *c, int64_t now)
 {
     if (c->deliver_subject) {
         int n = 0;
-        while (n < 256 && !c->fc_subject[0]) {
+        while (n < 256 && c->active && !c->fc_subject[0]) {
             int64_t before = c->fc_bytes, budget = INT64_MAX;
             if (deliver_one(c, c->s->acc, c->deliver_subject, now, &budget) != DLV_SENT)
                 break;
@@ -1097,6 +1152,11 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
     v[s->ncons++] = c;
     start_position(c);
     c->dirty = true;
+    if (c->deliver_subject) {
+        js_push_watch(s->acc, c->deliver_subject, true);
+        c->watched = true;
+        recompute_active(c, c->created_ns);
+    }
     if (durable) {
         char *txt = json_dumps(cfg, JSON_COMPACT);
         if (txt)
@@ -1447,7 +1507,9 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
 {
     for (size_t i = 0; i < s->ncons; i++) {
         js_consumer *c = s->cons[i];
-        if (!c->durable && c->inactive > 0 && !c->deliver_subject && !c->nwait &&
+        if (c->deliver_subject && c->active)
+            c->last_active = now;
+        if (!c->durable && c->inactive > 0 && !c->nwait && !(c->deliver_subject && c->active) &&
             now - c->last_active > c->inactive) {
             consumer_remove(c);
             i--;
@@ -1511,7 +1573,7 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             pp = &w->next;
         }
         /* idle heartbeats of push consumers */
-        if (c->deliver_subject && c->idle_hb > 0) {
+        if (c->deliver_subject && c->active && c->idle_hb > 0) {
             if (now - c->last_out >= c->idle_hb) {
                 char h[600];
                 snprintf(h, sizeof h, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: "
@@ -1563,6 +1625,11 @@ static void load_one(void *ud, const char *name, const char *config, int64_t cre
     v[s->ncons++] = c;
     load_state(c, c->last_active);
     c->num_pending = count_pending(c);
+    if (c->deliver_subject) {    /* no client yet at start-up */
+        js_push_watch(s->acc, c->deliver_subject, true);
+        c->watched = true;
+        c->active = false;
+    }
 }
 
 void js_consumers_load(js_stream *s)

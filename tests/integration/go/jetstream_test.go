@@ -997,3 +997,30 @@ func TestJSFlowControl(t *testing.T) {
 		}
 	}
 }
+
+// A push consumer created before anybody subscribes to its deliver
+// subject waits for the subscriber (nats.js subscribes after creating).
+func TestJSPushWaitsForInterest(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "PW", Subjects: []string{"pw"}})
+	must(t, err)
+	for i := 1; i <= 3; i++ {
+		_, err = js.Publish("pw", []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	_, err = js.AddConsumer("PW", &nats.ConsumerConfig{Durable: "late", DeliverSubject: "dlv.late",
+		AckPolicy: nats.AckNonePolicy})
+	must(t, err)
+	time.Sleep(200 * time.Millisecond) // nothing may be delivered into the void meanwhile
+	sub, err := nc.SubscribeSync("dlv.late")
+	must(t, err)
+	for i := 1; i <= 3; i++ {
+		m, err := sub.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != fmt.Sprint(i) || m.Subject != "pw" {
+			t.Fatalf("delivery %d: %s %q", i, m.Subject, m.Data)
+		}
+	}
+}
