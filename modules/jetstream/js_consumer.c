@@ -50,7 +50,8 @@ struct js_consumer {
     int64_t    ack_wait, max_deliver, max_ack_pending, max_waiting, idle_hb, inactive;
     int64_t    opt_start_ns;    /* by_start_time */
     int64_t   *backoff;  size_t nbackoff;   /* redelivery delays by delivery count */
-    char      *filter;          /* NULL: everything */
+    char      *filter;          /* NULL: everything (or filters) */
+    char     **filters;  size_t nfilters;   /* filter_subjects (2.10) */
     char      *deliver_subject; /* push */
     bool       headers_only, flow_control;
     bool       active;          /* push: somebody subscribes to the deliver subject */
@@ -79,6 +80,12 @@ static void retention_acked(js_consumer *c, uint64_t seq);
 
 static bool cmatch(const js_consumer *c, const char *subj, size_t n)
 {
+    if (c->nfilters) {
+        for (size_t i = 0; i < c->nfilters; i++)
+            if (js_subject_match(c->filters[i], subj, n))
+                return true;
+        return false;
+    }
     return !c->filter || js_subject_match(c->filter, subj, n);
 }
 
@@ -218,8 +225,34 @@ static void waits_free(js_consumer *c)
     c->nwait = 0;
 }
 
+static void filters_free(js_consumer *c)
+{
+    for (size_t i = 0; i < c->nfilters; i++)
+        free(c->filters[i]);
+    free(c->filters);
+    c->filters = NULL;
+    c->nfilters = 0;
+}
+
+/* The first matching message at or after `from`. */
+static js_msg *next_match(js_consumer *c, uint64_t from)
+{
+    js_stream *s = c->s;
+    if (!c->nfilters)
+        return js_db_next_msg(s->db, s->id, from, c->filter);
+    for (js_msg *m = js_db_next_msg(s->db, s->id, from, NULL); m;) {
+        if (cmatch(c, m->subject, m->subject_len))
+            return m;
+        uint64_t next = m->seq + 1;
+        js_msg_free(m);
+        m = js_db_next_msg(s->db, s->id, next, NULL);
+    }
+    return NULL;
+}
+
 static void consumer_free(js_consumer *c)
 {
+    filters_free(c);
     if (c->watched)
         js_push_watch(c->s->acc, c->deliver_subject, false);
     waits_free(c);
@@ -349,6 +382,24 @@ static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
     c->flow_control = json_is_true(json_object_get(cfg, "flow_control"));
     const char *f = jstr(cfg, "filter_subject");
     c->filter = f && *f && strcmp(f, ">") ? strdup(f) : NULL;
+    filters_free(c);
+    json_t *fs = json_object_get(cfg, "filter_subjects");
+    if (json_is_array(fs) && json_array_size(fs)) {
+        if (c->filter) {
+            snprintf(err, errlen, "consumer cannot have both FilterSubject and FilterSubjects "
+                                  "specified");
+            return -1;
+        }
+        c->filters = calloc(json_array_size(fs), sizeof *c->filters);
+        for (size_t i = 0; c->filters && i < json_array_size(fs); i++) {
+            const char *x = json_string_value(json_array_get(fs, i));
+            if (!x || !*x) {
+                snprintf(err, errlen, "invalid JSON");
+                return -1;
+            }
+            c->filters[c->nfilters++] = strdup(x);
+        }
+    }
     const char *d = jstr(cfg, "deliver_subject");
     c->deliver_subject = d && *d ? strdup(d) : NULL;
     return 0;
@@ -384,7 +435,7 @@ static json_t *canonical(json_t *cfg)
         {"durable_name", true}, {"name", true}, {"description", true},
         {"deliver_policy", false}, {"opt_start_seq", true}, {"opt_start_time", true},
         {"ack_policy", false}, {"ack_wait", true}, {"max_deliver", true}, {"backoff", true},
-        {"filter_subject", true}, {"replay_policy", false}, {"rate_limit_bps", true},
+        {"filter_subject", true}, {"filter_subjects", true}, {"replay_policy", false}, {"rate_limit_bps", true},
         {"sample_freq", true}, {"max_waiting", true}, {"max_ack_pending", true},
         {"idle_heartbeat", true}, {"flow_control", true}, {"headers_only", true},
         {"max_batch", true}, {"max_expires", true}, {"max_bytes", true},
@@ -488,17 +539,17 @@ static uint64_t count_pending(js_consumer *c)
     if (c->dseq_s >= s->st.last_seq)
         return 0;
     if (c->dseq_s < s->st.first_seq) {
-        if (!c->filter)
+        if (!c->filter && !c->nfilters)
             return s->st.msgs;
         sum_ctx x = {.c = c};
         js_db_subjects_foreach(s->db, s->id, sum_subject, &x);
         return x.n;
     }
-    for (js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter); m;) {
+    for (js_msg *m = next_match(c, c->dseq_s + 1); m;) {
         n++;
         uint64_t next = m->seq + 1;
         js_msg_free(m);
-        m = js_db_next_msg(s->db, s->id, next, c->filter);
+        m = next_match(c, next);
     }
     return n;
 }
@@ -543,7 +594,7 @@ static void start_position(js_consumer *c)
         break;
     case DP_LAST: {
         uint64_t last = s->st.last_seq;
-        if (c->filter) {    /* the last matching message: the newest of the subjects' lasts */
+        if (c->filter || c->nfilters) {    /* the newest of the matching subjects' lasts */
             lps_ctx x = {.c = c};
             js_db_subjects_foreach(s->db, s->id, lps_subject, &x);
             last = 0;
@@ -696,7 +747,7 @@ static js_msg *next_message(js_consumer *c, uint64_t *dc, bool *redelivery)
         if (c->num_pending)
             c->num_pending--;
     }
-    js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter);
+    js_msg *m = next_match(c, c->dseq_s + 1);
     *dc = 1;
     return m;
 }
@@ -969,6 +1020,7 @@ static void update(const js_job *j, js_consumer *c, json_t *cfg)
     }
     static const struct { const char *k, *what; } fixed[] = {
         {"deliver_policy", "deliver policy"}, {"opt_start_seq", "start sequence"},
+        {"filter_subjects", "filter subjects"},
         {"opt_start_time", "start time"}, {"ack_policy", "ack policy"},
         {"replay_policy", "replay policy"}, {"filter_subject", "filter subject"},
         {"deliver_subject", "deliver subject"}, {"deliver_group", "deliver group"},
@@ -1128,7 +1180,18 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         }
         for (size_t i = 0; !why && i < s->ncons; i++) {
             const js_consumer *o = s->cons[i];
-            if (!o->filter || !c->filter) {
+            if (o->nfilters || c->nfilters) {    /* conservative: pairwise */
+                for (size_t a = 0; !why && a < (o->nfilters ? o->nfilters : 1); a++)
+                    for (size_t b = 0; !why && b < (c->nfilters ? c->nfilters : 1); b++) {
+                        const char *fa = o->nfilters ? o->filters[a] : o->filter;
+                        const char *fb = c->nfilters ? c->filters[b] : c->filter;
+                        if (!fa || !fb || js_subject_match(fa, fb, strlen(fb)) ||
+                            js_subject_match(fb, fa, strlen(fa))) {
+                            why = "filtered consumer not unique on workqueue stream";
+                            code = 10100;
+                        }
+                    }
+            } else if (!o->filter || !c->filter) {
                 why = "multiple non-filtered consumers not allowed on workqueue stream";
                 code = 10099;
             } else if (js_subject_match(o->filter, c->filter, strlen(c->filter)) ||
