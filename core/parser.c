@@ -262,7 +262,10 @@ static int handle_pub(mn_parser *p, int op, const char *a, size_t an,
         return fail(p, E_HPUB);
     if (total > eff_limit(p->max_payload, DEFAULT_MAX_PAYLOAD))
         return fail(p, E_PAYLOAD);
-    if (op == OP_HPUB && hdr < HDR_PREFIX_LEN)
+    /* An empty header block (HPUB s r 0 n) is a message without headers:
+     * nats.js sends JetStream publishes that way and nats-server takes
+     * them. */
+    if (op == OP_HPUB && hdr > 0 && hdr < HDR_PREFIX_LEN)
         return fail(p, E_HEADERS);
 
     p->pub.subject = t[0].s;

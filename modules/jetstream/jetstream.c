@@ -153,6 +153,77 @@ modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uin
     return js_g.api->subscribe(js_g.self, acc, subject, NULL, 1, js_g.origin, on_capture, c);
 }
 
+/* ---- push consumers' deliver subjects, for the INTEREST hook ---- */
+
+typedef struct push_watch { modnats_account *acc; char *subj; } push_watch;
+static pthread_mutex_t push_lock = PTHREAD_MUTEX_INITIALIZER;
+static push_watch *pushes;
+static size_t npushes;
+
+void js_push_watch(modnats_account *acc, const char *deliver, bool on)
+{
+    pthread_mutex_lock(&push_lock);
+    if (on) {
+        push_watch *v = realloc(pushes, (npushes + 1) * sizeof *v);
+        char *d = strdup(deliver);
+        if (v && d) {
+            pushes = v;
+            v[npushes++] = (push_watch){acc, d};
+        } else {
+            free(d);
+            if (v)
+                pushes = v;
+        }
+    } else {
+        for (size_t i = 0; i < npushes; i++) {
+            if (pushes[i].acc == acc && !strcmp(pushes[i].subj, deliver)) {
+                free(pushes[i].subj);
+                pushes[i] = pushes[--npushes];
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&push_lock);
+}
+
+static void push_watch_free(void)
+{
+    for (size_t i = 0; i < npushes; i++)
+        free(pushes[i].subj);
+    free(pushes);
+    pushes = NULL;
+    npushes = 0;
+}
+
+/* On the worker that changed the interest: cheap unless a push consumer's
+ * deliver subject is concerned; then the JetStream thread recounts. */
+static modnats_rc on_interest(void *ud, modnats_event_hdr *ev)
+{
+    (void)ud;
+    const modnats_interest_event *e = (const modnats_interest_event *)ev;
+    if (e->origin == js_g.origin || !npushes || e->subject_len >= 1024)
+        return MODNATS_DEFER;
+    char subj[1024];
+    memcpy(subj, e->subject, e->subject_len);
+    subj[e->subject_len] = 0;
+    bool hit = false;
+    pthread_mutex_lock(&push_lock);
+    for (size_t i = 0; i < npushes && !hit; i++)
+        hit = pushes[i].acc == e->account &&
+              js_subject_match(subj, pushes[i].subj, strlen(pushes[i].subj));
+    pthread_mutex_unlock(&push_lock);
+    if (!hit)
+        return MODNATS_DEFER;
+    modnats_msg m = {.size = sizeof m, .subject = subj, .subject_len = e->subject_len,
+                     .account = e->account};
+    js_job *j = job_new(JS_JOB_INTEREST, &m);
+    if (j) {
+        j->acc = e->account;
+        js_queue_job(j);
+    }
+    return MODNATS_DEFER;
+}
+
 static int add_api_sub(modnats_account *acc, const char *subject)
 {
     modnats_sub *s = js_g.api->subscribe(js_g.self, acc, subject, NULL, 1, js_g.origin, on_api,
@@ -199,7 +270,7 @@ static void subscribe_account(void *ud, modnats_account *acc)
     served = v;
     served[nserved++] = acc;
     const char *sfx[] = {"INFO", "STREAM.>", "CONSUMER.>"};
-    if (add_api_sub(acc, "$JS.ACK.>") != 0)
+    if (add_api_sub(acc, "$JS.ACK.>") != 0 || add_api_sub(acc, "$JS.FC.>") != 0)
         *rc = -1;
     for (size_t i = 0; i < 3; i++) {
         char subj[300];
@@ -314,6 +385,7 @@ static modnats_rc on_shutdown(void *ud, modnats_event_hdr *ev)
 
 static void global_free(void)
 {
+    push_watch_free();
     free(served);
     served = NULL;
     nserved = 0;
@@ -368,7 +440,8 @@ static modnats_rc js_init(modnats_module *m, const modnats_host_api *api,
         return MODNATS_ERR;
     }
     int rc = api->hook(m, MODNATS_EV_SHUTDOWN, 0, on_shutdown, NULL) == MODNATS_OK &&
-                     api->hook(m, MODNATS_EV_CONNECT, 0, on_connect, NULL) == MODNATS_OK
+                     api->hook(m, MODNATS_EV_CONNECT, 0, on_connect, NULL) == MODNATS_OK &&
+                     api->hook(m, MODNATS_EV_INTEREST, 0, on_interest, NULL) == MODNATS_OK
                  ? 0 : -1;
     if (rc == 0)
         api->accounts_foreach(subscribe_account, &rc);

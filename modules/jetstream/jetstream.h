@@ -22,6 +22,7 @@ enum js_job_kind {
     JS_JOB_API = 1,     /* a request on $JS[.<domain>].API.INFO / STREAM.> */
     JS_JOB_PUB,         /* a message captured by a stream */
     JS_JOB_DIRECT,      /* $JS.API.DIRECT.GET.<stream>[.<subject>] */
+    JS_JOB_INTEREST,    /* a subscription that may be a push consumer's client */
 };
 
 /* One message copied off an I/O worker.  One allocation: the strings
@@ -37,6 +38,10 @@ typedef struct js_job {
     char            *hdr;      size_t hdr_len;
     char            *data;     size_t data_len;
 } js_job;
+
+/* A push consumer with flow_control asks the client to confirm after
+ * this many bytes. */
+#define JS_FC_BYTES (1 << 20)
 
 /* One commit takes at most this much of the queue. */
 #define JS_BATCH_MAX_JOBS  4096
@@ -89,6 +94,7 @@ typedef struct js_stream {
     int64_t           created_ns;
     js_db            *db;           /* the file or the memory database */
     js_state          st;
+    uint64_t          nsubjects;    /* subjects with messages (num_subjects) */
     bool              state_dirty;
     char             *last_msg_id;  /* Nats-Msg-Id of the last message, or NULL */
     modnats_sub     **subs;  size_t nsubs;
@@ -136,6 +142,9 @@ int64_t js_now_ns(void);
  * stream id; kind JS_JOB_PUB or JS_JOB_DIRECT.  NULL on failure. */
 modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uint64_t id,
                                   int kind);
+/* Push consumers' deliver subjects, watched by the INTEREST hook (which
+ * queues a JS_JOB_INTEREST when a subscription could match one). */
+void js_push_watch(modnats_account *acc, const char *deliver, bool on);
 
 /* js_thread.c */
 int  js_thread_start(char *err, size_t errlen);
@@ -152,6 +161,7 @@ void js_reply_msg(modnats_account *acc, const char *subj, const modnats_msg *m);
 /* js_consumer.c: consumers (JetStream thread) */
 bool   js_consumer_api(const js_job *j, const char *api);   /* "CONSUMER...."; false: not one */
 void   js_consumer_ack(const js_job *j);                     /* $JS.ACK.... */
+void   js_consumer_fc(const js_job *j);                      /* $JS.FC.... */
 void   js_consumers_load(js_stream *s);
 void   js_consumers_free(js_stream *s);
 void   js_consumers_flush_state(js_stream *s);
@@ -160,6 +170,11 @@ void   js_consumers_on_remove(js_stream *s, uint64_t seq, const char *subj, size
 void   js_consumers_on_purge_all(js_stream *s);
 void   js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more);
 size_t js_consumers_count(const js_stream *s);
+/* A subscription matching `subject` came or went in acc: push consumers
+ * there recount their deliver subject's interest. */
+void   js_consumers_interest(modnats_account *acc, const char *subject);
+/* Does any consumer's filter take this subject? */
+bool   js_consumers_interested(const js_stream *s, const char *subj, size_t n);
 
 /* js_stream.c: streams (JetStream thread) */
 int        js_streams_load(char *err, size_t errlen);

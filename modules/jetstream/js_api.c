@@ -307,6 +307,11 @@ int js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen)
             snprintf(err, errlen, "invalid subject");
             return -1;
         }
+        /* a subject inside $JS.API.> (">" itself is allowed, as in nats-server) */
+        if (js_subject_match("$JS.API.>", c->subjects[i], strlen(c->subjects[i]))) {
+            snprintf(err, errlen, "subjects overlap with jetstream api");
+            return -1;
+        }
         for (size_t k = 0; k < i; k++) {
             if (!strcmp(c->subjects[i], c->subjects[k])) {
                 snprintf(err, errlen, "duplicate subjects detected");
@@ -354,17 +359,17 @@ json_t *js_cfg_json(const js_cfg *c)
     json_object_set_new(o, "discard", json_string(c->discard_new ? "new" : "old"));
     json_object_set_new(o, "storage", json_string(c->memory ? "memory" : "file"));
     json_object_set_new(o, "num_replicas", json_integer(c->replicas));
+    if (c->no_ack)
+        json_object_set_new(o, "no_ack", json_true());
     json_object_set_new(o, "duplicate_window", json_integer(c->dup_window_ns));
     json_object_set_new(o, "allow_direct", json_boolean(c->allow_direct));
     json_object_set_new(o, "mirror_direct", json_boolean(c->mirror_direct));
+    if (c->discard_new_per_subject)
+        json_object_set_new(o, "discard_new_per_subject", json_true());
     json_object_set_new(o, "sealed", json_boolean(c->sealed));
     json_object_set_new(o, "deny_delete", json_boolean(c->deny_delete));
     json_object_set_new(o, "deny_purge", json_boolean(c->deny_purge));
     json_object_set_new(o, "allow_rollup_hdrs", json_boolean(c->allow_rollup));
-    if (c->discard_new_per_subject)
-        json_object_set_new(o, "discard_new_per_subject", json_true());
-    if (c->no_ack)
-        json_object_set_new(o, "no_ack", json_true());
     return o;
 }
 
@@ -406,9 +411,11 @@ static json_t *stream_state_json(js_stream *s, const char *subjects_filter)
     fmt_time(t, sizeof t, s->st.last_ts);
     json_object_set_new(st, "last_ts", json_string(t));
     subj_ctx c = {.filter = subjects_filter && *subjects_filter ? subjects_filter : NULL};
-    if (c.filter)
+    if (c.filter) {    /* only then a walk over the subjects */
         c.map = json_object();
-    js_db_subjects_foreach(s->db, s->id, count_subject, &c);
+        js_db_subjects_foreach(s->db, s->id, count_subject, &c);
+    }
+    c.n = s->nsubjects;
     if (c.map && json_object_size(c.map))
         json_object_set_new(st, "subjects", c.map);
     else
@@ -553,6 +560,15 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
         js_cfg_free(&cfg);
         return;
     }
+    if (!update && cfg.sealed) {
+        send_error(j, type, 500, 10052, "stream configuration for create can not be sealed");
+        js_cfg_free(&cfg);
+        return;
+    }
+    if (cfg.sealed) {    /* a sealed stream takes nothing and loses nothing */
+        cfg.discard_new = true;
+        cfg.deny_delete = cfg.deny_purge = true;
+    }
     if (overlaps_other(s, j->acc, &cfg)) {
         send_error(j, type, 400, 10065, "subjects overlap with an existing stream");
         js_cfg_free(&cfg);
@@ -689,7 +705,21 @@ static void api_stream_purge(const js_job *j, const char *name)
     json_t *body = parse_body(j, type, false);
     if (!body)
         return;
-    if (s->cfg.deny_purge || s->cfg.sealed) {
+    if (s->cfg.sealed) {
+        json_decref(body);
+        json_t *o = resp(type);
+        json_t *e = json_object();
+        json_object_set_new(e, "code", json_integer(400));
+        json_object_set_new(e, "err_code", json_integer(10109));
+        json_object_set_new(e, "description", json_string("invalid operation on sealed stream"));
+        json_object_set_new(o, "error", e);
+        json_object_set_new(o, "purged", json_integer(0));
+        if (api_counted)
+            js_g.api_errors++;
+        send_json(j, o);
+        return;
+    }
+    if (s->cfg.deny_purge) {
         json_decref(body);
         send_error(j, type, 400, 10110, "stream purge not permitted");
         return;
@@ -787,7 +817,11 @@ static void api_msg_delete(const js_job *j, const char *name)
         return;
     int64_t seq = get_int(body, "seq", 0);
     json_decref(body);
-    if (s->cfg.deny_delete || s->cfg.sealed) {
+    if (s->cfg.sealed) {
+        send_error(j, type, 400, 10109, "invalid operation on sealed stream");
+        return;
+    }
+    if (s->cfg.deny_delete) {
         send_error(j, type, 400, 10057, "message delete not permitted");
         return;
     }
@@ -810,6 +844,10 @@ void js_api_handle(const js_job *j)
     const char *p = j->subject;
     if (!strncmp(p, "$JS.ACK.", 8)) {
         js_consumer_ack(j);
+        return;
+    }
+    if (!strncmp(p, "$JS.FC.", 7)) {
+        js_consumer_fc(j);
         return;
     }
     /* $JS.API.x or $JS.<domain>.API.x */

@@ -33,6 +33,8 @@ typedef struct js_wait {
     int64_t         batch;
     int64_t         expires;    /* absolute ns; 0: none */
     bool            no_wait;
+    int64_t         max_bytes, bytes_left;  /* 0: no byte limit */
+    int64_t         hb, next_hb;            /* idle heartbeat of the request */
     modnats_account *acc;
 } js_wait;
 
@@ -46,9 +48,19 @@ struct js_consumer {
     int        deliver_policy, ack_policy;
     uint64_t   opt_start_seq;
     int64_t    ack_wait, max_deliver, max_ack_pending, max_waiting, idle_hb, inactive;
-    char      *filter;          /* NULL: everything */
+    int64_t    opt_start_ns;    /* by_start_time */
+    int64_t   *backoff;  size_t nbackoff;   /* redelivery delays by delivery count */
+    char      *filter;          /* NULL: everything (or filters) */
+    char     **filters;  size_t nfilters;   /* filter_subjects (2.10) */
     char      *deliver_subject; /* push */
-    bool       headers_only;
+    bool       headers_only, flow_control;
+    bool       active;          /* push: somebody subscribes to the deliver subject */
+    bool       watched;         /* push: registered with js_push_watch */
+    /* flow control of a push consumer: bytes sent since the client last
+     * answered, and the request it has not answered yet ("" when none) */
+    int64_t    fc_bytes;
+    uint64_t   fc_seq;
+    char       fc_subject[300];
     /* state */
     uint64_t   dseq_c, dseq_s;  /* last delivered */
     uint64_t   afloor_c, afloor_s;
@@ -68,6 +80,12 @@ static void retention_acked(js_consumer *c, uint64_t seq);
 
 static bool cmatch(const js_consumer *c, const char *subj, size_t n)
 {
+    if (c->nfilters) {
+        for (size_t i = 0; i < c->nfilters; i++)
+            if (js_subject_match(c->filters[i], subj, n))
+                return true;
+        return false;
+    }
     return !c->filter || js_subject_match(c->filter, subj, n);
 }
 
@@ -127,6 +145,16 @@ static js_pend *pend_find(js_consumer *c, uint64_t sseq, size_t *idx)
     return lo < c->npend && c->pend[lo].sseq == sseq ? &c->pend[lo] : NULL;
 }
 
+/* How long delivery number dc waits for its ack: backoff[dc-1] (the last
+ * one repeating), else ack_wait. */
+static int64_t ack_wait_for(const js_consumer *c, uint64_t dc)
+{
+    if (!c->nbackoff)
+        return c->ack_wait;
+    size_t i = dc ? (size_t)dc - 1 : 0;
+    return c->backoff[i < c->nbackoff ? i : c->nbackoff - 1];
+}
+
 static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
 {
     size_t i;
@@ -134,7 +162,7 @@ static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
     if (p) {
         p->cseq = cseq;
         p->dc++;
-        p->deadline = now + c->ack_wait;
+        p->deadline = now + ack_wait_for(c, p->dc);
         p->queued = false;
         return;
     }
@@ -147,7 +175,8 @@ static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
         c->cap = cap;
     }
     memmove(&c->pend[i + 1], &c->pend[i], (c->npend - i) * sizeof *c->pend);
-    c->pend[i] = (js_pend){.sseq = sseq, .cseq = cseq, .dc = 1, .deadline = now + c->ack_wait};
+    c->pend[i] = (js_pend){.sseq = sseq, .cseq = cseq, .dc = 1,
+                           .deadline = now + ack_wait_for(c, 1)};
     c->npend++;
 }
 
@@ -196,8 +225,36 @@ static void waits_free(js_consumer *c)
     c->nwait = 0;
 }
 
+static void filters_free(js_consumer *c)
+{
+    for (size_t i = 0; i < c->nfilters; i++)
+        free(c->filters[i]);
+    free(c->filters);
+    c->filters = NULL;
+    c->nfilters = 0;
+}
+
+/* The first matching message at or after `from`. */
+static js_msg *next_match(js_consumer *c, uint64_t from)
+{
+    js_stream *s = c->s;
+    if (!c->nfilters)
+        return js_db_next_msg(s->db, s->id, from, c->filter);
+    for (js_msg *m = js_db_next_msg(s->db, s->id, from, NULL); m;) {
+        if (cmatch(c, m->subject, m->subject_len))
+            return m;
+        uint64_t next = m->seq + 1;
+        js_msg_free(m);
+        m = js_db_next_msg(s->db, s->id, next, NULL);
+    }
+    return NULL;
+}
+
 static void consumer_free(js_consumer *c)
 {
+    filters_free(c);
+    if (c->watched)
+        js_push_watch(c->s->acc, c->deliver_subject, false);
     waits_free(c);
     json_decref(c->cfg);
     free(c->name);
@@ -206,6 +263,7 @@ static void consumer_free(js_consumer *c)
     free(c->pend);
     free(c->redq);
     free(c->initial);
+    free(c->backoff);
     free(c);
 }
 
@@ -235,6 +293,37 @@ static void consumer_remove(js_consumer *c)
 
 /* ---- configuration ---- */
 
+/* RFC 3339 ("2024-01-02T03:04:05.123456789Z", or with +hh:mm) -> ns. */
+static int parse_time(const char *t, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 9)
+                frac = frac * 10 + (*p - '0');
+        for (; digits < 9; digits++)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    if (*p == '+' || *p == '-') {
+        int h, m;
+        if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
+            return -1;
+        off = (int64_t)(h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
+    } else if (*p != 'Z' && *p != 'z') {
+        return -1;
+    }
+    int64_t sec = (int64_t)timegm(&tm) - off;
+    *out = sec * 1000000000 + frac;
+    return 0;
+}
+
 static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
 {
     const char *dp = jstr(cfg, "deliver_policy");
@@ -250,8 +339,32 @@ static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
         return -1;
     }
     if (c->deliver_policy == DP_START_TIME) {
-        snprintf(err, errlen, "deliver policy by_start_time is not supported by modnats yet");
-        return -1;
+        const char *t = jstr(cfg, "opt_start_time");
+        if (!t || parse_time(t, &c->opt_start_ns) != 0) {
+            snprintf(err, errlen, "consumer delivery policy is deliver by start time, but "
+                                  "optional start time is not set");
+            return -1;
+        }
+    }
+    json_t *bo = json_object_get(cfg, "backoff");
+    free(c->backoff);
+    c->backoff = NULL;
+    c->nbackoff = 0;
+    if (json_is_array(bo) && json_array_size(bo)) {
+        c->backoff = calloc(json_array_size(bo), sizeof *c->backoff);
+        for (size_t i = 0; c->backoff && i < json_array_size(bo); i++) {
+            json_t *d = json_array_get(bo, i);
+            if (!json_is_integer(d) || json_integer_value(d) <= 0) {
+                snprintf(err, errlen, "invalid JSON");
+                return -1;
+            }
+            c->backoff[c->nbackoff++] = json_integer_value(d);
+        }
+        int64_t md = jint(cfg, "max_deliver", -1);
+        if (md > 0 && (size_t)md <= c->nbackoff) {
+            snprintf(err, errlen, "max deliver is required to be > length of backoff values");
+            return -1;
+        }
     }
     c->opt_start_seq = (uint64_t)jint(cfg, "opt_start_seq", 0);
     if (c->deliver_policy == DP_START_SEQ && !c->opt_start_seq) {
@@ -266,8 +379,27 @@ static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
     c->idle_hb = jint(cfg, "idle_heartbeat", 0);
     c->inactive = jint(cfg, "inactive_threshold", 0);
     c->headers_only = json_is_true(json_object_get(cfg, "headers_only"));
+    c->flow_control = json_is_true(json_object_get(cfg, "flow_control"));
     const char *f = jstr(cfg, "filter_subject");
     c->filter = f && *f && strcmp(f, ">") ? strdup(f) : NULL;
+    filters_free(c);
+    json_t *fs = json_object_get(cfg, "filter_subjects");
+    if (json_is_array(fs) && json_array_size(fs)) {
+        if (c->filter) {
+            snprintf(err, errlen, "consumer cannot have both FilterSubject and FilterSubjects "
+                                  "specified");
+            return -1;
+        }
+        c->filters = calloc(json_array_size(fs), sizeof *c->filters);
+        for (size_t i = 0; c->filters && i < json_array_size(fs); i++) {
+            const char *x = json_string_value(json_array_get(fs, i));
+            if (!x || !*x) {
+                snprintf(err, errlen, "invalid JSON");
+                return -1;
+            }
+            c->filters[c->nfilters++] = strdup(x);
+        }
+    }
     const char *d = jstr(cfg, "deliver_subject");
     c->deliver_subject = d && *d ? strdup(d) : NULL;
     return 0;
@@ -303,7 +435,7 @@ static json_t *canonical(json_t *cfg)
         {"durable_name", true}, {"name", true}, {"description", true},
         {"deliver_policy", false}, {"opt_start_seq", true}, {"opt_start_time", true},
         {"ack_policy", false}, {"ack_wait", true}, {"max_deliver", true}, {"backoff", true},
-        {"filter_subject", true}, {"replay_policy", false}, {"rate_limit_bps", true},
+        {"filter_subject", true}, {"filter_subjects", true}, {"replay_policy", false}, {"rate_limit_bps", true},
         {"sample_freq", true}, {"max_waiting", true}, {"max_ack_pending", true},
         {"idle_heartbeat", true}, {"flow_control", true}, {"headers_only", true},
         {"max_batch", true}, {"max_expires", true}, {"max_bytes", true},
@@ -388,16 +520,36 @@ void js_consumers_flush_state(js_stream *s)
         }
 }
 
-/* Matching messages after dseq_s (a scan: at creation and start-up). */
+typedef struct sum_ctx { const js_consumer *c; uint64_t n; } sum_ctx;
+
+static void sum_subject(void *ud, const char *subj, uint64_t count)
+{
+    sum_ctx *x = ud;
+    if (cmatch(x->c, subj, strlen(subj)))
+        x->n += count;
+}
+
+/* Matching messages after dseq_s, at creation and start-up: from the
+ * counters when the consumer starts before the first message (the usual
+ * case), else by a scan. */
 static uint64_t count_pending(js_consumer *c)
 {
     uint64_t n = 0;
     js_stream *s = c->s;
-    for (js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter); m;) {
+    if (c->dseq_s >= s->st.last_seq)
+        return 0;
+    if (c->dseq_s < s->st.first_seq) {
+        if (!c->filter && !c->nfilters)
+            return s->st.msgs;
+        sum_ctx x = {.c = c};
+        js_db_subjects_foreach(s->db, s->id, sum_subject, &x);
+        return x.n;
+    }
+    for (js_msg *m = next_match(c, c->dseq_s + 1); m;) {
         n++;
         uint64_t next = m->seq + 1;
         js_msg_free(m);
-        m = js_db_next_msg(s->db, s->id, next, c->filter);
+        m = next_match(c, next);
     }
     return n;
 }
@@ -442,14 +594,14 @@ static void start_position(js_consumer *c)
         break;
     case DP_LAST: {
         uint64_t last = s->st.last_seq;
-        if (c->filter) {    /* the last matching message */
+        if (c->filter || c->nfilters) {    /* the newest of the matching subjects' lasts */
+            lps_ctx x = {.c = c};
+            js_db_subjects_foreach(s->db, s->id, lps_subject, &x);
             last = 0;
-            for (js_msg *m = js_db_next_msg(s->db, s->id, first, c->filter); m;) {
-                last = m->seq;
-                uint64_t next = m->seq + 1;
-                js_msg_free(m);
-                m = js_db_next_msg(s->db, s->id, next, c->filter);
-            }
+            for (size_t i = 0; i < x.n; i++)
+                if (x.v[i] > last)
+                    last = x.v[i];
+            free(x.v);
         }
         c->dseq_s = last ? last - 1 : s->st.last_seq;
         break;
@@ -460,6 +612,20 @@ static void start_position(js_consumer *c)
     case DP_START_SEQ:
         c->dseq_s = c->opt_start_seq - 1;
         break;
+    case DP_START_TIME: {    /* the first message at or after the time */
+        uint64_t lo = first, hi = s->st.last_seq + 1;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            js_msg *m = js_db_next_msg(s->db, s->id, mid, NULL);
+            if (!m || m->ts >= c->opt_start_ns)
+                hi = mid;
+            else
+                lo = m->seq + 1 > mid + 1 ? m->seq + 1 : mid + 1;
+            js_msg_free(m);
+        }
+        c->dseq_s = lo - 1;
+        break;
+    }
     case DP_LAST_PER_SUBJECT: {
         lps_ctx x = {.c = c};
         js_db_subjects_foreach(s->db, s->id, lps_subject, &x);
@@ -515,20 +681,38 @@ static bool can_deliver(js_consumer *c)
 }
 
 /* Send message m (delivery count dc) to subj. */
-static void send_msg(js_consumer *c, modnats_account *acc, const char *subj, const js_msg *m,
-                     uint64_t dc, int64_t now)
+/* The ack subject of a delivery. */
+static size_t ack_subject(char *buf, size_t len, const js_consumer *c, const js_msg *m,
+                          uint64_t dc, uint64_t cseq, uint64_t pending)
 {
-    char ack[600];
-    snprintf(ack, sizeof ack, "$JS.ACK.%s.%s.%llu.%llu.%llu.%lld.%llu", c->s->cfg.name, c->name,
-             (unsigned long long)dc, (unsigned long long)m->seq,
-             (unsigned long long)c->dseq_c, (long long)m->ts,
-             (unsigned long long)c->num_pending);
+    int n = snprintf(buf, len, "$JS.ACK.%s.%s.%llu.%llu.%llu.%lld.%llu", c->s->cfg.name, c->name,
+                     (unsigned long long)dc, (unsigned long long)m->seq,
+                     (unsigned long long)cseq, (long long)m->ts, (unsigned long long)pending);
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+/* Send message m (delivery count dc) to subj, acked on ack. */
+static void send_msg(js_consumer *c, modnats_account *acc, const char *subj, const js_msg *m,
+                     const char *ack, size_t ack_len, int64_t now)
+{
     modnats_msg out = {.size = sizeof out, .subject = m->subject, .subject_len = m->subject_len,
-                       .reply = ack, .reply_len = strlen(ack),
+                       .reply = ack, .reply_len = ack_len,
                        .hdr = m->hdr_len ? m->hdr : NULL, .hdr_len = m->hdr_len,
                        .data = c->headers_only ? NULL : m->data,
                        .data_len = c->headers_only ? 0 : m->data_len};
+    char *h = NULL;
+    if (c->headers_only) {    /* the headers, and the size of what was left out */
+        size_t keep = m->hdr_len >= 4 ? m->hdr_len - 2 : 0;    /* without the blank line */
+        h = malloc(keep + 64);
+        if (h) {
+            int n = snprintf(h, keep + 64, "%.*s%sNats-Msg-Size: %zu\r\n\r\n", (int)keep,
+                             keep ? m->hdr : "", keep ? "" : "NATS/1.0\r\n", m->data_len);
+            out.hdr = h;
+            out.hdr_len = (size_t)n;
+        }
+    }
     js_reply_msg(acc, subj, &out);
+    free(h);
     c->last_out = now;
 }
 
@@ -563,31 +747,64 @@ static js_msg *next_message(js_consumer *c, uint64_t *dc, bool *redelivery)
         if (c->num_pending)
             c->num_pending--;
     }
-    js_msg *m = js_db_next_msg(s->db, s->id, c->dseq_s + 1, c->filter);
+    js_msg *m = next_match(c, c->dseq_s + 1);
     *dc = 1;
     return m;
 }
 
-/* Hand out one message to subj; false when there is nothing to send. */
-static bool deliver_one(js_consumer *c, modnats_account *acc, const char *subj, int64_t now)
+enum { DLV_NONE, DLV_SENT, DLV_TOO_BIG };
+
+/* Hand out one message to subj.  budget (may be NULL): the bytes a pull
+ * request may still take (subject + ack subject + headers + data, as
+ * nats-server counts them); a message past it stays for later:
+ * DLV_TOO_BIG. */
+static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, int64_t now,
+                       int64_t *budget)
 {
     if (!can_deliver(c))
-        return false;
+        return DLV_NONE;
     uint64_t dc;
     bool re;
     js_msg *m = next_message(c, &dc, &re);
     if (!m)
-        return false;
+        return DLV_NONE;
+    uint64_t pending = re || !c->num_pending ? c->num_pending : c->num_pending - 1;
+    char ack[600];
+    size_t ack_len = ack_subject(ack, sizeof ack, c, m, dc, c->dseq_c + 1, pending);
+    int64_t size = (int64_t)(m->subject_len + ack_len + m->hdr_len + m->data_len);
+    if (budget && size > *budget) {
+        if (re) {    /* back to the front of the redelivery queue */
+            if (c->nredq == c->capredq) {
+                size_t cap = c->capredq ? c->capredq * 2 : 16;
+                uint64_t *v = realloc(c->redq, cap * sizeof *v);
+                if (v) {
+                    c->redq = v;
+                    c->capredq = cap;
+                }
+            }
+            if (c->nredq < c->capredq) {
+                memmove(c->redq + 1, c->redq, c->nredq * sizeof *c->redq);
+                c->redq[0] = m->seq;
+                c->nredq++;
+            }
+        } else if (c->initial_pos && c->initial_pos <= c->ninitial &&
+                   c->initial[c->initial_pos - 1] == m->seq) {
+            c->initial_pos--;
+        }
+        js_msg_free(m);
+        return DLV_TOO_BIG;
+    }
+    if (budget)
+        *budget -= size;
     c->dseq_c++;
+    c->num_pending = pending;
     if (!re) {
-        if (c->num_pending)
-            c->num_pending--;
         if (m->seq > c->dseq_s)
             c->dseq_s = m->seq;
     } else {
         c->num_redelivered++;
     }
-    send_msg(c, acc, subj, m, dc, now);
+    send_msg(c, acc, subj, m, ack, ack_len, now);
     uint64_t seq = m->seq;
     js_msg_free(m);
     if (c->ack_policy == AP_NONE) {
@@ -597,7 +814,7 @@ static bool deliver_one(js_consumer *c, modnats_account *acc, const char *subj, 
         pend_add(c, seq, c->dseq_c, now);
     }
     c->dirty = true;
-    return true;
+    return DLV_SENT;
 }
 
 static void wait_pop(js_consumer *c)
@@ -616,24 +833,92 @@ static void status(modnats_account *acc, const char *subj, const char *hdr)
     reply_text(acc, subj, hdr, NULL);
 }
 
+typedef struct interest_ctx { const char *deliver; size_t n; } interest_ctx;
+
+static void count_interest(void *ud, const char *subject, const char *queue, int weight,
+                           modnats_origin origin)
+{
+    (void)queue;
+    (void)weight;
+    interest_ctx *x = ud;
+    if (origin != js_g.origin && js_subject_match(subject, x->deliver, strlen(x->deliver)))
+        x->n++;
+}
+
+/* A push consumer delivers only while its deliver subject has a
+ * subscriber, as nats-server: clients often subscribe after creating it. */
+static void recompute_active(js_consumer *c, int64_t now)
+{
+    interest_ctx x = {.deliver = c->deliver_subject};
+    js_g.api->interest_foreach(c->s->acc, count_interest, &x);
+    c->active = x.n > 0;
+    if (c->active)
+        c->last_active = now;
+}
+
+void js_consumers_interest(modnats_account *acc, const char *subject)
+{
+    int64_t now = js_now_ns();
+    for (size_t i = 0; i < js_g.nstreams; i++) {
+        js_stream *s = js_g.streams[i];
+        if (s->acc != acc)
+            continue;
+        for (size_t k = 0; k < s->ncons; k++) {
+            js_consumer *c = s->cons[k];
+            if (c->deliver_subject &&
+                js_subject_match(subject, c->deliver_subject, strlen(c->deliver_subject)))
+                recompute_active(c, now);
+        }
+    }
+}
+
 /* Serve waiting pull requests and push subscribers; true when there is
  * more to send right away (a push consumer with a backlog). */
 static bool pump(js_consumer *c, int64_t now)
 {
     if (c->deliver_subject) {
         int n = 0;
-        while (n < 256 && deliver_one(c, c->s->acc, c->deliver_subject, now))
+        while (n < 256 && c->active && !c->fc_subject[0]) {
+            int64_t before = c->fc_bytes, budget = INT64_MAX;
+            if (deliver_one(c, c->s->acc, c->deliver_subject, now, &budget) != DLV_SENT)
+                break;
             n++;
+            c->fc_bytes = before + (INT64_MAX - budget);
+            if (c->flow_control && c->fc_bytes >= JS_FC_BYTES) {
+                /* ask the client to confirm it keeps up before sending more */
+                snprintf(c->fc_subject, sizeof c->fc_subject, "$JS.FC.%s.%s.%llu",
+                         c->s->cfg.name, c->name, (unsigned long long)++c->fc_seq);
+                static const char fc[] = "NATS/1.0 100 FlowControl Request\r\n\r\n";
+                modnats_msg m = {.size = sizeof m, .subject = c->deliver_subject,
+                                 .subject_len = strlen(c->deliver_subject),
+                                 .reply = c->fc_subject, .reply_len = strlen(c->fc_subject),
+                                 .hdr = fc, .hdr_len = sizeof fc - 1};
+                js_reply_msg(c->s->acc, c->deliver_subject, &m);
+            }
+        }
         return n == 256;
     }
     while (c->wait_head) {
         js_wait *w = c->wait_head;
         bool sent = false;
-        while (w->batch > 0 && deliver_one(c, w->acc, w->reply, now)) {
+        int r = DLV_NONE;
+        while (w->batch > 0 &&
+               (r = deliver_one(c, w->acc, w->reply, now, w->max_bytes ? &w->bytes_left : NULL))
+                   == DLV_SENT) {
             w->batch--;
+            w->next_hb = w->hb ? now + w->hb : 0;
             sent = true;
         }
         if (w->batch == 0) {
+            wait_pop(c);
+            continue;
+        }
+        if (r == DLV_TOO_BIG) {
+            char h[200];
+            snprintf(h, sizeof h, "NATS/1.0 409 Message Size Exceeds MaxBytes\r\n"
+                     "Nats-Pending-Messages: %lld\r\nNats-Pending-Bytes: %lld\r\n\r\n",
+                     (long long)w->batch, (long long)w->bytes_left);
+            status(w->acc, w->reply, h);
             wait_pop(c);
             continue;
         }
@@ -642,7 +927,8 @@ static bool pump(js_consumer *c, int64_t now)
             if (sent) {
                 char h[200];
                 snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
-                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                         "%lld\r\nNats-Pending-Bytes: %lld\r\n\r\n", (long long)w->batch,
+                         (long long)w->bytes_left);
                 status(w->acc, w->reply, h);
             } else {
                 status(w->acc, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
@@ -734,6 +1020,7 @@ static void update(const js_job *j, js_consumer *c, json_t *cfg)
     }
     static const struct { const char *k, *what; } fixed[] = {
         {"deliver_policy", "deliver policy"}, {"opt_start_seq", "start sequence"},
+        {"filter_subjects", "filter subjects"},
         {"opt_start_time", "start time"}, {"ack_policy", "ack policy"},
         {"replay_policy", "replay policy"}, {"filter_subject", "filter subject"},
         {"deliver_subject", "deliver subject"}, {"deliver_group", "deliver group"},
@@ -758,10 +1045,14 @@ static void update(const js_job *j, js_consumer *c, json_t *cfg)
     free(c->filter);
     free(c->deliver_subject);
     c->filter = c->deliver_subject = NULL;
-    if (parse_cfg(c, cfg, err, sizeof err) != 0) {    /* cannot happen: same kinds */
+    if (parse_cfg(c, cfg, err, sizeof err) != 0) {    /* back to the old one */
         c->cfg = old;
         json_decref(cfg);
-        parse_cfg(c, old, err, sizeof err);
+        free(c->filter);
+        free(c->deliver_subject);
+        c->filter = c->deliver_subject = NULL;
+        char ignored[200];
+        parse_cfg(c, old, ignored, sizeof ignored);
         error(j, type, 500, 10012, err);
         return;
     }
@@ -853,6 +1144,12 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         update(j, old, cfg);
         return;
     }
+    if (s->cfg.max_consumers > 0 && s->ncons >= (size_t)s->cfg.max_consumers) {
+        free(cname);
+        json_decref(cfg);
+        error(j, type, 400, 10026, "maximum consumers limit reached");
+        return;
+    }
     js_consumer *c = calloc(1, sizeof *c);
     char err[300];
     if (!c) {
@@ -883,7 +1180,18 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         }
         for (size_t i = 0; !why && i < s->ncons; i++) {
             const js_consumer *o = s->cons[i];
-            if (!o->filter || !c->filter) {
+            if (o->nfilters || c->nfilters) {    /* conservative: pairwise */
+                for (size_t a = 0; !why && a < (o->nfilters ? o->nfilters : 1); a++)
+                    for (size_t b = 0; !why && b < (c->nfilters ? c->nfilters : 1); b++) {
+                        const char *fa = o->nfilters ? o->filters[a] : o->filter;
+                        const char *fb = c->nfilters ? c->filters[b] : c->filter;
+                        if (!fa || !fb || js_subject_match(fa, fb, strlen(fb)) ||
+                            js_subject_match(fb, fa, strlen(fa))) {
+                            why = "filtered consumer not unique on workqueue stream";
+                            code = 10100;
+                        }
+                    }
+            } else if (!o->filter || !c->filter) {
                 why = "multiple non-filtered consumers not allowed on workqueue stream";
                 code = 10099;
             } else if (js_subject_match(o->filter, c->filter, strlen(c->filter)) ||
@@ -907,6 +1215,11 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
     v[s->ncons++] = c;
     start_position(c);
     c->dirty = true;
+    if (c->deliver_subject) {
+        js_push_watch(s->acc, c->deliver_subject, true);
+        c->watched = true;
+        recompute_active(c, c->created_ns);
+    }
     if (durable) {
         char *txt = json_dumps(cfg, JSON_COMPACT);
         if (txt)
@@ -989,7 +1302,7 @@ static void api_next(const js_job *j, const char *stream, const char *name)
         status(j->acc, j->reply, "NATS/1.0 409 Consumer is push based\r\n\r\n");
         return;
     }
-    int64_t batch = 1, expires = 0;
+    int64_t batch = 1, expires = 0, max_bytes = 0, hb = 0;
     bool no_wait = false;
     if (j->data_len) {
         json_error_t je;
@@ -1000,6 +1313,8 @@ static void api_next(const js_job *j, const char *stream, const char *name)
             batch = jint(r, "batch", 1);
             expires = jint(r, "expires", 0);
             no_wait = json_is_true(json_object_get(r, "no_wait"));
+            max_bytes = jint(r, "max_bytes", 0);
+            hb = jint(r, "idle_heartbeat", 0);
         } else {
             json_decref(r);
             status(j->acc, j->reply, "NATS/1.0 400 Bad Request\r\n\r\n");
@@ -1022,6 +1337,9 @@ static void api_next(const js_job *j, const char *stream, const char *name)
     w->batch = batch;
     w->no_wait = no_wait;
     w->expires = expires > 0 ? js_now_ns() + expires : 0;
+    w->max_bytes = w->bytes_left = max_bytes > 0 ? max_bytes : 0;
+    w->hb = hb > 0 ? hb : 0;
+    w->next_hb = w->hb ? js_now_ns() + w->hb : 0;
     if (c->wait_tail)
         c->wait_tail->next = w;
     else
@@ -1176,12 +1494,37 @@ void js_consumer_ack(const js_job *j)
     } else if (dl >= 4 && !memcmp(d, "+WPI", 4)) {
         js_pend *p = pend_find(c, sseq, NULL);
         if (p)
-            p->deadline = now + c->ack_wait;
+            p->deadline = now + ack_wait_for(c, p->dc);
     } else if (dl >= 5 && !memcmp(d, "+TERM", 5)) {
         if (pend_remove(c, sseq))
             retention_acked(c, sseq);
     }
     c->dirty = true;
+}
+
+/* $JS.FC.<stream>.<consumer>.<n>: the client answered a flow control
+ * request; delivery goes on. */
+void js_consumer_fc(const js_job *j)
+{
+    char buf[512];
+    if (j->subject_len >= sizeof buf)
+        return;
+    memcpy(buf, j->subject, j->subject_len + 1);
+    char *stream = buf + 7, *dot = strchr(stream, '.');
+    if (!dot)
+        return;
+    *dot = 0;
+    char *name = dot + 1;
+    if (!(dot = strchr(name, '.')))
+        return;
+    *dot = 0;
+    js_stream *s = js_stream_find(j->acc, stream);
+    js_consumer *c = s ? find(s, name) : NULL;
+    if (!c || strcmp(c->fc_subject, j->subject) != 0)
+        return;
+    c->fc_subject[0] = 0;
+    c->fc_bytes = 0;
+    c->last_active = js_now_ns();
 }
 
 /* ---- stream events ---- */
@@ -1227,7 +1570,9 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
 {
     for (size_t i = 0; i < s->ncons; i++) {
         js_consumer *c = s->cons[i];
-        if (!c->durable && c->inactive > 0 && !c->deliver_subject && !c->nwait &&
+        if (c->deliver_subject && c->active)
+            c->last_active = now;
+        if (!c->durable && c->inactive > 0 && !c->nwait && !(c->deliver_subject && c->active) &&
             now - c->last_active > c->inactive) {
             consumer_remove(c);
             i--;
@@ -1262,7 +1607,8 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             if (w->expires && w->expires <= now) {
                 char h[200];
                 snprintf(h, sizeof h, "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: "
-                         "%lld\r\nNats-Pending-Bytes: 0\r\n\r\n", (long long)w->batch);
+                         "%lld\r\nNats-Pending-Bytes: %lld\r\n\r\n", (long long)w->batch,
+                         (long long)w->bytes_left);
                 status(w->acc, w->reply, h);
                 *pp = w->next;
                 if (c->wait_tail == w)
@@ -1274,16 +1620,30 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             }
             if (w->expires && (!*next || w->expires < *next))
                 *next = w->expires;
+            if (w->hb) {    /* the request's idle heartbeat */
+                if (now >= w->next_hb) {
+                    char h[200];
+                    snprintf(h, sizeof h, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: "
+                             "%llu\r\nNats-Last-Stream: %llu\r\n\r\n",
+                             (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s);
+                    status(w->acc, w->reply, h);
+                    w->next_hb = now + w->hb;
+                }
+                if (!*next || w->next_hb < *next)
+                    *next = w->next_hb;
+            }
             prev = w;
             pp = &w->next;
         }
         /* idle heartbeats of push consumers */
-        if (c->deliver_subject && c->idle_hb > 0) {
+        if (c->deliver_subject && c->active && c->idle_hb > 0) {
             if (now - c->last_out >= c->idle_hb) {
-                char h[200];
+                char h[600];
                 snprintf(h, sizeof h, "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: "
-                         "%llu\r\nNats-Last-Stream: %llu\r\n\r\n",
-                         (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s);
+                         "%llu\r\nNats-Last-Stream: %llu\r\n%s%s%s\r\n",
+                         (unsigned long long)c->dseq_c, (unsigned long long)c->dseq_s,
+                         c->fc_subject[0] ? "Nats-Consumer-Stalled: " : "", c->fc_subject,
+                         c->fc_subject[0] ? "\r\n" : "");
                 status(s->acc, c->deliver_subject, h);
                 c->last_out = now;
             }
@@ -1328,11 +1688,24 @@ static void load_one(void *ud, const char *name, const char *config, int64_t cre
     v[s->ncons++] = c;
     load_state(c, c->last_active);
     c->num_pending = count_pending(c);
+    if (c->deliver_subject) {    /* no client yet at start-up */
+        js_push_watch(s->acc, c->deliver_subject, true);
+        c->watched = true;
+        c->active = false;
+    }
 }
 
 void js_consumers_load(js_stream *s)
 {
     js_db_consumers_foreach(s->db, s->id, load_one, s);
+}
+
+bool js_consumers_interested(const js_stream *s, const char *subj, size_t n)
+{
+    for (size_t i = 0; i < s->ncons; i++)
+        if (cmatch(s->cons[i], subj, n))
+            return true;
+    return false;
 }
 
 size_t js_consumers_count(const js_stream *s)

@@ -24,7 +24,17 @@ struct js_db {
     rocksdb_options_t              *opts;
     rocksdb_env_t                  *env;       /* the MemEnv of a memory db */
     rocksdb_column_family_handle_t *cf[CF__COUNT];
+    /* Every pending write goes into pb, the batch js_db_commit writes.
+     * The small families (meta, state, psc, cmeta, cstate) are also put
+     * into wb, an indexed batch used only to read them back before the
+     * commit; messages and their subject index, the bulk, are read back
+     * from the overlay below (hash lookups, sorted seq lists), which is
+     * far cheaper per message than an indexed batch. */
+    rocksdb_writebatch_t           *pb;
     rocksdb_writebatch_wi_t        *wb;
+    struct pmsg                   **pm_tab;  size_t pm_cap, pm_n;   /* (id, seq) -> msg */
+    struct psub                   **ps_tab;  size_t ps_cap, ps_n;   /* (id, subject) -> seqs */
+    struct pstream                 *pst;     size_t npst;           /* id -> seqs */
     rocksdb_readoptions_t          *ro;
     rocksdb_writeoptions_t         *wo_sync, *wo_nosync;
     bool                            memory;
@@ -34,6 +44,26 @@ struct js_db {
     struct psc_ent                **psc_tab;
     size_t                          psc_cap, psc_n;
 };
+
+typedef struct seqvec { uint64_t *v; size_t n, cap; } seqvec;
+
+/* A message written or deleted since the last commit. */
+typedef struct pmsg {
+    struct pmsg *next;
+    uint64_t     id, seq;
+    char        *val;  size_t vlen;     /* the msgs value; NULL when deleted */
+} pmsg;
+
+/* The pending seqs of one subject of one stream, ascending. */
+typedef struct psub {
+    struct psub *next;
+    uint64_t     id;
+    seqvec       seqs;
+    size_t       slen;
+    char         subj[];
+} psub;
+
+typedef struct pstream { uint64_t id; seqvec seqs; } pstream;
 
 typedef struct psc_ent {
     struct psc_ent *next;
@@ -129,6 +159,7 @@ js_db *js_db_open(const char *dir, bool memory, char *err, size_t errlen)
         return NULL;
     }
     d->wb = rocksdb_writebatch_wi_create(0, 1);
+    d->pb = rocksdb_writebatch_create();
     d->ro = rocksdb_readoptions_create();
     d->wo_sync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(d->wo_sync, 1);
@@ -139,12 +170,19 @@ js_db *js_db_open(const char *dir, bool memory, char *err, size_t errlen)
 }
 
 static void psc_drop(js_db *d);
+static void overlay_clear(js_db *d);
 
 void js_db_close(js_db *d)
 {
     if (!d)
         return;
     psc_drop(d);
+    overlay_clear(d);
+    free(d->pm_tab);
+    free(d->ps_tab);
+    free(d->pst);
+    if (d->pb)
+        rocksdb_writebatch_destroy(d->pb);
     if (d->wb)
         rocksdb_writebatch_wi_destroy(d->wb);
     if (d->db) {
@@ -167,7 +205,7 @@ void js_db_close(js_db *d)
 
 bool js_db_pending(const js_db *d)
 {
-    return rocksdb_writebatch_wi_count(d->wb) > 0;
+    return rocksdb_writebatch_count(d->pb) > 0;
 }
 
 static void psc_flush(js_db *d);
@@ -178,9 +216,10 @@ int js_db_commit(js_db *d, bool sync, char *err, size_t errlen)
     if (!js_db_pending(d))
         return 0;
     char *e = NULL;
-    rocksdb_write_writebatch_wi(d->db, sync && !d->memory ? d->wo_sync : d->wo_nosync, d->wb,
-                                &e);
+    rocksdb_write(d->db, sync && !d->memory ? d->wo_sync : d->wo_nosync, d->pb, &e);
+    rocksdb_writebatch_clear(d->pb);
     rocksdb_writebatch_wi_clear(d->wb);
+    overlay_clear(d);
     if (e) {
         snprintf(err, errlen, "%s", e);
         free(e);
@@ -223,6 +262,19 @@ static rocksdb_iterator_t *iter(js_db *d, int cf)
     return rocksdb_writebatch_wi_create_iterator_with_base_cf(d->wb, base, d->cf[cf]);
 }
 
+/* A write to a small family: into the commit batch and the read index. */
+static void small_put(js_db *d, int cf, const char *k, size_t klen, const char *v, size_t vlen)
+{
+    rocksdb_writebatch_put_cf(d->pb, d->cf[cf], k, klen, v, vlen);
+    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[cf], k, klen, v, vlen);
+}
+
+static void small_del(js_db *d, int cf, const char *k, size_t klen)
+{
+    rocksdb_writebatch_delete_cf(d->pb, d->cf[cf], k, klen);
+    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[cf], k, klen);
+}
+
 /* ---- streams ---- */
 
 uint64_t js_db_new_id(js_db *d)
@@ -233,7 +285,7 @@ uint64_t js_db_new_id(js_db *d)
     free(v);
     char nv[8];
     put_be64(nv, id + 1);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_META], "N", 1, nv, 8);
+    small_put(d, CF_META, "N", 1, nv, 8);
     return id;
 }
 
@@ -248,7 +300,7 @@ void js_db_put_stream(js_db *d, uint64_t id, const char *account, const char *na
     put_be64(v, id);
     put_be64(v + 8, (uint64_t)created_ns);
     memcpy(v + 16, config, clen);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_META], k, klen, v, 16 + clen);
+    small_put(d, CF_META, k, klen, v, 16 + clen);
     free(k);
     free(v);
 }
@@ -282,11 +334,11 @@ int js_db_drop_stream(js_db *d, uint64_t id, const char *account, const char *na
 {
     size_t klen;
     char *k = key_meta(account, name, &klen);
-    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_META], k, klen);
+    small_del(d, CF_META, k, klen);
     free(k);
     char idk[8];
     put_be64(idk, id);
-    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_STATE], idk, 8);
+    small_del(d, CF_STATE, idk, 8);
     return drop_ranges(d, id, CF_MSGS, CF__COUNT - 1);
 }
 
@@ -351,7 +403,7 @@ void js_db_put_state(js_db *d, uint64_t id, const js_state *st)
     put_be64(v + 24, st->bytes);
     put_be64(v + 32, (uint64_t)st->first_ts);
     put_be64(v + 40, (uint64_t)st->last_ts);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_STATE], k, 8, v, 48);
+    small_put(d, CF_STATE, k, 8, v, 48);
 }
 
 /* ---- consumers ---- */
@@ -378,7 +430,7 @@ void js_db_put_consumer(js_db *d, uint64_t id, const char *name, const char *con
         abort();
     put_be64(v, (uint64_t)created_ns);
     memcpy(v + 8, config, clen);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_CMETA], k, klen, v, 8 + clen);
+    small_put(d, CF_CMETA, k, klen, v, 8 + clen);
     free(k);
     free(v);
 }
@@ -387,8 +439,8 @@ void js_db_del_consumer(js_db *d, uint64_t id, const char *name)
 {
     size_t klen;
     char *k = key_cons(id, name, &klen);
-    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_CMETA], k, klen);
-    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_CSTATE], k, klen);
+    small_del(d, CF_CMETA, k, klen);
+    small_del(d, CF_CSTATE, k, klen);
     free(k);
 }
 
@@ -420,7 +472,7 @@ void js_db_put_cstate(js_db *d, uint64_t id, const char *name, const void *blob,
 {
     size_t klen;
     char *k = key_cons(id, name, &klen);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_CSTATE], k, klen, blob, len);
+    small_put(d, CF_CSTATE, k, klen, blob, len);
     free(k);
 }
 
@@ -509,11 +561,11 @@ static void psc_flush(js_db *d)
     for (size_t i = 0; i < d->psc_cap && d->psc_n; i++) {
         for (psc_ent *e = d->psc_tab[i]; e; e = e->next) {
             if (!e->count) {
-                rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_PSC], e->key, e->klen);
+                small_del(d, CF_PSC, e->key, e->klen);
             } else {
                 char nv[8];
                 put_be64(nv, e->count);
-                rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_PSC], e->key, e->klen, nv, 8);
+                small_put(d, CF_PSC, e->key, e->klen, nv, 8);
             }
         }
     }
@@ -569,6 +621,181 @@ static void psc_add(js_db *d, uint64_t id, const char *subj, size_t slen, int64_
         free(k);
 }
 
+/* ---- the overlay of pending messages ---- */
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+    h ^= h >> 29;
+    return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static void seq_insert(seqvec *v, uint64_t seq)
+{
+    if (v->n && v->v[v->n - 1] == seq)
+        return;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        uint64_t *n = realloc(v->v, cap * sizeof *n);
+        if (!n)
+            abort();
+        v->v = n;
+        v->cap = cap;
+    }
+    size_t i = v->n;
+    if (!v->n || v->v[v->n - 1] < seq) {    /* the usual case: a new last seq */
+        v->v[v->n++] = seq;
+        return;
+    }
+    while (i > 0 && v->v[i - 1] > seq)
+        i--;
+    if (i > 0 && v->v[i - 1] == seq)
+        return;
+    memmove(&v->v[i + 1], &v->v[i], (v->n - i) * sizeof *v->v);
+    v->v[i] = seq;
+    v->n++;
+}
+
+/* First index with v[i] >= seq. */
+static size_t seq_lower(const seqvec *v, uint64_t seq)
+{
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v->v[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static pmsg *pm_find(js_db *d, uint64_t id, uint64_t seq)
+{
+    if (!d->pm_cap)
+        return NULL;
+    for (pmsg *e = d->pm_tab[mix(id, seq) & (d->pm_cap - 1)]; e; e = e->next)
+        if (e->id == id && e->seq == seq)
+            return e;
+    return NULL;
+}
+
+static pmsg *pm_get(js_db *d, uint64_t id, uint64_t seq)
+{
+    pmsg *e = pm_find(d, id, seq);
+    if (e)
+        return e;
+    if (d->pm_n + 1 > d->pm_cap / 2) {
+        size_t cap = d->pm_cap ? d->pm_cap * 2 : 1024;
+        pmsg **t = calloc(cap, sizeof *t);
+        if (!t)
+            abort();
+        for (size_t i = 0; i < d->pm_cap; i++) {
+            while (d->pm_tab[i]) {
+                pmsg *x = d->pm_tab[i];
+                d->pm_tab[i] = x->next;
+                size_t b = mix(x->id, x->seq) & (cap - 1);
+                x->next = t[b];
+                t[b] = x;
+            }
+        }
+        free(d->pm_tab);
+        d->pm_tab = t;
+        d->pm_cap = cap;
+    }
+    if (!(e = calloc(1, sizeof *e)))
+        abort();
+    e->id = id;
+    e->seq = seq;
+    size_t b = mix(id, seq) & (d->pm_cap - 1);
+    e->next = d->pm_tab[b];
+    d->pm_tab[b] = e;
+    d->pm_n++;
+    return e;
+}
+
+static psub *ps_get(js_db *d, uint64_t id, const char *subj, size_t slen, bool create)
+{
+    uint64_t h = mix(id, psc_hash(subj, slen));
+    if (d->ps_cap) {
+        for (psub *e = d->ps_tab[h & (d->ps_cap - 1)]; e; e = e->next)
+            if (e->id == id && e->slen == slen && !memcmp(e->subj, subj, slen))
+                return e;
+    }
+    if (!create)
+        return NULL;
+    if (d->ps_n + 1 > d->ps_cap / 2) {
+        size_t cap = d->ps_cap ? d->ps_cap * 2 : 256;
+        psub **t = calloc(cap, sizeof *t);
+        if (!t)
+            abort();
+        for (size_t i = 0; i < d->ps_cap; i++) {
+            while (d->ps_tab[i]) {
+                psub *x = d->ps_tab[i];
+                d->ps_tab[i] = x->next;
+                size_t b = mix(x->id, psc_hash(x->subj, x->slen)) & (cap - 1);
+                x->next = t[b];
+                t[b] = x;
+            }
+        }
+        free(d->ps_tab);
+        d->ps_tab = t;
+        d->ps_cap = cap;
+    }
+    psub *e = calloc(1, sizeof *e + slen + 1);
+    if (!e)
+        abort();
+    e->id = id;
+    e->slen = slen;
+    memcpy(e->subj, subj, slen);
+    size_t b = h & (d->ps_cap - 1);
+    e->next = d->ps_tab[b];
+    d->ps_tab[b] = e;
+    d->ps_n++;
+    return e;
+}
+
+static seqvec *pst_get(js_db *d, uint64_t id, bool create)
+{
+    for (size_t i = 0; i < d->npst; i++)
+        if (d->pst[i].id == id)
+            return &d->pst[i].seqs;
+    if (!create)
+        return NULL;
+    pstream *v = realloc(d->pst, (d->npst + 1) * sizeof *v);
+    if (!v)
+        abort();
+    d->pst = v;
+    memset(&v[d->npst], 0, sizeof v[d->npst]);
+    v[d->npst].id = id;
+    return &v[d->npst++].seqs;
+}
+
+static void overlay_clear(js_db *d)
+{
+    for (size_t i = 0; i < d->pm_cap; i++) {
+        while (d->pm_tab[i]) {
+            pmsg *x = d->pm_tab[i];
+            d->pm_tab[i] = x->next;
+            free(x->val);
+            free(x);
+        }
+    }
+    d->pm_n = 0;
+    for (size_t i = 0; i < d->ps_cap; i++) {
+        while (d->ps_tab[i]) {
+            psub *x = d->ps_tab[i];
+            d->ps_tab[i] = x->next;
+            free(x->seqs.v);
+            free(x);
+        }
+    }
+    d->ps_n = 0;
+    for (size_t i = 0; i < d->npst; i++)
+        free(d->pst[i].seqs.v);
+    d->npst = 0;
+}
+
 void js_db_put_msg(js_db *d, uint64_t id, uint64_t seq, int64_t ts, const char *subj,
                    size_t slen, const char *hdr, size_t hlen, const char *data, size_t dlen)
 {
@@ -590,21 +817,44 @@ void js_db_put_msg(js_db *d, uint64_t id, uint64_t seq, int64_t ts, const char *
         memcpy(v + 14 + slen + hlen, data, dlen);
     char k[16];
     key_msg(k, id, seq);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_MSGS], k, 16, v, vlen);
-    free(v);
+    rocksdb_writebatch_put_cf(d->pb, d->cf[CF_MSGS], k, 16, v, vlen);
     size_t sklen;
     char *sk = key_subj(id, subj, slen, seq, &sklen);
-    rocksdb_writebatch_wi_put_cf(d->wb, d->cf[CF_SUBJ], sk, sklen, "", 0);
+    rocksdb_writebatch_put_cf(d->pb, d->cf[CF_SUBJ], sk, sklen, "", 0);
     free(sk);
+    pmsg *e = pm_get(d, id, seq);
+    free(e->val);
+    e->val = v;        /* the overlay keeps the value */
+    e->vlen = vlen;
+    seq_insert(pst_get(d, id, true), seq);
+    seq_insert(&ps_get(d, id, subj, slen, true)->seqs, seq);
     psc_add(d, id, subj, slen, 1);
+}
+
+/* The value of (id, seq): overlay first, then the database.  *deleted:
+ * the overlay says it is gone.  Returns a malloc'd copy or NULL. */
+static char *msg_value(js_db *d, uint64_t id, uint64_t seq, size_t *vlen)
+{
+    pmsg *e = pm_find(d, id, seq);
+    if (e) {
+        if (!e->val)
+            return NULL;
+        char *v = malloc(e->vlen ? e->vlen : 1);
+        if (!v)
+            abort();
+        memcpy(v, e->val, e->vlen);
+        *vlen = e->vlen;
+        return v;
+    }
+    char k[16];
+    key_msg(k, id, seq);
+    return get(d, CF_MSGS, k, 16, vlen);
 }
 
 js_msg *js_db_get_msg(js_db *d, uint64_t id, uint64_t seq)
 {
-    char k[16];
-    key_msg(k, id, seq);
     size_t vlen = 0;
-    char *v = get(d, CF_MSGS, k, 16, &vlen);
+    char *v = msg_value(d, id, seq, &vlen);
     if (!v)
         return NULL;
     js_msg *m = decode(seq, v, vlen);
@@ -620,6 +870,16 @@ static bool has_wildcard(const char *f)
     return false;
 }
 
+static bool value_matches(const char *v, size_t vlen, const char *filter)
+{
+    if (!filter)
+        return true;
+    if (vlen < 14)
+        return false;
+    size_t slen = ((size_t)(unsigned char)v[8] << 8) | (unsigned char)v[9];
+    return 14 + slen <= vlen && js_subject_match(filter, v + 14, slen);
+}
+
 js_msg *js_db_next_msg(js_db *d, uint64_t id, uint64_t from, const char *filter)
 {
     if (filter && !*filter)
@@ -630,27 +890,40 @@ js_msg *js_db_next_msg(js_db *d, uint64_t id, uint64_t from, const char *filter)
     }
     if (filter && !strcmp(filter, ">"))
         filter = NULL;
+    /* the first match in the database (what the overlay deleted skipped)... */
+    js_msg *m = NULL;
     rocksdb_iterator_t *it = iter(d, CF_MSGS);
     char k[16];
     key_msg(k, id, from);
-    js_msg *m = NULL;
     for (rocksdb_iter_seek(it, k, 16); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t klen, vlen;
         const char *ik = rocksdb_iter_key(it, &klen);
         if (klen != 16 || get_be64(ik) != id)
             break;
-        const char *v = rocksdb_iter_value(it, &vlen);
-        if (filter) {
-            if (vlen < 14)
-                continue;
-            size_t slen = ((size_t)(unsigned char)v[8] << 8) | (unsigned char)v[9];
-            if (14 + slen > vlen || !js_subject_match(filter, v + 14, slen))
-                continue;
-        }
-        m = decode(get_be64(ik + 8), v, vlen);
+        uint64_t seq = get_be64(ik + 8);
+        pmsg *e = pm_find(d, id, seq);
+        const char *v = e ? e->val : rocksdb_iter_value(it, &vlen);
+        if (e)
+            vlen = e->vlen;
+        if (!v || !value_matches(v, vlen, filter))
+            continue;
+        m = decode(seq, v, vlen);
         break;
     }
     rocksdb_iter_destroy(it);
+    /* ...or an earlier one among the pending writes */
+    seqvec *pv = pst_get(d, id, false);
+    for (size_t i = pv ? seq_lower(pv, from) : 0; pv && i < pv->n; i++) {
+        uint64_t seq = pv->v[i];
+        if (m && seq >= m->seq)
+            break;
+        pmsg *e = pm_find(d, id, seq);
+        if (!e || !e->val || !value_matches(e->val, e->vlen, filter))
+            continue;
+        js_msg_free(m);
+        m = decode(seq, e->val, e->vlen);
+        break;
+    }
     return m;
 }
 
@@ -663,11 +936,15 @@ bool js_db_del_msg(js_db *d, uint64_t id, uint64_t seq, js_msg **out)
         return false;
     char k[16];
     key_msg(k, id, seq);
-    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_MSGS], k, 16);
+    rocksdb_writebatch_delete_cf(d->pb, d->cf[CF_MSGS], k, 16);
     size_t sklen;
     char *sk = key_subj(id, m->subject, m->subject_len, seq, &sklen);
-    rocksdb_writebatch_wi_delete_cf(d->wb, d->cf[CF_SUBJ], sk, sklen);
+    rocksdb_writebatch_delete_cf(d->pb, d->cf[CF_SUBJ], sk, sklen);
     free(sk);
+    pmsg *e = pm_get(d, id, seq);    /* a tombstone over the database's copy */
+    free(e->val);
+    e->val = NULL;
+    e->vlen = 0;
     psc_add(d, id, m->subject, m->subject_len, -1);
     if (out)
         *out = m;
@@ -676,18 +953,39 @@ bool js_db_del_msg(js_db *d, uint64_t id, uint64_t seq, js_msg **out)
     return true;
 }
 
+static bool pending_live(js_db *d, uint64_t id, uint64_t seq)
+{
+    pmsg *e = pm_find(d, id, seq);
+    return !e || e->val != NULL;
+}
+
 uint64_t js_db_last_seq_by_subject(js_db *d, uint64_t id, const char *subj, size_t slen)
 {
+    uint64_t seq = 0;
+    psub *p = ps_get(d, id, subj, slen, false);
+    for (size_t i = p ? p->seqs.n : 0; i > 0; i--) {
+        pmsg *e = pm_find(d, id, p->seqs.v[i - 1]);
+        if (e && e->val) {
+            seq = p->seqs.v[i - 1];
+            break;
+        }
+    }
     size_t klen;
     char *k = key_subj(id, subj, slen, UINT64_MAX, &klen);
     rocksdb_iterator_t *it = iter(d, CF_SUBJ);
-    rocksdb_iter_seek_for_prev(it, k, klen);
-    uint64_t seq = 0;
-    if (rocksdb_iter_valid(it)) {
+    for (rocksdb_iter_seek_for_prev(it, k, klen); rocksdb_iter_valid(it);
+         rocksdb_iter_prev(it)) {
         size_t ilen;
         const char *ik = rocksdb_iter_key(it, &ilen);
-        if (ilen == klen && !memcmp(ik, k, klen - 8))
-            seq = get_be64(ik + klen - 8);
+        if (ilen != klen || memcmp(ik, k, klen - 8))
+            break;
+        uint64_t q = get_be64(ik + klen - 8);
+        if (q <= seq)
+            break;
+        if (pending_live(d, id, q)) {
+            seq = q;
+            break;
+        }
     }
     rocksdb_iter_destroy(it);
     free(k);
@@ -697,16 +995,30 @@ uint64_t js_db_last_seq_by_subject(js_db *d, uint64_t id, const char *subj, size
 uint64_t js_db_first_seq_by_subject(js_db *d, uint64_t id, const char *subj, size_t slen,
                                     uint64_t from)
 {
+    uint64_t seq = 0;
+    psub *p = ps_get(d, id, subj, slen, false);
+    for (size_t i = p ? seq_lower(&p->seqs, from) : 0; p && i < p->seqs.n; i++) {
+        pmsg *e = pm_find(d, id, p->seqs.v[i]);
+        if (e && e->val) {
+            seq = p->seqs.v[i];
+            break;
+        }
+    }
     size_t klen;
     char *k = key_subj(id, subj, slen, from, &klen);
     rocksdb_iterator_t *it = iter(d, CF_SUBJ);
-    rocksdb_iter_seek(it, k, klen);
-    uint64_t seq = 0;
-    if (rocksdb_iter_valid(it)) {
+    for (rocksdb_iter_seek(it, k, klen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t ilen;
         const char *ik = rocksdb_iter_key(it, &ilen);
-        if (ilen == klen && !memcmp(ik, k, klen - 8))
-            seq = get_be64(ik + klen - 8);
+        if (ilen != klen || memcmp(ik, k, klen - 8))
+            break;
+        uint64_t q = get_be64(ik + klen - 8);
+        if (seq && q >= seq)
+            break;
+        if (pending_live(d, id, q)) {
+            seq = q;
+            break;
+        }
     }
     rocksdb_iter_destroy(it);
     free(k);

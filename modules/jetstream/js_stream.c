@@ -300,6 +300,8 @@ bool js_stream_remove(js_stream *s, uint64_t seq)
     if (!js_db_del_msg(s->db, s->id, seq, &m))
         return false;
     s->st.msgs--;
+    if (!js_db_subject_count(s->db, s->id, m->subject, m->subject_len) && s->nsubjects)
+        s->nsubjects--;
     uint64_t sz = js_msg_size(s, m->subject_len, m->hdr_len, m->data_len);
     s->st.bytes = s->st.bytes > sz ? s->st.bytes - sz : 0;
     js_consumers_on_remove(s, seq, m->subject, m->subject_len);
@@ -382,6 +384,7 @@ uint64_t js_stream_purge(js_stream *s, const char *filter, uint64_t upto, uint64
         /* everything: one range delete per family */
         purged = s->st.msgs;
         js_db_purge_msgs(s->db, s->id);
+        s->nsubjects = 0;
         js_consumers_on_purge_all(s);
         s->st.msgs = s->st.bytes = 0;
         s->st.first_seq = s->st.last_seq + 1;
@@ -508,6 +511,13 @@ void js_stream_delete(js_stream *s)
     stream_free(s);
 }
 
+static void count_subjects(void *ud, const char *subj, uint64_t count)
+{
+    (void)subj;
+    (void)count;
+    (*(uint64_t *)ud)++;
+}
+
 static void load_one(void *ud, uint64_t id, const char *account, const char *name,
                      const char *config, int64_t created)
 {
@@ -531,6 +541,7 @@ static void load_one(void *ud, uint64_t id, const char *account, const char *nam
         return;
     }
     js_db_get_state(s->db, id, &s->st);
+    js_db_subjects_foreach(s->db, id, count_subjects, &s->nsubjects);
     rebuild_memory(s);
     js_consumers_load(s);
     if (subscribe_all(s) != 0 || list_add(s) != 0) {
@@ -739,6 +750,8 @@ void js_stream_publish(js_stream *s, const js_job *j)
     uint64_t seq = s->st.last_seq + 1;
     js_db_put_msg(s->db, s->id, seq, j->ts, j->subject, j->subject_len, hl ? h : NULL, hl,
                   j->data, j->data_len);
+    if (js_db_subject_count(s->db, s->id, j->subject, j->subject_len) == 1)
+        s->nsubjects++;
     if (!s->st.msgs) {
         s->st.first_seq = seq;
         s->st.first_ts = j->ts;
@@ -767,4 +780,8 @@ void js_stream_publish(js_stream *s, const js_job *j)
     enforce_per_subject(s, j->subject, j->subject_len);
     enforce_limits(s);
     pub_ack(s, j, seq, false);
+    /* interest retention: nobody to keep it for (as nats-server: stored,
+     * acknowledged, gone) */
+    if (s->cfg.retention == 1 && !js_consumers_interested(s, j->subject, j->subject_len))
+        js_stream_remove(s, seq);
 }

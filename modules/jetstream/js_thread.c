@@ -135,6 +135,9 @@ static void run_job(js_job *j)
     case JS_JOB_DIRECT:
         js_direct_get(j);
         break;
+    case JS_JOB_INTEREST:
+        js_consumers_interest(j->acc, j->subject);
+        break;
     }
 }
 

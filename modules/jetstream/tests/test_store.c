@@ -156,6 +156,16 @@ static void test_delete_and_counts(void **state)
     assert_int_equal(js_db_subject_count(d, 1, "a.1", 3), 2);
     assert_true(js_db_del_msg(d, 1, 4, NULL));
     assert_int_equal(js_db_subject_count(d, 1, "b.x", 3), 0);
+    /* committed messages deleted in the pending batch are gone for every read */
+    assert_int_equal(next_seq(d, 1, 4, NULL), 0);
+    assert_int_equal(next_seq(d, 1, 1, "b.*"), 0);
+    assert_int_equal(js_db_first_seq_by_subject(d, 1, "a.1", 3, 4), 0);
+    assert_int_equal(js_db_last_seq_by_subject(d, 1, "b.x", 3), 0);
+    put(d, 1, 6, "a.1", "six");    /* and a new one after them */
+    assert_int_equal(next_seq(d, 1, 4, NULL), 6);
+    assert_int_equal(js_db_last_seq_by_subject(d, 1, "a.1", 3), 6);
+    assert_int_equal(js_db_first_seq_by_subject(d, 1, "a.1", 3, 4), 6);
+    assert_true(js_db_del_msg(d, 1, 6, NULL));
     uint64_t acc = 0;
     js_db_subjects_foreach(d, 1, count_cb, &acc);
     assert_int_equal(acc, 3 * 1000 + 2);    /* b.x is gone from the counts */
@@ -276,6 +286,43 @@ static void test_many(void **state)
     js_db_close(d);
 }
 
+/* Puts, deletes and puts again of the same keys inside one pending batch:
+ * every read sees the latest. */
+static void test_pending_overwrites(void **state)
+{
+    (void)state;
+    js_db *d = open_db(false);
+    put(d, 1, 1, "a", "x");
+    put(d, 1, 2, "a", "y");
+    put(d, 1, 3, "b", "z");
+    assert_true(js_db_del_msg(d, 1, 2, NULL));
+    assert_null(js_db_get_msg(d, 1, 2));
+    assert_int_equal(next_seq(d, 1, 2, NULL), 3);
+    assert_int_equal(next_seq(d, 1, 2, "a"), 0);
+    assert_int_equal(js_db_last_seq_by_subject(d, 1, "a", 1), 1);
+    assert_int_equal(js_db_subject_count(d, 1, "a", 1), 1);
+    put(d, 1, 2, "a", "again");
+    check_msg(d, 1, 2, "a", "again");
+    assert_int_equal(js_db_last_seq_by_subject(d, 1, "a", 1), 2);
+    js_state st = {.first_seq = 1, .last_seq = 3, .msgs = 3};
+    js_db_put_state(d, 1, &st);
+    st.msgs = 2;
+    js_db_put_state(d, 1, &st);
+    js_state got;
+    assert_true(js_db_get_state(d, 1, &got));
+    assert_int_equal(got.msgs, 2);
+    assert_int_equal(js_db_new_id(d), 1);
+    assert_int_equal(js_db_new_id(d), 2);    /* the pending counter is read back */
+    uint64_t acc = 0;
+    js_db_subjects_foreach(d, 1, count_cb, &acc);
+    assert_int_equal(acc, 3 * 1000 + 2);
+    commit(d);
+    check_msg(d, 1, 2, "a", "again");
+    assert_int_equal(next_seq(d, 1, 1, NULL), 1);
+    assert_int_equal(js_db_new_id(d), 3);
+    js_db_close(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_streams_state_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_db, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_overwrites, setup, teardown),
         cmocka_unit_test(test_subject_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -364,6 +364,7 @@ func TestJSRestart(t *testing.T) {
 	after := info(t, js, "R")
 	if after.State.Msgs != before.State.Msgs || after.State.FirstSeq != before.State.FirstSeq ||
 		after.State.LastSeq != 100 || after.State.Bytes != before.State.Bytes ||
+		after.State.NumSubjects != 4 || before.State.NumSubjects != 4 ||
 		after.Config.MaxMsgsPerSubject != 10 {
 		t.Fatalf("state changed by a restart: before %+v, after %+v", before.State, after.State)
 	}
@@ -546,6 +547,12 @@ func TestJSConsumerAPI(t *testing.T) {
 	wantCode(t, "delete twice", js.DeleteConsumer("C", "d1"), 10014)
 	_, err = js.AddConsumer("NOPE", &nats.ConsumerConfig{Durable: "x", AckPolicy: nats.AckExplicitPolicy})
 	wantCode(t, "consumer on a missing stream", err, 10059)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "ONE", Subjects: []string{"one"}, MaxConsumers: 1})
+	must(t, err)
+	_, err = js.AddConsumer("ONE", &nats.ConsumerConfig{Durable: "a", AckPolicy: nats.AckExplicitPolicy})
+	must(t, err)
+	_, err = js.AddConsumer("ONE", &nats.ConsumerConfig{Durable: "b", AckPolicy: nats.AckExplicitPolicy})
+	wantCode(t, "max_consumers", err, 10026)
 }
 
 // KV through the ordered push consumers nats.go builds for Keys, History
@@ -897,5 +904,123 @@ accounts {
 	must(t, err)
 	if string(m.Data) != "a" {
 		t.Fatalf("A's stream after restart holds %q", m.Data)
+	}
+}
+
+// Consumers starting at a time, and redelivery following a backoff list.
+func TestJSConsumerStartTimeBackoff(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "T", Subjects: []string{"t"}})
+	must(t, err)
+	for i := 0; i < 3; i++ {
+		_, err = js.Publish("t", []byte("old"))
+		must(t, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		_, err = js.Publish("t", []byte("new"))
+		must(t, err)
+	}
+	ci, err := js.AddConsumer("T", &nats.ConsumerConfig{Durable: "since",
+		AckPolicy: nats.AckExplicitPolicy, DeliverPolicy: nats.DeliverByStartTimePolicy,
+		OptStartTime: &start})
+	must(t, err)
+	if ci.NumPending != 2 {
+		t.Fatalf("by start time: %d pending, want 2", ci.NumPending)
+	}
+	sub, err := js.PullSubscribe("t", "since")
+	must(t, err)
+	msgs, err := sub.Fetch(2, nats.MaxWait(3*time.Second))
+	must(t, err)
+	if len(msgs) != 2 || string(msgs[0].Data) != "new" {
+		t.Fatalf("by start time: %d messages", len(msgs))
+	}
+
+	// Backoff: not acked, the message comes back after 100ms then 200ms.
+	_, err = js.AddConsumer("T", &nats.ConsumerConfig{Durable: "bo",
+		AckPolicy: nats.AckExplicitPolicy, DeliverPolicy: nats.DeliverLastPolicy,
+		BackOff: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, MaxDeliver: 4})
+	must(t, err)
+	bsub, err := js.PullSubscribe("t", "bo")
+	must(t, err)
+	t0 := time.Now()
+	var times []time.Duration
+	for len(times) < 3 {
+		ms, err := bsub.Fetch(1, nats.MaxWait(3*time.Second))
+		must(t, err)
+		md, _ := ms[0].Metadata()
+		if md.NumDelivered != uint64(len(times)+1) {
+			t.Fatalf("delivery %d: NumDelivered %d", len(times)+1, md.NumDelivered)
+		}
+		times = append(times, time.Since(t0))
+	}
+	// (10 ms of slack: the server times from its send, the client from its receipt)
+	if times[1] < 90*time.Millisecond || times[2]-times[1] < 190*time.Millisecond {
+		t.Fatalf("redeliveries at %v, want >= 100ms then >= 200ms apart", times)
+	}
+}
+
+// A push consumer with flow control delivers more than its flow control
+// window (1 MiB in modnats) once the client answers the requests.
+func TestJSFlowControl(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js, err := nc.JetStream(nats.PublishAsyncMaxPending(512))
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "FC", Subjects: []string{"fc"}})
+	must(t, err)
+	payload := make([]byte, 1024)
+	const n = 4000
+	for i := 0; i < n; i++ {
+		_, err = js.PublishAsync("fc", payload)
+		must(t, err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publish acks")
+	}
+	sub, err := js.SubscribeSync("fc", nats.OrderedConsumer())
+	must(t, err)
+	for i := 1; i <= n; i++ {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("message %d of %d: %v", i, n, err)
+		}
+		md, _ := m.Metadata()
+		if md.Sequence.Stream != uint64(i) {
+			t.Fatalf("message %d has stream seq %d", i, md.Sequence.Stream)
+		}
+	}
+}
+
+// A push consumer created before anybody subscribes to its deliver
+// subject waits for the subscriber (nats.js subscribes after creating).
+func TestJSPushWaitsForInterest(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "PW", Subjects: []string{"pw"}})
+	must(t, err)
+	for i := 1; i <= 3; i++ {
+		_, err = js.Publish("pw", []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	_, err = js.AddConsumer("PW", &nats.ConsumerConfig{Durable: "late", DeliverSubject: "dlv.late",
+		AckPolicy: nats.AckNonePolicy})
+	must(t, err)
+	time.Sleep(200 * time.Millisecond) // nothing may be delivered into the void meanwhile
+	sub, err := nc.SubscribeSync("dlv.late")
+	must(t, err)
+	for i := 1; i <= 3; i++ {
+		m, err := sub.NextMsg(5 * time.Second)
+		must(t, err)
+		if string(m.Data) != fmt.Sprint(i) || m.Subject != "pw" {
+			t.Fatalf("delivery %d: %s %q", i, m.Subject, m.Data)
+		}
 	}
 }
