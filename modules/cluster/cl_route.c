@@ -301,7 +301,7 @@ static void send_info(cl_route *r)
                      "\"max_payload\":%lld%s%s,\"cluster\":%s%s%s%s}\r\n",
                      id, name, compat_version(), host, g_cl.port, (long long)max_payload(),
                      g_cl.auth_user ? ",\"auth_required\":true" : "",
-                     g_cl.tls_accept ? ",\"tls_required\":true,\"tls_verify\":true" : "", cluster,
+                     g_cl.tls_on ? ",\"tls_required\":true,\"tls_verify\":true" : "", cluster,
                      dyn ? ",\"cluster_dynamic\":true" : "", urls, ip);
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
@@ -334,7 +334,7 @@ static void send_connect(cl_route *r)
     int n = asprintf(&out,
                      "CONNECT {\"echo\":true,\"verbose\":false,\"pedantic\":false%s%s,"
                      "\"tls_required\":%s,\"headers\":true,\"name\":%s,\"cluster\":%s%s}\r\n",
-                     user, pass, g_cl.tls_dial ? "true" : "false", id, cluster, dyn ? ",\"cluster_dynamic\":true" : "");
+                     user, pass, g_cl.tls_on ? "true" : "false", id, cluster, dyn ? ",\"cluster_dynamic\":true" : "");
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
         free(out);

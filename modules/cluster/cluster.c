@@ -338,6 +338,7 @@ static modnats_rc read_settings(const modnats_config *cfg)
             api->log(g_cl.self, MODNATS_LOG_ERROR, "%s", err);
             return MODNATS_ERR;
         }
+        g_cl.tls_on = true;
     }
 
     size_t n = api->cfg_list_len(cfg, "routes");
@@ -380,6 +381,48 @@ static void free_settings(void)
     g_cl.nexplicit = 0;
 }
 
+/* RELOAD: new route certificates from cluster.tls for routes made from
+ * now on (open routes keep theirs); a bad new certificate is logged and
+ * the current ones stay.  The other cluster settings need a restart. */
+static modnats_rc on_reload(void *ud, modnats_event_hdr *hdr)
+{
+    (void)ud;
+    const modnats_reload_event *ev = (const modnats_reload_event *)hdr;
+    const modnats_host_api *api = g_cl.api;
+    const modnats_config *tls = api->cfg_child(ev->cfg, "tls", 0);
+    if (!tls != !g_cl.tls_on) {
+        api->log(g_cl.self, MODNATS_LOG_WARN,
+                 "route TLS cannot be turned %s at run time (restart needed)", tls ? "on" : "off");
+        return MODNATS_OK;
+    }
+    if (!tls || !MODNATS_HAS(api, listener_set_tls))
+        return MODNATS_OK;
+    char err[600];
+    modnats_tls *acc = api->tls_new(g_cl.self, tls, MODNATS_TLS_SERVER | MODNATS_TLS_VERIFY,
+                                    err, sizeof err);
+    modnats_tls *dial = acc ? api->tls_new(g_cl.self, tls, MODNATS_TLS_VERIFY, err, sizeof err)
+                            : NULL;
+    if (!acc || !dial || api->listener_set_tls(g_cl.listener, acc) != MODNATS_OK) {
+        if (acc && dial)
+            snprintf(err, sizeof err, "the route listener refused the new certificates");
+        api->log(g_cl.self, MODNATS_LOG_ERROR, "%s; keeping the current route certificates", err);
+        if (acc)
+            api->tls_free(acc);
+        if (dial)
+            api->tls_free(dial);
+        return MODNATS_ERR;
+    }
+    pthread_mutex_lock(&g_cl.lock);
+    modnats_tls *old_acc = g_cl.tls_accept, *old_dial = g_cl.tls_dial;
+    g_cl.tls_accept = acc;
+    g_cl.tls_dial = dial;
+    pthread_mutex_unlock(&g_cl.lock);
+    api->tls_free(old_acc);    /* the listener and open routes hold their own */
+    api->tls_free(old_dial);
+    api->log(g_cl.self, MODNATS_LOG_INFO, "route TLS certificates reloaded for new routes");
+    return MODNATS_OK;
+}
+
 /* ------------------------------------------------------- init/fini */
 
 static modnats_rc cl_init(modnats_module *self, const modnats_host_api *api,
@@ -412,6 +455,8 @@ static modnats_rc cl_init(modnats_module *self, const modnats_host_api *api,
         return MODNATS_ERR;
     }
     api->service_register(self, CL_ROUTEZ_SERVICE, 1, &routez_v1);
+    if (g_cl.tls_on && api->hook(self, MODNATS_EV_RELOAD, 100, on_reload, NULL) != MODNATS_OK)
+        api->log(self, MODNATS_LOG_WARN, "no RELOAD hook: route certificates load at start-up only");
     return MODNATS_OK;
 }
 
