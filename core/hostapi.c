@@ -1076,6 +1076,7 @@ const modnats_host_api mn_host_api = {
     .listen_tls = mn_mconn_listen_tls,
     .dial_tls = mn_mconn_dial_tls,
     .conn_start_tls = api_conn_start_tls,
+    .listener_set_tls = mn_mlistener_set_tls,
 };
 
 uint64_t mn_unix_ms(void)

@@ -305,10 +305,12 @@ static void accept_on(mn_worker *w, mn_mlistener *l)
         t->m = l->m;
         t->ops = l->ops;
         t->ud = l->ud;
+        pthread_mutex_lock(&g_lock);   /* listener_set_tls may swap it */
         if (l->tls) {
             mn_tls_ctx_ref(l->tls);
             t->tls = l->tls;
         }
+        pthread_mutex_unlock(&g_lock);
         hand_out(w->srv, t);
     }
 }
@@ -732,6 +734,24 @@ modnats_rc mn_mconn_set_ud(modnats_conn *conn, void *ud)
     if (mn_current_worker != c->w)
         return MODNATS_ERR;
     c->ud = ud;
+    return MODNATS_OK;
+}
+
+modnats_rc mn_mlistener_set_tls(modnats_listener *ml, const modnats_tls *tls)
+{
+    mn_mlistener *l = (mn_mlistener *)ml;
+    if (!l || !tls)
+        return MODNATS_ERR;
+    pthread_mutex_lock(&g_lock);
+    if (!l->tls) {
+        pthread_mutex_unlock(&g_lock);
+        return MODNATS_ERR;   /* a plain listener stays plain */
+    }
+    mn_tls_ctx *old = l->tls;
+    l->tls = (mn_tls_ctx *)tls;
+    mn_tls_ctx_ref(l->tls);
+    pthread_mutex_unlock(&g_lock);
+    mn_tls_ctx_unref(old);
     return MODNATS_OK;
 }
 

@@ -29,6 +29,8 @@ modnats_rc mn_mconn_dial_tls(modnats_module *m, const char *host, int port,
 /* Upgrade an open connection once its queued plain output is out (owner). */
 modnats_rc mn_mconn_start_tls(modnats_conn *c, const modnats_tls *tls);
 int        mn_mconn_tls_info(const modnats_conn *c, modnats_tls_info *out);
+/* New accepts of a listen_tls listener use tls (reload of certificates). */
+modnats_rc mn_mlistener_set_tls(modnats_listener *l, const modnats_tls *tls);
 /* Worker tick: TLS handshake timeouts. */
 void mn_mconn_tick(mn_worker *w);
 /* Worker side: an epoll event for a module connection or listener. */

@@ -321,7 +321,7 @@ static void send_info(cl_route *r)
                      "\"max_payload\":%lld%s%s,\"cluster\":%s%s%s%s%s}\r\n",
                      id, name, compat_version(), host, g_cl.port, (long long)max_payload(),
                      auth ? ",\"auth_required\":true" : "",
-                     g_cl.tls_accept ? ",\"tls_required\":true,\"tls_verify\":true" : "", cluster,
+                     g_cl.tls_on ? ",\"tls_required\":true,\"tls_verify\":true" : "", cluster,
                      dyn ? ",\"cluster_dynamic\":true" : "", urls, ip, perms);
     if (n > 0) {
         cl_route_write(r, out, (size_t)n);
@@ -355,7 +355,7 @@ static void send_connect(cl_route *r)
     int n = asprintf(&out,
                      "CONNECT {\"echo\":true,\"verbose\":false,\"pedantic\":false%s%s,"
                      "\"tls_required\":%s,\"headers\":true,\"name\":%s,\"cluster\":%s%s}\r\n",
-                     user, pass, g_cl.tls_dial ? "true" : "false", id, cluster,
+                     user, pass, g_cl.tls_on ? "true" : "false", id, cluster,
                      dyn ? ",\"cluster_dynamic\":true" : "");
     free(u);
     free(p);

@@ -221,7 +221,7 @@ static char *where(const modnats_config *cfg, const char *key, char *buf, size_t
 
 static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr);
 
-static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms)
+static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms, bool with_tls)
 {
     const modnats_host_api *api = CL_API;
     char w[300];
@@ -333,7 +333,8 @@ static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms)
             g_cl.auth_timeout_ms = t < 100 ? t * 1000 : t;   /* seconds, or ms from a duration */
     }
 
-    const modnats_config *tls = api->cfg_child(cfg, "tls", 0);
+    /* TLS contexts are made at start-up; a reload swaps them in tls_reload. */
+    const modnats_config *tls = with_tls ? api->cfg_child(cfg, "tls", 0) : NULL;
     if (tls) {
         char err[600];
         if (!MODNATS_HAS(api, tls_new)) {
@@ -351,6 +352,7 @@ static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms)
             api->log(g_cl.self, MODNATS_LOG_ERROR, "%s", err);
             return MODNATS_ERR;
         }
+        g_cl.tls_on = true;
     }
 
     size_t n = api->cfg_list_len(cfg, "routes");
@@ -376,7 +378,7 @@ static modnats_rc read_settings(const modnats_config *cfg, cl_perms **perms)
     return MODNATS_OK;
 }
 
-static void free_settings(void)
+static void free_settings(bool with_tls)
 {
     free(g_cl.name);
     free(g_cl.host);
@@ -386,14 +388,56 @@ static void free_settings(void)
     for (size_t i = 0; i < g_cl.nexplicit; i++)
         cl_url_free(&g_cl.explicit_routes[i].url);
     free(g_cl.explicit_routes);
-    if (g_cl.tls_accept)
-        g_cl.api->tls_free(g_cl.tls_accept);
-    if (g_cl.tls_dial)
-        g_cl.api->tls_free(g_cl.tls_dial);
-    g_cl.tls_accept = g_cl.tls_dial = NULL;
+    if (with_tls) {
+        if (g_cl.tls_accept)
+            g_cl.api->tls_free(g_cl.tls_accept);
+        if (g_cl.tls_dial)
+            g_cl.api->tls_free(g_cl.tls_dial);
+        g_cl.tls_accept = g_cl.tls_dial = NULL;
+    }
     g_cl.name = g_cl.host = g_cl.advertise = g_cl.auth_user = g_cl.auth_pass = NULL;
     g_cl.explicit_routes = NULL;
     g_cl.nexplicit = 0;
+}
+
+/* Reload, TLS part: new route certificates from cluster.tls for routes made from
+ * now on (open routes keep theirs); a bad new certificate is logged and
+ * the current ones stay.  */
+static modnats_rc tls_reload(const modnats_reload_event *ev)
+{
+    const modnats_host_api *api = g_cl.api;
+    const modnats_config *tls = api->cfg_child(ev->cfg, "tls", 0);
+    if (!tls != !g_cl.tls_on) {
+        api->log(g_cl.self, MODNATS_LOG_WARN,
+                 "route TLS cannot be turned %s at run time (restart needed)", tls ? "on" : "off");
+        return MODNATS_OK;
+    }
+    if (!tls || !MODNATS_HAS(api, listener_set_tls))
+        return MODNATS_OK;
+    char err[600];
+    modnats_tls *acc = api->tls_new(g_cl.self, tls, MODNATS_TLS_SERVER | MODNATS_TLS_VERIFY,
+                                    err, sizeof err);
+    modnats_tls *dial = acc ? api->tls_new(g_cl.self, tls, MODNATS_TLS_VERIFY, err, sizeof err)
+                            : NULL;
+    if (!acc || !dial || api->listener_set_tls(g_cl.listener, acc) != MODNATS_OK) {
+        if (acc && dial)
+            snprintf(err, sizeof err, "the route listener refused the new certificates");
+        api->log(g_cl.self, MODNATS_LOG_ERROR, "%s; keeping the current route certificates", err);
+        if (acc)
+            api->tls_free(acc);
+        if (dial)
+            api->tls_free(dial);
+        return MODNATS_ERR;
+    }
+    pthread_mutex_lock(&g_cl.lock);
+    modnats_tls *old_acc = g_cl.tls_accept, *old_dial = g_cl.tls_dial;
+    g_cl.tls_accept = acc;
+    g_cl.tls_dial = dial;
+    pthread_mutex_unlock(&g_cl.lock);
+    api->tls_free(old_acc);    /* the listener and open routes hold their own */
+    api->tls_free(old_dial);
+    api->log(g_cl.self, MODNATS_LOG_INFO, "route TLS certificates reloaded for new routes");
+    return MODNATS_OK;
 }
 
 /* ---------------------------------------------------------- reload */
@@ -412,6 +456,10 @@ static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr)
     modnats_reload_event *ev = (modnats_reload_event *)hdr;
     if (hdr->size < offsetof(modnats_reload_event, cfg) + sizeof(ev->cfg) || !ev->cfg)
         return MODNATS_DEFER;
+    /* Certificates first: a bad new one fails the reload before anything
+     * else changes (the current certificates and settings stay). */
+    if (tls_reload(ev) != MODNATS_OK)
+        return MODNATS_ERR;
     struct {
         char        *name, *host, *advertise, *auth_user, *auth_pass;
         bool         name_dynamic, no_advertise;
@@ -441,8 +489,8 @@ static modnats_rc cl_on_reload(void *ud, modnats_event_hdr *hdr)
     g_cl.explicit_routes = NULL;
     g_cl.nexplicit = 0;
     g_cl.name_dynamic = g_cl.no_advertise = false;
-    if (read_settings(ev->cfg, &perms) != MODNATS_OK) {
-        free_settings();
+    if (read_settings(ev->cfg, &perms, false) != MODNATS_OK) {
+        free_settings(false);
         g_cl.name = old.name;
         g_cl.name_dynamic = old.name_dynamic;
         g_cl.host = old.host;
@@ -534,14 +582,14 @@ static modnats_rc cl_init(modnats_module *self, const modnats_host_api *api,
     }
     g_cl.origin_module = MODNATS_ORIGIN_MODULE(probe);
     cl_perms *perms = NULL;
-    if (read_settings(cfg, &perms) != MODNATS_OK) {
-        free_settings();
+    if (read_settings(cfg, &perms, true) != MODNATS_OK) {
+        free_settings(true);
         return MODNATS_ERR;
     }
     cl_perms_install(perms);
     api->hook(self, MODNATS_EV_RELOAD, 100, cl_on_reload, NULL);
     if (cl_interest_init() != MODNATS_OK || cl_route_start() != MODNATS_OK) {
-        free_settings();
+        free_settings(true);
         return MODNATS_ERR;
     }
     api->service_register(self, CL_ROUTEZ_SERVICE, 1, &routez_v1);
@@ -553,7 +601,7 @@ static void cl_fini(modnats_module *self)
     (void)self;
     cl_route_stop();
     cl_interest_fini();
-    free_settings();
+    free_settings(true);
     cl_perms_fini();
 }
 

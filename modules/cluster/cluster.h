@@ -167,7 +167,8 @@ typedef struct cl_global {
     modnats_listener *listener;
     /* cluster { tls { } }: routes speak TLS from the first byte, both
      * sides verifying certificates (as nats-server 2.9); NULL: plain. */
-    modnats_tls      *tls_accept, *tls_dial;
+    modnats_tls      *tls_accept, *tls_dial;   /* swapped on RELOAD under lock */
+    bool              tls_on;                  /* as started */
     modnats_timer    *timer;
     cl_route         *routes;
     uint32_t          origin_module; /* MODNATS_ORIGIN_MODULE of our origins */

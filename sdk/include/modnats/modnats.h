@@ -724,6 +724,11 @@ typedef struct modnats_host_api {
      * on_data sees only decrypted bytes.  On the connection's worker
      * (inside on_open or on_data). */
     modnats_rc (*conn_start_tls)(modnats_conn *c, const modnats_tls *tls);
+    /* --- new certificates for a listen_tls listener (e.g. on RELOAD):
+     * connections accepted from now on use tls (the core takes its own
+     * reference); open ones keep theirs.  ERR for a plain listener.  Any
+     * thread. */
+    modnats_rc (*listener_set_tls)(modnats_listener *l, const modnats_tls *tls);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;

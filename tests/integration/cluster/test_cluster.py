@@ -1181,6 +1181,59 @@ def t_tls_mixed():
             n.stop()
 
 
+def route_cert_cn(node, certs):
+    """The CN of the certificate node's route port presents (a client
+    certificate is needed: routes verify both ways)."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
+    ctx.load_cert_chain(os.path.join(certs, "alice-cert.pem"), os.path.join(certs, "alice-key.pem"))
+    ctx.check_hostname = False
+    with socket.create_connection(("127.0.0.1", node.cport), timeout=5) as raw:
+        with ctx.wrap_socket(raw) as t:
+            subject = dict(x[0] for x in t.getpeercert()["subject"])
+            return subject.get("commonName")
+
+
+def t_tls_reload():
+    """SIGHUP loads new route certificates for new routes; open routes go
+    on; a bad new certificate is logged and the current one stays."""
+    certs = gen_certs()
+    m1 = ConfNode("rl1", "modnats", "")
+    g2 = ConfNode("rl2", "nats", "")
+    g3 = ConfNode("rl3", "nats", "")
+    m1.text = tls_cluster_conf(m1, certs, [])
+    g2.text = tls_cluster_conf(g2, certs, [m1.route_url])
+    g3.text = tls_cluster_conf(g3, certs, [m1.route_url])
+    started = []
+    try:
+        started += [m1.start(), g2.start()]
+        wait_mesh([m1, g2], 20)
+        assert route_cert_cn(m1, certs) == "modnats-test"
+        with open(os.path.join(TMP, "rl1.conf"), "w") as f:
+            f.write(tls_cluster_conf(m1, certs, [], cert="server2"))
+        m1.proc.send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        while route_cert_cn(m1, certs) != "modnats-test-2":
+            assert time.time() < end, "the route port still presents the old certificate"
+            time.sleep(0.1)
+        check_pubsub(m1, g2, 50)      # the open route goes on
+        started.append(g3.start())   # a new route gets the new certificate
+        wait_mesh([m1, g2, g3], 20)
+        bad = tls_cluster_conf(m1, certs, []).replace("server-cert.pem", "garbage.pem")
+        with open(os.path.join(TMP, "rl1.conf"), "w") as f:
+            f.write(bad)
+        m1.proc.send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        while "keeping the current route certificates" not in m1.log_tail(200):
+            assert time.time() < end, "no log line for the bad certificate"
+            time.sleep(0.1)
+        assert route_cert_cn(m1, certs) == "modnats-test-2"
+        check_pubsub(g3, m1, 20)
+    finally:
+        for n in started:
+            n.stop()
+
+
 def route_keys(rz):
     return [list(rz.keys())] + [list(r.keys()) for r in rz.get("routes", [])]
 
@@ -1531,7 +1584,7 @@ TESTS = [("mesh_modnats", t_mesh_modnats), ("restart", t_restart), ("mixed", t_m
          ("random_port_accounts", t_random_port_accounts), ("routez", t_routez),
          ("failover", t_failover), ("tls_mixed", t_tls_mixed), ("permissions", t_permissions),
          ("reload", t_reload), ("leaf_forms", t_leaf_forms), ("leaf", t_leaf),
-         ("client_urls", t_client_urls)]
+         ("client_urls", t_client_urls), ("tls_reload", t_tls_reload)]
 
 
 def main():
@@ -1548,7 +1601,7 @@ def main():
     for name, fn in TESTS:
         if ARGS.k and ARGS.k not in name:
             continue
-        if name in ("mixed", "routez", "permissions", "reload", "leaf", "tls_mixed") or "auth" in name:
+        if name in ("mixed", "routez", "permissions", "reload", "leaf", "tls_mixed", "tls_reload") or "auth" in name:
             if not os.access(ARGS.ref, os.X_OK):
                 print("FAIL %s: %s not found" % (name, ARGS.ref))
                 failed += 1
