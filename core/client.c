@@ -1199,6 +1199,10 @@ static int on_ping(void *ud)
 {
     mn_client *c = ud;
     SEND_LIT(c, "PONG\r\n");
+    if (MN_UNLIKELY(c->info_after_pong)) {
+        c->info_after_pong = false;
+        mn_client_send_info(c, false);
+    }
     return MN_OK;
 }
 
@@ -1278,8 +1282,11 @@ static void finish_login(mn_client *c)
         pthread_mutex_lock(&c->srv->urls_lock);
         bool stale = c->srv->urls_gen != c->info_urls_gen;
         pthread_mutex_unlock(&c->srv->urls_lock);
+        /* Sent after the PONG that answers the client's next PING: clients
+         * send CONNECT then PING and take the first line back as the PONG
+         * (nats.go refuses an INFO there). */
         if (stale)
-            mn_client_send_info(c, false);
+            c->info_after_pong = true;
     }
     if (mn_hooks_any(MODNATS_EV_CONNECT)) {
         modnats_conn_event ev = { .hdr = { sizeof(ev), MODNATS_EV_CONNECT },

@@ -154,6 +154,7 @@ struct mn_client {
     mn_parser    parser;
     bool         verbose, pedantic, no_responders, saw_input;
     uint64_t     info_urls_gen;  /* s->urls_gen when its last INFO was made */
+    bool         info_after_pong; /* connect_urls changed before login: INFO after the next PONG */
     int          proto;
     char         nonce[24];        /* sent in INFO when nonce_required */
     char        *name, *lang, *version;
