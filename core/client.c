@@ -276,7 +276,7 @@ mn_client *mn_client_new(mn_worker *w, int fd)
     c->msubs = c->user_msubs = c->user_mpay = -1;
     atomic_store(&c->refs, 1);
     pthread_mutex_init(&c->lock, NULL);
-    mn_parser_init(&c->parser, (size_t)s->opts.max_control_line,
+    mn_parser_init(&c->parser, (size_t)atomic_load(&s->max_control_line),
                    (size_t)atomic_load(&s->max_payload));
     c->start_ms = c->last_in_ms = c->last_ping_ms = w->now_ms;
 
@@ -1344,7 +1344,7 @@ static int on_connect(void *ud, const char *json, size_t len)
         mn_client_close(c, "invalid client protocol");
         return MN_ECLOSED;
     }
-    if (c->srv->opts.no_header_support)
+    if (c->srv->headers_off)
         headers = false;   /* as nats-server: the server offers none */
     if (nr && !headers) {
         mn_json_free(&doc);

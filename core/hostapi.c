@@ -748,10 +748,10 @@ static modnats_rc api_stats(modnats_stats *out)
     out->server_name = s->server_name;
     out->version = MN_VERSION;
     out->compat_version = MN_NATS_COMPAT_VERSION;
-    out->host = s->opts.host && *s->opts.host ? s->opts.host : "0.0.0.0";
+    out->host = s->start_host && *s->start_host ? s->start_host : "0.0.0.0";
     out->port = s->port;
     out->max_payload = atomic_load(&s->max_payload);
-    out->max_control_line = s->opts.max_control_line;
+    out->max_control_line = atomic_load(&s->max_control_line);
     out->max_pending = atomic_load(&s->max_pending);
     out->max_connections = atomic_load(&s->max_connections);
     out->max_subscriptions = atomic_load(&s->max_subs);
@@ -763,13 +763,15 @@ static modnats_rc api_stats(modnats_stats *out)
     if (size >= offsetof(modnats_stats, tls_timeout_ms) + sizeof(out->tls_timeout_ms)) {
         out->tls_required = s->tls_on && !s->tls_optional;
         out->tls_verify = s->tls_on && s->tls_verify;
+        pthread_mutex_lock(&s->auth_lock);   /* reload rewrites s->opts under it */
         out->tls_timeout_ms = s->opts.tls_set.timeout_ms;
+        pthread_mutex_unlock(&s->auth_lock);
     }
     out->start_unix_ms = s->start_unix_ms;
     out->config_load_unix_ms = s->config_load_unix_ms;
     out->io_threads = s->nworkers;
-    out->tags = (const char *const *)s->opts.server_tags;
-    out->ntags = (size_t)s->opts.nserver_tags;
+    out->tags = (const char *const *)s->start_tags;
+    out->ntags = (size_t)s->nstart_tags;
     for (int i = 0; i < s->nworkers; i++) {
         /* Racy reads of plain counters: monitoring tolerates a stale value. */
         mn_worker *w = &s->workers[i];

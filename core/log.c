@@ -29,7 +29,7 @@
 static atomic_bool g_debug, g_trace;
 static atomic_bool g_logtime = true, g_utc, g_syslog;
 static atomic_int  g_fd = 2;
-static int         g_pid;
+static atomic_int  g_pid;
 
 /* Serialises init/reopen/close against each other, never against mn_log. */
 static pthread_mutex_t g_cfg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -67,7 +67,7 @@ static void switch_fd(int newfd)
 int mn_log_init(const char *file, bool debug, bool trace, bool logtime)
 {
     pthread_mutex_lock(&g_cfg_mu);
-    g_pid = (int)getpid();
+    atomic_store(&g_pid, (int)getpid());
     if (file && *file) {
         int fd = open_log(file);
         if (fd < 0) {
@@ -97,7 +97,7 @@ int mn_log_init(const char *file, bool debug, bool trace, bool logtime)
 int mn_log_init_syslog(bool debug, bool trace)
 {
     pthread_mutex_lock(&g_cfg_mu);
-    g_pid = (int)getpid();
+    atomic_store(&g_pid, (int)getpid());
     free(g_path);
     g_path = NULL;
     switch_fd(-1);
@@ -204,11 +204,11 @@ void mn_log(mn_log_level lvl, const char *fmt, ...)
             localtime_r(&ts.tv_sec, &tm);
         plen = snprintf(prefix, sizeof prefix,
                         "[%d] %04d/%02d/%02d %02d:%02d:%02d.%06ld %s ",
-                        g_pid, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        atomic_load(&g_pid), tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                         tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000,
                         g_label[lvl]);
     } else {
-        plen = snprintf(prefix, sizeof prefix, "[%d] %s ", g_pid, g_label[lvl]);
+        plen = snprintf(prefix, sizeof prefix, "[%d] %s ", atomic_load(&g_pid), g_label[lvl]);
     }
     if (plen < 0 || (size_t)plen >= sizeof prefix)
         plen = (int)sizeof prefix - 1;

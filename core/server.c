@@ -97,6 +97,7 @@ static void apply_tunables(mn_server *s, const mn_opts *o)
 {
     atomic_store(&s->max_payload, o->max_payload);
     atomic_store(&s->max_pending, o->max_pending);
+    atomic_store(&s->max_control_line, o->max_control_line);
     atomic_store(&s->max_connections, o->max_connections);
     atomic_store(&s->max_subs, o->max_subscriptions);
     atomic_store(&s->ping_interval_ms, o->ping_interval_ms);
@@ -129,6 +130,11 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
     s->server_name = strdup(o->server_name && *o->server_name ? o->server_name : s->server_id);
     apply_tunables(s, o);
     s->auth_required = opts_need_auth(o);
+    s->start_host = o->host;
+    s->headers_off = o->no_header_support;
+    s->jetstream_on = o->jetstream;
+    s->start_tags = o->server_tags;
+    s->nstart_tags = o->nserver_tags;
     pthread_mutex_init(&s->auth_lock, NULL);
     pthread_mutex_init(&s->urls_lock, NULL);
     if (mn_server_tls_init(s, err, errlen) != MN_OK)
@@ -171,8 +177,7 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
 
 char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
 {
-    const mn_opts *o = &s->opts;
-    const char *host = o->host && *o->host ? o->host : "0.0.0.0";
+    const char *host = s->start_host && *s->start_host ? s->start_host : "0.0.0.0";
     pthread_mutex_lock(&s->urls_lock);
     char *urls = s->connect_urls_json ? strdup(s->connect_urls_json) : NULL;
     if (c)
@@ -185,14 +190,14 @@ char *mn_server_info(mn_server *s, mn_client *c, bool ldm, size_t *len)
                      "\"max_payload\":%lld,\"client_id\":%llu,\"client_ip\":\"%s\"%s%s%s%s%s%s%s%s%s%s"
                      ",\"modnats_version\":\"%s\"}\r\n",
                      s->server_id, s->server_name, MN_NATS_COMPAT_VERSION, MN_PROTO_VERSION,
-                     host, s->port, o->no_header_support ? "false" : "true",
+                     host, s->port, s->headers_off ? "false" : "true",
                      (long long)atomic_load(&s->max_payload),
                      (unsigned long long)(c ? c->cid : 0), c ? c->ip : "",
                      s->auth_required ? ",\"auth_required\":true" : "",
                      s->tls_on ? (s->tls_optional ? ",\"tls_available\":true"
                                                   : ",\"tls_required\":true") : "",
                      s->tls_on && s->tls_verify ? ",\"tls_verify\":true" : "",
-                     o->jetstream ? ",\"jetstream\":true" : "",
+                     s->jetstream_on ? ",\"jetstream\":true" : "",
                      c && c->nonce[0] ? ",\"nonce\":\"" : "", c && c->nonce[0] ? c->nonce : "",
                      c && c->nonce[0] ? "\"" : "",
                      urls ? ",\"connect_urls\":" : "", urls ? urls : "",
@@ -339,6 +344,11 @@ static void server_reload(mn_server *s)
     keep.port = old.port;
     keep.server_name = old.server_name;  old.server_name = fresh.server_name;
     keep.io_threads = old.io_threads;
+    /* Read by the workers without a lock (INFO, HPUB): as started. */
+    if (fresh.no_header_support != old.no_header_support)
+        mn_warn("Reload: no_header_support cannot change at run time (restart needed)");
+    keep.no_header_support = old.no_header_support;
+    keep.jetstream = old.jetstream;
     keep.pid_file = old.pid_file;  old.pid_file = fresh.pid_file;
     keep.ports_file_dir = old.ports_file_dir;  old.ports_file_dir = fresh.ports_file_dir;
     /* Tags are read by monitoring without a lock: they stay as started. */

@@ -237,8 +237,15 @@ struct mn_server {
     _Atomic bool shutting_down;
     uint64_t     ldm_start_ms;  /* when lame-duck mode began */
     uint64_t     start_ms;
-    uint64_t     start_unix_ms, config_load_unix_ms;
-    bool         auth_required;
+    uint64_t     start_unix_ms;
+    _Atomic uint64_t config_load_unix_ms;
+    _Atomic bool auth_required;
+    /* Start-time settings the workers and monitoring read without a lock
+     * (a reload rewrites s->opts under auth_lock, never these). */
+    const char  *start_host;       /* opts.host as started (kept alive by opts) */
+    bool         headers_off;      /* no_header_support */
+    bool         jetstream_on;     /* INFO jetstream */
+    char *const *start_tags;  int nstart_tags;
     bool         nonce_required;   /* a module asked for INFO nonce */
     pthread_mutex_t urls_lock;     /* guards connect_urls */
     char        *connect_urls_json; /* ["nats://...",...] or NULL */
@@ -246,6 +253,7 @@ struct mn_server {
     /* run-time tunables that SIGHUP may change; read racily by workers */
     _Atomic int64_t max_payload;
     _Atomic int64_t max_pending;
+    _Atomic int64_t max_control_line;   /* read by workers for new clients */
     _Atomic int     max_connections;
     _Atomic int     max_subs;
     _Atomic int64_t ping_interval_ms;
