@@ -74,6 +74,8 @@ typedef struct js_cfg {
     int64_t  dup_window_ns;
     bool     sealed, deny_delete, deny_purge, allow_rollup, allow_direct, mirror_direct;
     bool     discard_new_per_subject, no_ack;
+    char    *rp_src, *rp_dest;      /* republish (NULL: none) */
+    bool     rp_headers_only;
 } js_cfg;
 
 /* The duplicate window: Nats-Msg-Id -> seq, oldest first. */
@@ -199,6 +201,11 @@ uint64_t   js_msg_size(const js_stream *s, size_t slen, size_t hlen, size_t dlen
 /* The value of a header in a NATS/1.0 block (not NUL-terminated), or NULL. */
 const char *js_hdr_get(const char *hdr, size_t hlen, const char *name, size_t *vlen);
 char      *js_cfg_to_string(const js_cfg *c);   /* malloc'd compact JSON */
+
+/* Map subj through src -> dest ('*' and '>' of src captured; '*', $N,
+ * {{wildcard(N)}} and '>' of dest filled in).  malloc'd, or NULL when subj
+ * does not match src. */
+char *js_subject_map(const char *src, const char *dest, const char *subj, size_t slen);
 
 /* js_api.c: $JS.API requests (JetStream thread) */
 /* A StreamConfig object -> c (defaults filled in as nats-server does);

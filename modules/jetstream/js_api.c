@@ -293,9 +293,16 @@ int js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen)
         snprintf(err, errlen, "stream sources are not supported by modnats yet");
         return -1;
     }
-    if (json_object_get(o, "republish") && !json_is_null(json_object_get(o, "republish"))) {
-        snprintf(err, errlen, "republish is not supported by modnats yet");
-        return -1;
+    json_t *rp = json_object_get(o, "republish");
+    if (json_is_object(rp)) {
+        const char *rsrc = get_str(rp, "src"), *dest = get_str(rp, "dest");
+        if (!dest || !*dest || !valid_subject(dest) || (rsrc && *rsrc && !valid_subject(rsrc))) {
+            snprintf(err, errlen, "stream configuration for republish destination is invalid");
+            return -1;
+        }
+        c->rp_src = strdup(rsrc && *rsrc ? rsrc : ">");
+        c->rp_dest = strdup(dest);
+        c->rp_headers_only = get_bool(rp, "headers_only");
     }
     if (!c->nsubjects) {    /* nats-server: the name is the subject */
         c->subjects = calloc(1, sizeof *c->subjects);
@@ -317,6 +324,12 @@ int js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen)
                 snprintf(err, errlen, "duplicate subjects detected");
                 return -1;
             }
+        }
+    }
+    for (size_t i = 0; c->rp_dest && i < c->nsubjects; i++) {
+        if (subjects_overlap(c->rp_dest, c->subjects[i])) {
+            snprintf(err, errlen, "stream configuration for republish destination forms a cycle");
+            return -1;
         }
     }
     const int64_t two_min = 120LL * 1000000000;
@@ -362,6 +375,14 @@ json_t *js_cfg_json(const js_cfg *c)
     if (c->no_ack)
         json_object_set_new(o, "no_ack", json_true());
     json_object_set_new(o, "duplicate_window", json_integer(c->dup_window_ns));
+    if (c->rp_dest) {
+        json_t *rp = json_object();
+        json_object_set_new(rp, "src", json_string(c->rp_src));
+        json_object_set_new(rp, "dest", json_string(c->rp_dest));
+        if (c->rp_headers_only)
+            json_object_set_new(rp, "headers_only", json_true());
+        json_object_set_new(o, "republish", rp);
+    }
     json_object_set_new(o, "allow_direct", json_boolean(c->allow_direct));
     json_object_set_new(o, "mirror_direct", json_boolean(c->mirror_direct));
     if (c->discard_new_per_subject)

@@ -161,6 +161,8 @@ js_stream *js_stream_by_id(uint64_t id)
 
 void js_cfg_free(js_cfg *c)
 {
+    free(c->rp_src);
+    free(c->rp_dest);
     free(c->name);
     free(c->description);
     for (size_t i = 0; i < c->nsubjects; i++)
@@ -598,6 +600,109 @@ void js_streams_expire(int64_t now, int64_t *next_ns)
     *next_ns = next;
 }
 
+/* ---- republish ---- */
+
+char *js_subject_map(const char *src, const char *dest, const char *subj, size_t slen)
+{
+    if (!js_subject_match(src, subj, slen))
+        return NULL;
+    /* the tokens src's wildcards captured */
+    const char *cap[32];
+    size_t capl[32], ncap = 0;
+    const char *rest = NULL;
+    size_t restl = 0;
+    const char *f = src, *t = subj, *te = subj + slen;
+    while (*f && t <= te) {
+        const char *fe = strchr(f, '.');
+        size_t fl = fe ? (size_t)(fe - f) : strlen(f);
+        const char *tn = memchr(t, '.', (size_t)(te - t));
+        size_t tl = tn ? (size_t)(tn - t) : (size_t)(te - t);
+        if (fl == 1 && *f == '>') {
+            rest = t;
+            restl = (size_t)(te - t);
+            break;
+        }
+        if (fl == 1 && *f == '*' && ncap < 32) {
+            cap[ncap] = t;
+            capl[ncap++] = tl;
+        }
+        if (!fe || !tn)
+            break;
+        f = fe + 1;
+        t = tn + 1;
+    }
+    size_t cap_out = strlen(dest) + slen + 64;
+    char *out = malloc(cap_out), *w = out;
+    if (!out)
+        return NULL;
+    size_t next = 0;
+    for (const char *d = dest; *d;) {
+        const char *de = strchr(d, '.');
+        size_t dl = de ? (size_t)(de - d) : strlen(d);
+        const char *tok = d;
+        size_t tokl = dl;
+        int n = -1;
+        if (dl == 1 && *d == '*')
+            n = (int)next++;
+        else if (dl >= 2 && d[0] == '$')
+            n = atoi(d + 1) - 1;
+        else if (dl > 15 && !strncmp(d, "{{wildcard(", 11))
+            n = atoi(d + 11) - 1;
+        if (n >= 0 && (size_t)n < ncap) {
+            tok = cap[n];
+            tokl = capl[n];
+        } else if (dl == 1 && *d == '>' && rest) {
+            tok = rest;
+            tokl = restl;
+        }
+        if ((size_t)(w - out) + tokl + 2 > cap_out) {
+            free(out);
+            return NULL;
+        }
+        memcpy(w, tok, tokl);
+        w += tokl;
+        if (!de)
+            break;
+        *w++ = '.';
+        d = de + 1;
+    }
+    *w = 0;
+    return out;
+}
+
+static void republish(js_stream *s, const js_job *j, uint64_t seq, uint64_t last)
+{
+    char *to = js_subject_map(s->cfg.rp_src, s->cfg.rp_dest, j->subject, j->subject_len);
+    if (!to)
+        return;
+    size_t own = 0;
+    const char *own_hdr = "";
+    if (j->hdr_len >= 12) {    /* the message's header lines, after NATS/1.0 */
+        const char *eol = memchr(j->hdr, '\n', j->hdr_len);
+        if (eol) {
+            own_hdr = eol + 1;
+            own = j->hdr_len - (size_t)(own_hdr - j->hdr);
+            if (own >= 2)
+                own -= 2;
+        }
+    }
+    size_t cap = own + j->subject_len + strlen(s->cfg.name) + 200;
+    char *h = malloc(cap);
+    if (h) {
+        int n = snprintf(h, cap, "NATS/1.0\r\n%.*sNats-Stream: %s\r\nNats-Subject: %.*s\r\n"
+                         "Nats-Sequence: %llu\r\nNats-Last-Sequence: %llu\r\n",
+                         (int)own, own_hdr, s->cfg.name, (int)j->subject_len, j->subject,
+                         (unsigned long long)seq, (unsigned long long)last);
+        if (s->cfg.rp_headers_only)
+            n += snprintf(h + n, cap - (size_t)n, "Nats-Msg-Size: %zu\r\n", j->data_len);
+        n += snprintf(h + n, cap - (size_t)n, "\r\n");
+        js_reply(s->acc, to, strlen(to), h, (size_t)n, s->cfg.rp_headers_only ? NULL : j->data,
+                 s->cfg.rp_headers_only ? 0 : j->data_len, false);
+    }
+    free(h);
+    free(to);
+}
+
 /* ---- the publish path ---- */
 
 static void pub_error(js_stream *s, const js_job *j, int code, int err_code, const char *desc)
@@ -748,6 +853,9 @@ void js_stream_publish(js_stream *s, const js_job *j)
     }
 
     uint64_t seq = s->st.last_seq + 1;
+    /* republish names the subject's previous message (nats-server) */
+    uint64_t prev_last = s->cfg.rp_dest
+        ? js_db_last_seq_by_subject(s->db, s->id, j->subject, j->subject_len) : 0;
     js_db_put_msg(s->db, s->id, seq, j->ts, j->subject, j->subject_len, hl ? h : NULL, hl,
                   j->data, j->data_len);
     if (js_db_subject_count(s->db, s->id, j->subject, j->subject_len) == 1)
@@ -780,6 +888,8 @@ void js_stream_publish(js_stream *s, const js_job *j)
     enforce_per_subject(s, j->subject, j->subject_len);
     enforce_limits(s);
     pub_ack(s, j, seq, false);
+    if (s->cfg.rp_dest)
+        republish(s, j, seq, prev_last);
     /* interest retention: nobody to keep it for (as nats-server: stored,
      * acknowledged, gone) */
     if (s->cfg.retention == 1 && !js_consumers_interested(s, j->subject, j->subject_len))

@@ -1024,3 +1024,33 @@ func TestJSPushWaitsForInterest(t *testing.T) {
 		}
 	}
 }
+
+// Republish: every stored message goes out again, mapped, with the
+// Nats-* headers; a destination the stream would capture is refused.
+func TestJSRepublish(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	sub, err := nc.SubscribeSync("out.>")
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "RP", Subjects: []string{"in.*.*"},
+		RePublish: &nats.RePublish{Source: "in.*.>", Destination: "out.$1.>"}})
+	must(t, err)
+	_, err = js.Publish("in.a.b", []byte("x"))
+	must(t, err)
+	_, err = js.Publish("in.a.b", []byte("y"))
+	must(t, err)
+	for i, want := range []string{"x", "y"} {
+		m, err := sub.NextMsg(5 * time.Second)
+		must(t, err)
+		if m.Subject != "out.a.b" || string(m.Data) != want ||
+			m.Header.Get("Nats-Stream") != "RP" || m.Header.Get("Nats-Subject") != "in.a.b" ||
+			m.Header.Get("Nats-Sequence") != fmt.Sprint(i+1) ||
+			m.Header.Get("Nats-Last-Sequence") != fmt.Sprint(i) {
+			t.Fatalf("republished %d: %s %q %v", i, m.Subject, m.Data, m.Header)
+		}
+	}
+	_, err = js.AddStream(&nats.StreamConfig{Name: "CY", Subjects: []string{"cy.>"},
+		RePublish: &nats.RePublish{Destination: "cy.x"}})
+	wantCode(t, "republish cycle", err, 10052)
+}
