@@ -690,3 +690,43 @@ void it_raw_dump(const it_raw *r, const char *label)
     fprintf(stderr, "---- %s received %zu bytes%s (first %zu) ----\n%.*s\n---- end ----\n",
             label, r->len, r->closed ? ", then closed" : "", show, (int)show, r->buf ? r->buf : "");
 }
+
+void it_expect_refused(const char *conf_text, const char *logged)
+{
+    char path[512], out[512];
+    it_write_file("refused.conf", conf_text, path, sizeof path);
+    snprintf(out, sizeof out, "%s/refused.log", it_tmpdir());
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(it_server_binary(), it_server_binary(), "-c", path, "-a", "127.0.0.1", "-p", "-1",
+              (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    long long end = it_now_ms() + 10000;
+    pid_t w = 0;
+    while ((w = waitpid(pid, &st, WNOHANG)) == 0 && it_now_ms() < end)
+        it_sleep_ms(20);
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fail_msg("the server started with settings it must refuse:\n%s", conf_text);
+    }
+    char log[8192] = "";
+    FILE *f = fopen(out, "r");
+    if (f) {
+        size_t n = fread(log, 1, sizeof log - 1, f);
+        log[n] = '\0';
+        fclose(f);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) == 0)
+        fail_msg("server exit status %d for:\n%s\nlog:\n%s", st, conf_text, log);
+    if (!it_is_nats_server() && !strstr(log, logged))
+        fail_msg("expected \"%s\" in the log:\n%s", logged, log);
+}

@@ -51,6 +51,11 @@ const char *it_tmpdir(void);
 /* Write text to <tmpdir>/<name>; returns the path (static storage per call
  * site is not needed: the result is copied into out). */
 void it_write_file(const char *name, const char *text, char *out, size_t outlen);
+/* Run the server on a config holding conf_text (on 127.0.0.1, a random
+ * port) and expect it to exit non-zero within 10 s; for modnats its output
+ * must also contain `logged` (nats-server's wording differs: only its exit
+ * is checked).  Fails the test otherwise. */
+void it_expect_refused(const char *conf_text, const char *logged);
 
 /* Start a server.  conf_text: config file contents or NULL; extra args are
  * a NULL-terminated list (or NULL).  Picks a free port.  Fails the test

@@ -323,64 +323,23 @@ static void test_nkey_permissions(void **state)
     it_ok();
 }
 
-/* Run the server on conf_text and expect it to exit non-zero within 10 s;
- * for modnats its output must contain `logged`. */
-static void expect_refused(const char *conf_text, const char *logged)
-{
-    char path[512], out[512];
-    it_write_file("refused.conf", conf_text, path, sizeof path);
-    snprintf(out, sizeof out, "%s/refused.log", it_tmpdir());
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(it_server_binary(), it_server_binary(), "-c", path, "-p", "-1", (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    long long end = it_now_ms() + 10000;
-    pid_t w = 0;
-    while ((w = waitpid(pid, &st, WNOHANG)) == 0 && it_now_ms() < end)
-        it_sleep_ms(20);
-    if (w == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        fail_msg("the server started with settings it must refuse:\n%s", conf_text);
-    }
-    FILE *f = fopen(out, "r");
-    char log[8192] = "";
-    if (f) {
-        size_t n = fread(log, 1, sizeof log - 1, f);
-        log[n] = '\0';
-        fclose(f);
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) == 0)
-        fail_msg("server exit status %d for:\n%s\nlog:\n%s", st, conf_text, log);
-    if (!it_is_nats_server() && !strstr(log, logged))
-        fail_msg("expected \"%s\" in the log:\n%s", logged, log);
-}
-
 static void test_refused_nkeys(void **state)
 {
     (void)state;
-    expect_refused(conf("authorization = { users = ( { nkey = \"" FX_BAD_CRC "\"; } ); };\n"),
+    it_expect_refused(conf("authorization = { users = ( { nkey = \"" FX_BAD_CRC "\"; } ); };\n"),
                    "is not a user public key (checksum mismatch)");
-    expect_refused(conf("authorization = { users = ( { nkey = \"" FX_ACCOUNT_PUB "\"; } ); };\n"),
+    it_expect_refused(conf("authorization = { users = ( { nkey = \"" FX_ACCOUNT_PUB "\"; } ); };\n"),
                    "is not a user public key (wrong kind of key)");
-    expect_refused(conf("authorization = { users = ( { nkey = \"" FX_USER_SEED "\"; } ); };\n"),
+    it_expect_refused(conf("authorization = { users = ( { nkey = \"" FX_USER_SEED "\"; } ); };\n"),
                    "is not a user public key");
     /* no_auth_user names a password user, never an nkey */
-    expect_refused(conf("authorization = { users = ( { nkey = \"" FX_ALICE_PUB "\"; },\n"
+    it_expect_refused(conf("authorization = { users = ( { nkey = \"" FX_ALICE_PUB "\"; },\n"
                         "  { user = \"pw\"; password = \"pw\"; } ); };\n"
                         "no_auth_user = \"" FX_ALICE_PUB "\";\n"),
                    "no_auth_user \"" FX_ALICE_PUB "\" is not a user");
     if (!it_is_nats_server()) {
         /* nats-server keeps the last of two equal nkeys */
-        expect_refused(conf("authorization = { users = ( { nkey = \"" FX_USER_PUB "\"; },\n"
+        it_expect_refused(conf("authorization = { users = ( { nkey = \"" FX_USER_PUB "\"; },\n"
                             "  { nkey = \"" FX_USER_PUB "\"; } ); };\n"),
                        "is listed twice");
     }

@@ -521,63 +521,24 @@ static void test_tls_allow_non_tls(void **state)
     it_ok();
 }
 
-/* The server must refuse to start with this config; modnats must say
- * `logged` (nats-server's wording differs: only its exit is checked). */
-static void expect_refused(const char *conf_text, const char *logged)
-{
-    char path[512], out[512];
-    it_write_file("refused.conf", conf_text, path, sizeof path);
-    snprintf(out, sizeof out, "%s/refused.log", it_tmpdir());
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(out, "w", stdout) || dup2(fileno(stdout), 2) < 0)
-            _exit(126);
-        execl(it_server_binary(), it_server_binary(), "-c", path, "-a", "127.0.0.1", "-p", "-1",
-              (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    long long end = it_now_ms() + 10000;
-    pid_t w = 0;
-    while ((w = waitpid(pid, &st, WNOHANG)) == 0 && it_now_ms() < end)
-        it_sleep_ms(20);
-    if (w == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        fail_msg("the server started with settings it must refuse:\n%s", conf_text);
-    }
-    char log[8192] = "";
-    FILE *f = fopen(out, "r");
-    if (f) {
-        size_t n = fread(log, 1, sizeof log - 1, f);
-        log[n] = '\0';
-        fclose(f);
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) == 0)
-        fail_msg("server exit status %d for:\n%s\nlog:\n%s", st, conf_text, log);
-    if (!it_is_nats_server() && !strstr(log, logged))
-        fail_msg("expected \"%s\" in the log:\n%s", logged, log);
-}
-
 static void test_tls_refused_settings(void **state)
 {
     (void)state;
     char c[2048];
     snprintf(c, sizeof c, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n}\n",
              cert("garbage.pem"), cert("server-key.pem"));
-    expect_refused(c, "tls: cannot load cert_file");
+    it_expect_refused(c, "tls: cannot load cert_file");
     snprintf(c, sizeof c, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n}\n",
              cert("server-cert.pem"), cert("alice-key.pem"));
-    expect_refused(c, "does not match cert_file");
+    it_expect_refused(c, "does not match cert_file");
     snprintf(c, sizeof c, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  ca_file: \"%s\"\n}\n",
              cert("server-cert.pem"), cert("server-key.pem"), cert("missing.pem"));
-    expect_refused(c, "tls: cannot load ca_file");
+    it_expect_refused(c, "tls: cannot load ca_file");
     snprintf(c, sizeof c, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  verfy: true\n}\n",
              cert("server-cert.pem"), cert("server-key.pem"));
-    expect_refused(c, "\"tls.verfy\": unknown TLS setting");
+    it_expect_refused(c, "\"tls.verfy\": unknown TLS setting");
     snprintf(c, sizeof c, "tls {\n  cert_file: \"%s\"\n}\n", cert("server-cert.pem"));
-    expect_refused(c, "TLS needs a certificate and its key");
+    it_expect_refused(c, "TLS needs a certificate and its key");
     it_ok();
 }
 
