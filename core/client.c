@@ -1557,20 +1557,10 @@ static void tls_read_input(mn_client *c)
     for (int round = 0; round < 64; round++) {
         if (c->state == MN_CS_CLOSED || c->ticket || c->paused)
             return;
-        size_t got = 0;
-        ssize_t r = 0;
+        size_t got;
+        bool more;
         pthread_mutex_lock(&c->lock);
-        while (got < w->rbuf_size) {
-            r = mn_tls_read(c->tls, w->rbuf + got, w->rbuf_size - got);
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
-        /* Only a full buffer with bytes left inside OpenSSL needs another
-         * round (after WANT_READ nothing is held); bytes still in the
-         * socket raise EPOLLIN again (level-triggered), so one client cannot
-         * hog the worker. */
-        bool more = r > 0 && mn_tls_pending(c->tls);
+        ssize_t r = mn_tls_read_batch(c->tls, w->rbuf, w->rbuf_size, &got, &more);
         if (r == MN_TLS_WANT_WRITE && !c->want_out)
             arm_out(c, true);
         pthread_mutex_unlock(&c->lock);

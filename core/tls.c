@@ -665,6 +665,20 @@ bool mn_tls_pending(const mn_tls *t)
     return t->ssl && (SSL_pending(t->ssl) > 0 || SSL_has_pending(t->ssl));
 }
 
+ssize_t mn_tls_read_batch(mn_tls *t, char *buf, size_t n, size_t *got, bool *more)
+{
+    ssize_t r = 0;
+    *got = 0;
+    while (*got < n) {
+        r = mn_tls_read(t, buf + *got, n - *got);
+        if (r <= 0)
+            break;
+        *got += (size_t)r;
+    }
+    *more = r > 0 && mn_tls_pending(t);
+    return r;
+}
+
 void mn_tls_shutdown(mn_tls *t)
 {
     if (!t || !t->ssl)

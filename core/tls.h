@@ -81,6 +81,13 @@ ssize_t mn_tls_write(mn_tls *t, const void *buf, size_t n);
 /* Decrypted bytes (or a whole record) buffered inside OpenSSL, which
  * epoll cannot see. */
 bool    mn_tls_pending(const mn_tls *t);
+/* Fill buf (up to n) from t; the count goes to *got, the last
+ * mn_tls_read result is returned (> 0 only when buf is full).  *more: a
+ * full buffer left bytes inside OpenSSL, so another round is needed
+ * (after WANT_READ nothing is held; bytes still in the socket raise
+ * EPOLLIN again, level-triggered, so one peer cannot hog a worker).
+ * Call with the connection's lock held. */
+ssize_t mn_tls_read_batch(mn_tls *t, char *buf, size_t n, size_t *got, bool *more);
 /* Send close_notify (best effort, non-blocking) and free the session;
  * the peer facts stay until mn_tls_free. */
 void    mn_tls_shutdown(mn_tls *t);
