@@ -248,29 +248,31 @@ class Node:
         self.write_conf()
         self.proc.send_signal(signal.SIGHUP)
 
-    def start(self):
-        log = open(self.logpath, "ab")
+    def argv(self):
+        """The command line that starts this node (writes its config file
+        first where it has one)."""
         if self.kind == "modnats":
             self.write_conf()
             argv = [ARGS.server, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
                     "-n", self.name]
             if ARGS.module_dir:
                 argv += ["--module_path", ARGS.module_dir]
-            if ARGS.debug:
-                argv += ["-D"]
         elif self.nats_conf is not None:
             self.write_conf()
             argv = [ARGS.ref, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port),
                     "-n", self.name]
-            if ARGS.debug:
-                argv += ["-D"]
         else:
             argv = [ARGS.ref, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name,
                     "--cluster", "nats://127.0.0.1:%d" % self.cport, "--cluster_name", self.cluster]
             if self.routes:
                 argv += ["--routes", ",".join(self.routes)]
-            if ARGS.debug:
-                argv += ["-D"]
+        return argv
+
+    def start(self):
+        log = open(self.logpath, "ab")
+        argv = self.argv()
+        if ARGS.debug:
+            argv += ["-D"]
         if self.mport:
             argv += ["-m", str(self.mport)]
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -1097,28 +1099,14 @@ class ConfNode(Node):
         Node.__init__(self, name, kind, [])
         self.text = text
 
-    def start(self):
-        conf = os.path.join(TMP, "%s.conf" % self.name)
-        with open(conf, "w") as f:
+    def argv(self):
+        with open(self.conf_path, "w") as f:
             f.write(self.text)
         binary = ARGS.server if self.kind == "modnats" else ARGS.ref
-        argv = [binary, "-c", conf, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name]
+        argv = [binary, "-c", self.conf_path, "-a", "127.0.0.1", "-p", str(self.port), "-n", self.name]
         if self.kind == "modnats" and ARGS.module_dir:
             argv += ["--module_path", ARGS.module_dir]
-        if ARGS.debug:
-            argv += ["-D"]
-        self.proc = subprocess.Popen(argv, stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
-        end = time.time() + 10
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("%s exited with %s:\n%s" % (self.name, self.proc.returncode,
-                                                                self.log_tail()))
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("%s did not open its port" % self.name)
+        return argv
 
 
 def gen_certs():
