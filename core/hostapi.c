@@ -144,6 +144,16 @@ static int api_conn_remote_port(const modnats_conn *c)
 {
     return mn_mconn_is(c) ? mn_mconn_port(c) : CONN(c)->rport;
 }
+static uint64_t api_conn_pending(const modnats_conn *c)
+{
+    if (mn_mconn_is(c))
+        return mn_mconn_pending(c);
+    mn_client *cl = CONN(c);
+    pthread_mutex_lock(&cl->lock);
+    uint64_t n = cl->olen - cl->ooff;
+    pthread_mutex_unlock(&cl->lock);
+    return n;
+}
 static const char *api_conn_name(const modnats_conn *c)
 {
     return mn_mconn_is(c) ? NULL : CONN(c)->name;
@@ -1079,6 +1089,7 @@ const modnats_host_api mn_host_api = {
     .dial_tls = mn_mconn_dial_tls,
     .conn_start_tls = api_conn_start_tls,
     .listener_set_tls = mn_mlistener_set_tls,
+    .conn_pending = api_conn_pending,
 };
 
 uint64_t mn_unix_ms(void)

@@ -760,6 +760,15 @@ int mn_mconn_tls_info(const modnats_conn *conn, modnats_tls_info *out)
 }
 int mn_mconn_port(const modnats_conn *c) { return ((const mn_mconn *)c)->rport; }
 
+uint64_t mn_mconn_pending(const modnats_conn *conn)
+{
+    mn_mconn *c = (mn_mconn *)conn;
+    pthread_mutex_lock(&c->lock);
+    uint64_t n = c->olen - c->ooff;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
 void mn_mconn_close_all(mn_worker *w)
 {
     while (w->mconns)

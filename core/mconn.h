@@ -42,6 +42,7 @@ modnats_rc mn_mconn_close(modnats_conn *c, const char *reason);
 uint64_t   mn_mconn_id(const modnats_conn *c);
 const char *mn_mconn_ip(const modnats_conn *c);
 int        mn_mconn_port(const modnats_conn *c);
+uint64_t   mn_mconn_pending(const modnats_conn *c);   /* queued output (any thread) */
 modnats_rc mn_mconn_set_ud(modnats_conn *c, void *ud);
 int        mn_mlistener_port(const modnats_listener *l);
 /* Worker, end of a loop turn: write what conn_write queued (drops the

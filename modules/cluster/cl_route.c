@@ -1070,6 +1070,8 @@ void cl_collect_routez(void (*fn)(void *ud, const cl_routez_info *ri), void *ud)
             s->ip = strdup(CL_API->conn_remote_ip(r->conn));
             s->info.port = CL_API->conn_remote_port(r->conn);
             s->info.rid = CL_API->conn_id(r->conn);
+            if (MODNATS_HAS(CL_API, conn_pending))
+                s->info.pending_bytes = CL_API->conn_pending(r->conn);
         }
         pthread_mutex_unlock(&r->wlock);
         s->urls = calloc(r->nconnect_urls ? r->nconnect_urls : 1, sizeof(char *));

@@ -71,6 +71,10 @@ static void listen_module(void **state)
     abi_expect(r, "hello\n", 5000);
     it_raw_send(r, "ping over the module's own protocol\n");
     abi_expect(r, "ping over the module's own protocol\n", 5000);
+    /* conn_pending: most of 32 MiB queued to a client that does not read
+     * is still pending. */
+    it_raw_send(r, "pending?\n");
+    abi_log_expect(s, "[listen_mod] pending after 32 MiB: at least 16 MiB", 5000);
     it_raw_close(r);
     abi_log_expect(s, "[listen_mod] closed: ", 2000);
 #endif

@@ -729,6 +729,10 @@ typedef struct modnats_host_api {
      * reference); open ones keep theirs.  ERR for a plain listener.  Any
      * thread. */
     modnats_rc (*listener_set_tls)(modnats_listener *l, const modnats_tls *tls);
+    /* --- bytes queued for a connection (client or module-owned) and not
+     * yet written to its socket; for monitoring (routez pending_size).
+     * Any thread while the conn is valid. */
+    uint64_t (*conn_pending)(const modnats_conn *c);
 
     /* Append new functions here, and only here. */
 } modnats_host_api;

@@ -6,6 +6,8 @@
  */
 #include "abi_mod.h"
 
+#include <stdlib.h>
+
 static const modnats_host_api *api;
 static modnats_module *self;
 static modnats_listener *g_listener;
@@ -24,6 +26,25 @@ static modnats_rc on_open(void *ud, modnats_conn *c)
 static modnats_rc on_data(void *ud, modnats_conn *c, const char *buf, size_t len)
 {
     (void)ud;
+    /* "pending?": queue 32 MiB to a peer that does not read; the kernel
+     * takes a few MiB at most, so conn_pending must see at least 16. */
+    if (len == 9 && memcmp(buf, "pending?\n", 9) == 0 && MODNATS_HAS(api, conn_pending)) {
+        size_t big = (size_t)32 << 20;
+        char *data = malloc(big);
+        if (!data)
+            return MODNATS_ERR;
+        memset(data, 'x', big);
+        modnats_rc rc = api->conn_write(c, data, big);
+        free(data);
+        if (rc != MODNATS_OK)
+            return MODNATS_ERR;
+        uint64_t n = api->conn_pending(c);
+        if (n >= ((uint64_t)16 << 20))
+            api->log(self, MODNATS_LOG_INFO, "pending after 32 MiB: at least 16 MiB");
+        else
+            api->log(self, MODNATS_LOG_INFO, "pending after 32 MiB: only %llu", (unsigned long long)n);
+        return MODNATS_OK;
+    }
     return api->conn_write(c, buf, len);
 }
 
