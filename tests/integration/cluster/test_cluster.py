@@ -62,7 +62,7 @@ class Client:
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         with self.lock:
-            self.lock.wait_for(lambda: self.infos or self.closed, 5)
+            self.lock.wait_for(lambda: self.infos or self.closed, 15)
         if not self.infos:
             raise RuntimeError("no INFO from port %d" % port)
         cred = ""
