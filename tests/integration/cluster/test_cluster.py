@@ -244,9 +244,25 @@ class Node:
                 f.write("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n  routes: [%s]\n%s\n}\n"
                         % (self.cluster, self.cport, ", ".join(self.routes), self.nats_conf))
 
+    RELOAD_DONE = ("Reloaded server configuration", "Reload failed", "Failed to reload")
+
+    def reloads_logged(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return sum(1 for line in f if any(k in line for k in self.RELOAD_DONE))
+        except OSError:
+            return 0
+
     def reload(self):
+        """Rewrite the config, SIGHUP, and wait until the server logged the
+        outcome (both servers log one line per reload), so that what the
+        test does next meets the new settings."""
         self.write_conf()
+        before = self.reloads_logged()
         self.proc.send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        while time.time() < end and self.reloads_logged() <= before:
+            time.sleep(0.02)
 
     def argv(self):
         """The command line that starts this node (writes its config file
