@@ -851,6 +851,18 @@ static void api_msg_delete(const js_job *j, const char *name)
         return;
     }
     if (!js_stream_remove(s, (uint64_t)seq)) {
+        /* As nats-server: its memory store reports any missing sequence,
+         * and its file store one that was already deleted between the
+         * first and the last, as 10043 "sequence N not found"; the file
+         * store fails with 10057 past the last ("stream store EOF") and
+         * below the first ("no message found"). */
+        if (s->cfg.memory ||
+            ((uint64_t)seq >= s->st.first_seq && (uint64_t)seq <= s->st.last_seq)) {
+            char d[64];
+            snprintf(d, sizeof d, "sequence %lld not found", (long long)seq);
+            send_error(j, type, 400, 10043, d);
+            return;
+        }
         send_error(j, type, 500, 10057,
                    (uint64_t)seq > s->st.last_seq ? "stream store EOF" : "no message found");
         return;
