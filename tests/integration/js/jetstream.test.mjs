@@ -25,6 +25,11 @@ const E = {
   WrongLastSequence: 10071,
   StreamMismatch: 10060,
   StoreFailed: 10077,
+  MsgSizeExceeded: 10054,
+  UpdateStorage: 10052,
+  ConsumerUpdate: 10012,
+  MsgDeleteFailed: 10057,
+  SequenceNotFound: 10043,
 };
 
 // Start a JetStream server, connect, run fn({ s, nc, jsm, js }), always
@@ -95,6 +100,8 @@ test("streams: add, info, update, list, names, delete", () => withJs(async ({ js
   assert.equal((await jsm.streams.info("ORDERS")).config.max_msgs, 100);
   await rejectsCode(jsm.streams.update("NOPE", { subjects: ["nope"] }), E.StreamNotFound,
     "update of a missing stream");
+  await rejectsCode(jsm.streams.update("ORDERS", { storage: "memory" }), E.UpdateStorage,
+    "update changing the storage type");
 
   await jsm.streams.add({ name: "AUDIT", subjects: ["audit"] });
   const listed = (await all(jsm.streams.list())).map((s) => s.config.name).sort();
@@ -152,6 +159,20 @@ test("publish: PubAck, expectations, msg id dedup, limits", () => withJs(async (
   assert.equal(so.messages, 3);
   assert.equal(so.first_seq, 3);
   assert.equal(so.last_seq, 5);
+  // max_msg_size, max_bytes with discard new, and discard new per subject.
+  await jsm.streams.add({ name: "Z", subjects: ["z"], max_msg_size: 10 });
+  assert.equal((await js.publish("z", "0123456789")).seq, 1);
+  await rejectsCode(js.publish("z", "0123456789x"), E.MsgSizeExceeded, "max_msg_size 10, 11 bytes");
+  await jsm.streams.add({ name: "BY", subjects: ["by"], max_bytes: 100, discard: DiscardPolicy.New });
+  assert.equal((await js.publish("by", new Uint8Array(40))).seq, 1);
+  await rejectsCode(js.publish("by", new Uint8Array(40)), E.StoreFailed, "max_bytes 100, discard new");
+  await jsm.streams.add({
+    name: "PS", subjects: ["ps.>"], max_msgs_per_subject: 2, discard: DiscardPolicy.New,
+    discard_new_per_subject: true,
+  });
+  for (let i = 0; i < 2; i++) await js.publish("ps.a", "x");
+  await rejectsCode(js.publish("ps.a", "x"), E.StoreFailed, "max_msgs_per_subject 2, discard new per subject");
+  assert.equal((await js.publish("ps.b", "x")).seq, 3);
 }));
 
 test("messages: get, delete, direct get, purge with filter and keep", () => withJs(async ({ jsm, js }) => {
@@ -172,6 +193,17 @@ test("messages: get, delete, direct get, purge with filter and keep", () => with
   const st = (await jsm.streams.info("M")).state;
   assert.equal(st.messages, 9);
   assert.equal(st.num_deleted, 1);
+  // Deleting a missing message: a hole between first and last is 10043,
+  // past the last the file store fails with 10057; a memory stream says
+  // 10043 for any missing sequence.
+  await rejectsCode(jsm.streams.deleteMessage("M", 4), E.SequenceNotFound, "delete of a deleted message");
+  await rejectsCode(jsm.streams.deleteMessage("M", 99), E.MsgDeleteFailed, "delete past the last message");
+  await jsm.streams.add({ name: "MEM", subjects: ["mem"], storage: "memory" });
+  await js.publish("mem", "a");
+  assert.equal(await jsm.streams.deleteMessage("MEM", 1, true), true);
+  await rejectsCode(jsm.streams.deleteMessage("MEM", 1), E.SequenceNotFound, "memory: delete twice");
+  await rejectsCode(jsm.streams.deleteMessage("MEM", 99), E.SequenceNotFound, "memory: delete past the last");
+  await rejectsCode(jsm.streams.getMessage("NOPE", { seq: 1 }), E.StreamNotFound, "get from a missing stream");
 
   // Direct get (allow_direct).
   const d = await jsm.direct.getMessage("M", { seq: 5 });
@@ -216,6 +248,11 @@ test("consumers: durable pull fetch, ack, nak, term, pending counts", () => with
   await rejectsCode(jsm.consumers.info("C", "nope"), E.ConsumerNotFound, "info of a missing consumer");
   await rejectsCode(jsm.consumers.info("NOPE", "work"), E.StreamNotFound, "consumer info, missing stream");
   await rejectsCode(jsm.consumers.delete("C", "nope"), E.ConsumerNotFound, "delete of a missing consumer");
+  await rejectsCode(js.consumers.get("C", "nope"), E.ConsumerNotFound, "consumers.get of a missing consumer");
+  await rejectsCode(jsm.consumers.add("NOPE", { durable_name: "x", ack_policy: AckPolicy.Explicit }),
+    E.StreamNotFound, "consumer on a missing stream");
+  await rejectsCode(jsm.consumers.add("C", { durable_name: "work", ack_policy: AckPolicy.None }),
+    E.ConsumerUpdate, "durable again with another ack policy");
 
   const c = await js.consumers.get("C", "work");
   const got = await all(await c.fetch({ max_messages: 5, expires: 2000 }));
@@ -323,6 +360,8 @@ test("kv: bucket, put/get/update, revisions, delete, purge, keys, history, watch
   assert.ok(del === null || del.operation === "DEL", `deleted b: ${del && del.operation}`);
   // create over a deleted key is allowed.
   assert.equal(await kv.create("b", "again"), 7);
+  // delete guarded by the key's last revision.
+  await rejectsCode(kv.delete("c", { previousSeq: 1 }), E.WrongLastSequence, "kv delete at a wrong revision");
 
   const hist = await all(await kv.history({ key: "a" }));
   assert.deepEqual(hist.map((h) => h.string()), ["1", "2", "3"]);
