@@ -30,6 +30,7 @@ const E = {
   ConsumerUpdate: 10012,
   MsgDeleteFailed: 10057,
   SequenceNotFound: 10043,
+  Sealed: 10109,
 };
 
 // Start a JetStream server, connect, run fn({ s, nc, jsm, js }), always
@@ -193,6 +194,10 @@ test("messages: get, delete, direct get, purge with filter and keep", () => with
   const st = (await jsm.streams.info("M")).state;
   assert.equal(st.messages, 9);
   assert.equal(st.num_deleted, 1);
+  const sd = (await jsm.streams.info("M", { deleted_details: true, subjects_filter: "m.*" })).state;
+  assert.deepEqual(sd.deleted, [4]);
+  assert.deepEqual(sd.subjects, { "m.0": 3, "m.1": 3, "m.2": 3 });
+  assert.equal(sd.num_subjects, 3);
   // Deleting a missing message: a hole between first and last is 10043,
   // past the last the file store fails with 10057; a memory stream says
   // 10043 for any missing sequence.
@@ -299,6 +304,21 @@ test("consumers: durable pull fetch, ack, nak, term, pending counts", () => with
   assert.equal(info.num_pending, 0);
   assert.equal(info.num_ack_pending, 0);
 
+  // A filtered durable counts and delivers only its subject; next() gets one.
+  await jsm.consumers.add("C", { durable_name: "odd", ack_policy: AckPolicy.Explicit, filter_subject: "c.odd" });
+  for (let i = 11; i <= 14; i++) await js.publish(i % 2 ? "c.odd" : "c.x", enc.encode(`m${i}`));
+  assert.equal((await jsm.consumers.info("C", "odd")).num_pending, 2);
+  const odd = await js.consumers.get("C", "odd");
+  const n1 = await odd.next({ expires: 1000 });
+  assert.equal(n1.seq, 11);
+  assert.equal(n1.info.pending, 1);
+  n1.ack();
+  const up = await jsm.consumers.update("C", "odd", { description: "odd ones", max_deliver: 5 });
+  assert.equal(up.config.description, "odd ones");
+  assert.equal(up.config.max_deliver, 5);
+  assert.equal(up.config.filter_subject, "c.odd");
+  await jsm.consumers.delete("C", "odd");
+
   const list = (await all(jsm.consumers.list("C"))).map((x) => x.name);
   assert.deepEqual(list, ["work"]);
   assert.equal(await jsm.consumers.delete("C", "work"), true);
@@ -354,12 +374,17 @@ test("kv: bucket, put/get/update, revisions, delete, purge, keys, history, watch
   assert.equal(await kv.create("c", "new"), 5);
 
   assert.deepEqual((await all(await kv.keys())).sort(), ["a", "b", "c"]);
+  await kv.put("n.x", "1");
+  await kv.put("n.y", "1");
+  assert.deepEqual((await all(await kv.keys("n.*"))).sort(), ["n.x", "n.y"]);
+  await kv.purge("n.x");
+  await kv.purge("n.y");
 
   await kv.delete("b");
   const del = await kv.get("b");
   assert.ok(del === null || del.operation === "DEL", `deleted b: ${del && del.operation}`);
   // create over a deleted key is allowed.
-  assert.equal(await kv.create("b", "again"), 7);
+  assert.equal(await kv.create("b", "again"), 11);
   // delete guarded by the key's last revision.
   await rejectsCode(kv.delete("c", { previousSeq: 1 }), E.WrongLastSequence, "kv delete at a wrong revision");
 
@@ -379,19 +404,22 @@ test("kv: bucket, put/get/update, revisions, delete, purge, keys, history, watch
   const done = (async () => {
     for await (const x of w) {
       seen.push(`${x.key}=${x.operation === "PUT" ? x.string() : x.operation}`);
-      if (seen.length === 5) break;
+      if (seen.length === 7) break;
     }
   })();
   await kv.put("a", "live");
   await kv.delete("b");
   await done;
-  // Initial: latest of a, b, c (c purged); then a=live, b=DEL.
-  assert.deepEqual(seen.slice(0, 3).sort(), ["a=3", "b=again", "c=PURGE"]);
-  assert.deepEqual(seen.slice(3), ["a=live", "b=DEL"]);
+  // Initial: latest of each key (c, n.x, n.y purged); then a=live, b=DEL.
+  assert.deepEqual(seen.slice(0, 5).sort(), ["a=3", "b=again", "c=PURGE", "n.x=PURGE", "n.y=PURGE"]);
+  assert.deepEqual(seen.slice(5), ["a=live", "b=DEL"]);
 
   const status = await kv.status();
   assert.equal(status.bucket, "cfg");
   assert.equal(status.history, 5);
+  assert.equal(status.backingStore, "file");
+  assert.deepEqual((await all(kvm.list())).map((x) => x.bucket), ["cfg"]);
+  await rejectsCode(kvm.open("nosuch").then((k) => k.status()), E.StreamNotFound, "status of a missing bucket");
   assert.equal(await kv.destroy(), true);
   await rejectsCode(jsm.streams.info("KV_cfg"), E.StreamNotFound, "info of destroyed bucket stream");
 }));
@@ -428,6 +456,15 @@ test("obj: multi-chunk put/get, info, list, delete", () => withJs(async ({ nc })
   const gone = await os.info("big.bin");
   assert.ok(gone === null || gone.deleted === true);
   assert.deepEqual((await os.list()).map((x) => x.name), ["small.txt"]);
+  // Rename and describe, link, then seal: no more puts (10109).
+  await os.update("small.txt", { name: "hello.txt", description: "greeting" });
+  assert.equal(await os.info("small.txt"), null);
+  assert.equal((await os.info("hello.txt")).description, "greeting");
+  const ln = await os.link("alias", await os.info("hello.txt"));
+  assert.deepEqual(ln.options.link, { bucket: "files", name: "hello.txt" });
+  assert.equal(dec.decode(await os.getBlob("alias")), "hello");
+  assert.equal((await os.seal()).sealed, true);
+  await rejectsCode(os.putBlob({ name: "late" }, enc.encode("x")), E.Sealed, "put into a sealed bucket");
   const st = await os.status();
   assert.equal(st.bucket, "files");
   assert.equal(await os.destroy(), true);
