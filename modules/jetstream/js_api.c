@@ -419,7 +419,27 @@ static void count_subject(void *ud, const char *subj, uint64_t count)
         json_object_set_new(c->map, subj, json_integer((json_int_t)count));
 }
 
-static json_t *stream_state_json(js_stream *s, const char *subjects_filter)
+/* The sequences between first and last that hold no message, as the
+ * "deleted" array of a stream info asked for deleted_details. */
+static json_t *deleted_seqs(js_stream *s)
+{
+    json_t *a = json_array();
+    uint64_t next = s->st.first_seq;
+    while (next <= s->st.last_seq) {
+        js_msg *m = js_db_next_msg(s->db, s->id, next, NULL);
+        bool found = m != NULL;
+        uint64_t upto = found ? m->seq : s->st.last_seq + 1;
+        js_msg_free(m);
+        for (uint64_t q = next; q < upto; q++)
+            json_array_append_new(a, json_integer((json_int_t)q));
+        if (!found)
+            break;
+        next = upto + 1;
+    }
+    return a;
+}
+
+static json_t *stream_state_json(js_stream *s, const char *subjects_filter, bool deleted_details)
 {
     char t[64];
     json_t *st = json_object();
@@ -443,8 +463,11 @@ static json_t *stream_state_json(js_stream *s, const char *subjects_filter)
         json_decref(c.map);
     if (s->st.msgs && s->st.last_seq >= s->st.first_seq) {
         uint64_t span = s->st.last_seq - s->st.first_seq + 1;
-        if (span > s->st.msgs)
+        if (span > s->st.msgs) {
             json_object_set_new(st, "num_deleted", json_integer((json_int_t)(span - s->st.msgs)));
+            if (deleted_details)
+                json_object_set_new(st, "deleted", deleted_seqs(s));
+        }
     }
     if (c.n)
         json_object_set_new(st, "num_subjects", json_integer((json_int_t)c.n));
@@ -452,13 +475,14 @@ static json_t *stream_state_json(js_stream *s, const char *subjects_filter)
     return st;
 }
 
-static void stream_info_into(json_t *o, js_stream *s, const char *subjects_filter)
+static void stream_info_into(json_t *o, js_stream *s, const char *subjects_filter,
+                             bool deleted_details)
 {
     char t[64];
     json_object_set_new(o, "config", js_cfg_json(&s->cfg));
     fmt_time(t, sizeof t, s->created_ns);
     json_object_set_new(o, "created", json_string(t));
-    json_object_set_new(o, "state", stream_state_json(s, subjects_filter));
+    json_object_set_new(o, "state", stream_state_json(s, subjects_filter, deleted_details));
 }
 
 /* ---- requests ---- */
@@ -567,7 +591,7 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
     if (!update && s) {
         if (cfg_equal(&s->cfg, &cfg)) {    /* idempotent create */
             json_t *o = resp(type);
-            stream_info_into(o, s, NULL);
+            stream_info_into(o, s, NULL, false);
             send_json(j, o);
         } else {
             send_error(j, type, 400, 10058,
@@ -622,7 +646,7 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
         }
     }
     json_t *o = resp(type);
-    stream_info_into(o, s, NULL);
+    stream_info_into(o, s, NULL, false);
     if (!update)
         json_object_set_new(o, "did_create", json_true());
     send_json(j, o);
@@ -649,7 +673,7 @@ static void api_stream_info(const js_job *j, const char *name)
     json_object_set_new(o, "total", json_integer(0));
     json_object_set_new(o, "offset", json_integer(0));
     json_object_set_new(o, "limit", json_integer(0));
-    stream_info_into(o, s, get_str(body, "subjects_filter"));
+    stream_info_into(o, s, get_str(body, "subjects_filter"), get_bool(body, "deleted_details"));
     json_decref(body);
     send_json(j, o);
 }
@@ -705,7 +729,7 @@ static void api_stream_list(const js_job *j, bool names)
             json_array_append_new(a, json_string(v[i]->cfg.name));
         } else {
             json_t *info = json_object();
-            stream_info_into(info, v[i], NULL);
+            stream_info_into(info, v[i], NULL, false);
             json_array_append_new(a, info);
         }
     }
@@ -851,6 +875,18 @@ static void api_msg_delete(const js_job *j, const char *name)
         return;
     }
     if (!js_stream_remove(s, (uint64_t)seq)) {
+        /* As nats-server: its memory store reports any missing sequence,
+         * and its file store one that was already deleted between the
+         * first and the last, as 10043 "sequence N not found"; the file
+         * store fails with 10057 past the last ("stream store EOF") and
+         * below the first ("no message found"). */
+        if (s->cfg.memory ||
+            ((uint64_t)seq >= s->st.first_seq && (uint64_t)seq <= s->st.last_seq)) {
+            char d[64];
+            snprintf(d, sizeof d, "sequence %lld not found", (long long)seq);
+            send_error(j, type, 400, 10043, d);
+            return;
+        }
         send_error(j, type, 500, 10057,
                    (uint64_t)seq > s->st.last_seq ? "stream store EOF" : "no message found");
         return;

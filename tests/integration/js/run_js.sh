@@ -2,7 +2,7 @@
 # run_js.sh - run the nats.js integration tests (node:test) against a server.
 #   run_js.sh <server-binary> <work-dir>
 # MN_TEST_SERVER, when set, wins over <server-binary>.  The client
-# (@nats-io/transport-node, pinned by package-lock.json) is installed with
+# (@nats-io/transport-node, jetstream, kv, obj, pinned by package-lock.json) is installed with
 # `npm ci` into <work-dir> once (from npm's cache when it has the packages:
 # ~/.npm, or MN_NPM_CACHE); later runs reuse it without npm until
 # package-lock.json changes.  Without node or npm the
@@ -29,7 +29,7 @@ if [ ! -f "$stamp" ] || ! cmp -s "$here/package-lock.json" "$stamp"; then
     rm -rf "$work/node_modules"
     (cd "$work" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error \
          ${MN_NPM_CACHE:+--cache "$MN_NPM_CACHE"}) || {
-        echo "FAIL: npm ci could not install @nats-io/transport-node (no registry and no cache?)" >&2
+        echo "FAIL: npm ci could not install the @nats-io packages (no registry and no cache?)" >&2
         exit 1
     }
     cp "$here/package-lock.json" "$stamp"
@@ -37,4 +37,4 @@ fi
 
 export MN_TEST_SERVER="$server"
 cd "$work"
-exec node --test --test-concurrency=1 client.test.mjs
+exec node --test --test-concurrency=1 client.test.mjs jetstream.test.mjs

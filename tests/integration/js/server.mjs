@@ -120,3 +120,11 @@ export class Server {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+// A server with JetStream on, storing under its own temp dir
+// (`-js -sd <dir>/js`, the same flags for modnats and nats-server).
+export function jetStreamServer(conf = "", args = []) {
+  const s = new Server(conf, args);
+  s.args = ["-js", "-sd", path.join(s.dir, "js"), ...args];
+  return s;
+}
