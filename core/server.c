@@ -141,7 +141,8 @@ int mn_server_init(mn_server *s, const mn_opts *o, char *err, size_t errlen)
         return MN_ERR;
 
     mn_g_server = s;
-    s->start_unix_ms = s->config_load_unix_ms = mn_unix_ms();
+    s->start_unix_ms = mn_unix_ms();
+    s->config_load_unix_ms = s->start_unix_ms;
     s->gacc = mn_account_get_or_create("$G");
     if (!s->gacc) {
         snprintf(err, errlen, "out of memory");
