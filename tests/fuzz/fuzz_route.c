@@ -77,6 +77,7 @@ int cl_on_info(cl_route *r, const char *json) { (void)r; event("INFO", json); re
 int cl_on_connect(cl_route *r, const char *json) { (void)r; event("CONNECT", json); return 0; }
 void cl_on_ping(cl_route *r) { (void)r; event("PING", NULL); }
 void cl_on_pong(cl_route *r) { (void)r; event("PONG", NULL); }
+void cl_interest_recheck_export(cl_route *r) { (void)r; }   /* reloads: not fuzzed here */
 void cl_on_err(cl_route *r, const char *text) { (void)r; event("ERR", text); }
 
 int cl_on_rsub(cl_route *r, const char *acc, const char *subject, const char *queue,
