@@ -5,13 +5,19 @@
  * connection snapshot and prints the same field names, in the same order,
  * as nats-server 2.9/2.10 (server/monitor.go); query options are parsed
  * and refused with the same 400 messages.  /routez reads the cluster
- * module's "routez" service (mon_routez.h) when it is loaded.  Fields the
+ * module's "routez" service (cluster_routez.h) when it is loaded.  Fields the
  * core has no data for (gateways, leaf nodes, JetStream, TLS) print the
  * values a nats-server without those features prints.  docs/modules/monitor.md
  * lists the differences.  Runs on the HTTP thread only.
  */
 #include "monitor.h"
-#include "mon_routez.h"
+/* The service's contract, as the cluster module publishes it (header only:
+ * nothing of the cluster module is linked in). */
+#include "../cluster/cluster_routez.h"
+
+/* Did the writer of *p (whose first member is its size) fill `field`? */
+#define MON_RZ_HAS(p, type, field) \
+    ((p)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 #include <ctype.h>
 #include <errno.h>

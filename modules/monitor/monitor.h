@@ -7,7 +7,7 @@
  * json.c (a small JSON writer that prints as Go's encoding/json does, and
  * Go's time and duration formats), procstat.c (mem and cpu from /proc),
  * endpoints.c (one function per endpoint), metrics.c (/metrics),
- * mon_routez.h (a copy of the cluster module's "routez" service v1).
+ * The "routez" service contract is the cluster module's cluster_routez.h.
  * Everything here runs on libmicrohttpd's thread, never an I/O worker.
  * Internal names start with mon_.
  */
