@@ -18,6 +18,7 @@
 #include <modnats/modnats.h>
 
 #include "mn_nkey.h"   /* modules/common: NKey strings and signatures */
+#include "../jetstream/js_accounts.h"   /* the jetstream.accounts contract */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -90,7 +91,16 @@ typedef struct ab_conf {
     ab_io    *io;       /* exports and imports of the accounts */
     size_t    nio;
     char     *system_account;   /* or NULL */
+    struct ab_js *js;   /* accounts' jetstream settings (ab_js.c) */
+    size_t    njs;
 } ab_conf;
+
+/* An account's `jetstream` setting (ab_js.c). */
+typedef struct ab_js {
+    char             *account;
+    bool              enabled;
+    js_account_limits lim;
+} ab_js;
 
 /* ---- ab_config.c: settings -> ab_conf */
 
@@ -123,6 +133,16 @@ void   ab_io_free(ab_conf *c);
  * first (reload).  false after logging the first refusal. */
 bool   ab_io_apply(const modnats_host_api *api, modnats_module *self, const ab_conf *c,
                    bool replace);
+
+/* ---- ab_js.c: accounts' jetstream settings */
+
+/* Read account `name`'s jetstream key (group a) into c; returns the number
+ * of problems (logged as "file:line: problem"). */
+size_t ab_js_read(const modnats_host_api *api, modnats_module *self, const modnats_config *a,
+                  const char *name, ab_conf *c);
+void   ab_js_free(ab_conf *c);
+/* nats-server's answer for account `name` under the settings c. */
+js_account_state ab_js_lookup(const ab_conf *c, const char *name, js_account_limits *out);
 
 /* ---- ab_password.c */
 

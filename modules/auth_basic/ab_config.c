@@ -517,8 +517,9 @@ static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
         return;
     }
     static const char *const known[] = { "users", "default_permissions", "default_permission",
-                                         "nkey", "imports", "exports", "limits", NULL };
-    static const char *const unsupported[] = { "jetstream", "mappings", "msg_trace", NULL };
+                                         "nkey", "imports", "exports", "limits", "jetstream",
+                                         NULL };
+    static const char *const unsupported[] = { "mappings", "msg_trace", NULL };
     static const char *const defk[] = { "default_permissions", "default_permission", NULL };
     const char *name;
     for (size_t i = 0; (name = x->api->cfg_key(ag, i)) != NULL; i++) {
@@ -555,6 +556,7 @@ static void read_accounts(ab_ctx *x, const modnats_config *cfg, ab_conf *c)
                         mnk_strerror(e));
         }
         x->errors += ab_io_read(x->api, x->self, a, name, c);
+        x->errors += ab_js_read(x->api, x->self, a, name, c);
         char upath[192];
         snprintf(upath, sizeof upath, "%s.users", path);
         size_t first = c->nusers;
@@ -598,6 +600,7 @@ void ab_conf_free(ab_conf *c)
         perms_free(c->acct_defaults[i]);
     free(c->acct_defaults);
     strv_free(&c->accounts);
+    ab_js_free(c);
     ab_io_free(c);
     *c = (ab_conf){ 0 };
 }

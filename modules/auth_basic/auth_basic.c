@@ -61,6 +61,27 @@ static struct {
     int             nthreads;
 } g;
 
+/* ------------------------------------------ jetstream.accounts.config */
+
+/* Bumped on every reload that took; read by the jetstream module. */
+static _Atomic uint64_t js_gen;
+
+/* Any thread: the models stay valid until fini (old ones are retired). */
+static js_account_state js_lookup(const char *name, js_account_limits *out)
+{
+    const ab_conf *c = atomic_load_explicit(&g.conf, memory_order_acquire);
+    return c ? ab_js_lookup(c, name, out) : JS_ACCOUNT_UNKNOWN;
+}
+
+static uint64_t js_generation(void)
+{
+    return atomic_load_explicit(&js_gen, memory_order_acquire);
+}
+
+static const js_accounts_v1 js_accounts = {
+    .size = sizeof(js_accounts_v1), .lookup = js_lookup, .generation = js_generation,
+};
+
 /* ------------------------------------------------------------ logins */
 
 /* Give the logged-in client its user name and permissions.  Fails closed:
@@ -293,6 +314,7 @@ static modnats_rc on_reload(void *ud, modnats_event_hdr *hdr)
         g.api->log(g.self, MODNATS_LOG_ERROR,
                    "reload: exports/imports partly applied; fix the file and reload again");
     r->conf = atomic_exchange_explicit(&g.conf, nc, memory_order_acq_rel);
+    atomic_fetch_add_explicit(&js_gen, 1, memory_order_acq_rel);
     r->next = g.retired;
     g.retired = r;
     log_summary(nc);
@@ -332,6 +354,9 @@ static modnats_rc ab_init(modnats_module *self, const modnats_host_api *api,
     }
     atomic_store(&g.conf, c);
     log_summary(c);
+    if (MODNATS_HAS(api, service_register) &&
+        api->service_register(self, JS_ACCOUNTS_SERVICE_CONFIG, 1, &js_accounts) != MODNATS_OK)
+        api->log(self, MODNATS_LOG_WARN, "cannot offer the accounts' jetstream settings");
 
     if (api->hook(self, MODNATS_EV_AUTH, AB_PRIORITY, on_auth, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_RELOAD, AB_PRIORITY, on_reload, NULL) != MODNATS_OK) {

@@ -252,7 +252,7 @@ static size_t nserved;
 static void subscribe_account(void *ud, modnats_account *acc)
 {
     int *rc = ud;
-    if (!acc || (MODNATS_HAS(js_g.api, account_system) && acc == js_g.api->account_system()))
+    if (!acc)    /* the system account too: it is answered 10039 (js_acct.c) */
         return;
     pthread_mutex_lock(&acc_lock);
     for (size_t i = 0; i < nserved; i++) {
@@ -472,6 +472,7 @@ static void js_fini(modnats_module *m)
     for (size_t i = 0; i < js_g.napi_subs; i++)
         js_g.api->unsubscribe(js_g.api_subs[i]);
     js_streams_free();
+    js_acct_free();
     js_db_close(js_g.fdb);
     js_db_close(js_g.mdb);
     global_free();

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "js_store.h"
+#include "js_accounts.h"
 
 enum js_job_kind {
     JS_JOB_API = 1,     /* a request on $JS[.<domain>].API.INFO / STREAM.> */
@@ -213,6 +214,27 @@ char *js_subject_map(const char *src, const char *dest, const char *subj, size_t
 int     js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen);
 json_t *js_cfg_json(const js_cfg *c);
 void js_api_handle(const js_job *j);
+
+/* js_acct.c: per-account JetStream and its limits (JetStream thread) */
+typedef struct js_acct_use {
+    uint64_t memory, storage;               /* bytes stored */
+    uint64_t mem_reserved, file_reserved;   /* sum of the streams' max_bytes */
+    uint64_t streams, consumers;
+} js_acct_use;
+/* Does acc have JetStream?  *out: its limits (all -1 when unlimited). */
+bool    js_acct_get(modnats_account *acc, js_account_limits *out);
+void    js_acct_usage(modnats_account *acc, js_acct_use *u);
+/* May a stream with config c be created (old NULL) or replace old?  0,
+ * or nats-server's err_code with *code and *desc (static text). */
+int     js_acct_check_stream(modnats_account *acc, const js_cfg *c, const js_stream *old,
+                             int *code, const char **desc);
+/* Does the account of s have room for sz more bytes of its storage type? */
+bool    js_acct_room(const js_stream *s, uint64_t sz);
+/* p: the API subject after "$JS.API.".  true when the account has no
+ * JetStream: nats-server's 10039 reply was queued (or none is due). */
+bool    js_acct_refuse_api(const js_job *j, const char *p);
+json_t *js_acct_limits_json(const js_account_limits *l);
+void    js_acct_free(void);
 void js_direct_get(const js_job *j);
 
 #endif

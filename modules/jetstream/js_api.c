@@ -539,17 +539,10 @@ static void api_account_info(const js_job *j)
     json_object_set_new(o, "storage", json_integer((json_int_t)file));
     json_object_set_new(o, "streams", json_integer(n));
     json_object_set_new(o, "consumers", json_integer((json_int_t)ncons));
-    json_t *l = json_object();
-    /* account limits (none yet); the server's own are not reported here */
-    json_object_set_new(l, "max_memory", json_integer(-1));
-    json_object_set_new(l, "max_storage", json_integer(-1));
-    json_object_set_new(l, "max_streams", json_integer(-1));
-    json_object_set_new(l, "max_consumers", json_integer(-1));
-    json_object_set_new(l, "max_ack_pending", json_integer(-1));
-    json_object_set_new(l, "memory_max_stream_bytes", json_integer(-1));
-    json_object_set_new(l, "storage_max_stream_bytes", json_integer(-1));
-    json_object_set_new(l, "max_bytes_required", json_false());
-    json_object_set_new(o, "limits", l);
+    /* the account's limits (js_acct.c); the server's own are not reported here */
+    js_account_limits lim;
+    js_acct_get(j->acc, &lim);
+    json_object_set_new(o, "limits", js_acct_limits_json(&lim));
     if (js_g.domain)
         json_object_set_new(o, "domain", json_string(js_g.domain));
     json_t *a = json_object();
@@ -588,6 +581,13 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
         return;
     }
     js_stream *s = js_stream_find(j->acc, name);
+    const char *why_acct = NULL;
+    int acode = 0, aerr = js_acct_check_stream(j->acc, &cfg, s, &acode, &why_acct);
+    if (aerr) {
+        send_error(j, type, acode, aerr, why_acct);
+        js_cfg_free(&cfg);
+        return;
+    }
     if (!update && s) {
         if (cfg_equal(&s->cfg, &cfg)) {    /* idempotent create */
             json_t *o = resp(type);
@@ -917,6 +917,8 @@ void js_api_handle(const js_job *j)
     } else {
         return;
     }
+    if (js_acct_refuse_api(j, p))    /* an account without JetStream */
+        return;
     if (!j->reply_len)    /* nowhere to answer */
         return;
     api_counted = strncmp(p, "STREAM.MSG.GET.", 15) != 0;

@@ -1133,7 +1133,25 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         json_object_set_new(cfg, "name", json_string(cname));
     const char *ds = jstr(cfg, "deliver_subject");
     bool push = ds && *ds;
+    int64_t asked_ack_pending = jint(cfg, "max_ack_pending", 0);
     defaults(cfg, push);
+    js_account_limits alim;
+    js_acct_get(j->acc, &alim);
+    if (alim.max_ack_pending > 0 && strcmp(jstr(cfg, "ack_policy"), "none") != 0) {
+        /* the account caps max_ack_pending: the default becomes the cap,
+         * more is refused (nats-server 2.9) */
+        if (asked_ack_pending == 0 && jint(cfg, "max_ack_pending", 0) > alim.max_ack_pending) {
+            json_object_set_new(cfg, "max_ack_pending", json_integer(alim.max_ack_pending));
+        } else if (asked_ack_pending > alim.max_ack_pending) {
+            char why[120];
+            snprintf(why, sizeof why, "consumer max ack pending exceeds system limit of %lld",
+                     (long long)alim.max_ack_pending);
+            free(cname);
+            json_decref(cfg);
+            error(j, type, 400, 10121, why);
+            return;
+        }
+    }
     if (!durable && jint(cfg, "inactive_threshold", 0) <= 0)
         json_object_set_new(cfg, "inactive_threshold", json_integer(5LL * 1000000000));
     cfg = canonical(cfg);
@@ -1144,7 +1162,8 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
         update(j, old, cfg);
         return;
     }
-    if (s->cfg.max_consumers > 0 && s->ncons >= (size_t)s->cfg.max_consumers) {
+    if ((s->cfg.max_consumers > 0 && s->ncons >= (size_t)s->cfg.max_consumers) ||
+        (alim.max_consumers > 0 && s->ncons >= (size_t)alim.max_consumers)) {
         free(cname);
         json_decref(cfg);
         error(j, type, 400, 10026, "maximum consumers limit reached");

@@ -835,6 +835,10 @@ void js_stream_publish(js_stream *s, const js_job *j)
             return;
         }
     }
+    if (!js_acct_room(s, sz)) {    /* the account's max_memory / max_storage */
+        pub_error(s, j, 400, 10002, "resource limits exceeded for account");
+        return;
+    }
     if (s->cfg.discard_new) {
         if (s->cfg.max_msgs > 0 && s->st.msgs >= (uint64_t)s->cfg.max_msgs) {
             pub_error(s, j, 503, 10077, "maximum messages exceeded");
