@@ -109,6 +109,13 @@ typedef struct aj_account {
     aj_strv  rev_keys;  int64_t *rev_at;   /* user revocations ("*": all) */
     int64_t  conn, leaf, subs, payload, data, n_imports, n_exports;   /* -1: unlimited */
     bool     disallow_bearer;   /* limits.disallow_bearer */
+    /* limits' JetStream part (mem_storage, disk_storage, streams, consumer,
+     * max_ack_pending, mem/disk_max_stream_bytes; absent: 0).  As
+     * nats-server: JetStream only when mem_storage or disk_storage != 0. */
+    bool     js_enabled;
+    int64_t  js_mem, js_disk, js_streams, js_consumer, js_max_ack_pending;
+    int64_t  js_mem_max_stream_bytes, js_disk_max_stream_bytes;
+    bool     js_max_bytes_required;
     aj_perms default_perms;
     bool     has_default_perms;
 } aj_account;

@@ -159,6 +159,7 @@ void aj_apply_all(void)
 
 void aj_apply_changed(const char *pub)
 {
+    aj_js_changed();
     const modnats_host_api *api = g_aj.api;
     pthread_rwlock_rdlock(&g_aj.store.lock);
     const aj_jwt *acc = aj_store_get_locked(&g_aj.store, pub);

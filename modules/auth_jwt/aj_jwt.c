@@ -242,6 +242,15 @@ static bool parse_account(const json_t *n, aj_account *a, char *err, size_t errl
     a->n_imports = jint(lim, "imports", -1);
     a->n_exports = jint(lim, "exports", -1);
     a->disallow_bearer = jbool(lim, "disallow_bearer");
+    a->js_mem = jint(lim, "mem_storage", 0);
+    a->js_disk = jint(lim, "disk_storage", 0);
+    a->js_streams = jint(lim, "streams", 0);
+    a->js_consumer = jint(lim, "consumer", 0);
+    a->js_max_ack_pending = jint(lim, "max_ack_pending", 0);
+    a->js_mem_max_stream_bytes = jint(lim, "mem_max_stream_bytes", 0);
+    a->js_disk_max_stream_bytes = jint(lim, "disk_max_stream_bytes", 0);
+    a->js_max_bytes_required = jbool(lim, "max_bytes_required");
+    a->js_enabled = a->js_mem != 0 || a->js_disk != 0;
     const json_t *dp = json_object_get(n, "default_permissions");
     if (json_is_object(dp)) {
         a->has_default_perms = true;

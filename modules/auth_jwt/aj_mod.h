@@ -58,6 +58,10 @@ void aj_apply_all(void);
  * afresh, then the imports of the accounts that import from it. */
 void aj_apply_changed(const char *pub);
 
+/* ---- aj_js.c: the accounts' JetStream limits for the jetstream module */
+void aj_js_register(void);     /* init, operator mode */
+void aj_js_changed(void);      /* an account JWT came, changed or went */
+
 /* ---- aj_sys.c: the module's thread: the full resolver's $SYS.REQ
  * requests, PENDING logins, the expiry sweep */
 modnats_rc aj_sys_start(void);

@@ -472,6 +472,7 @@ static modnats_rc init(modnats_module *self, const modnats_host_api *api,
         return MODNATS_OK;
 
     aj_apply_all();
+    aj_js_register();
     if (api->require_nonce(self) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_AUTH, AJ_AUTH_PRIORITY, aj_on_auth, NULL) != MODNATS_OK ||
         api->hook(self, MODNATS_EV_CONNECT, 0, aj_on_connect, NULL) != MODNATS_OK ||
