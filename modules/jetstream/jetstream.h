@@ -224,10 +224,11 @@ typedef struct js_acct_use {
 /* Does acc have JetStream?  *out: its limits (all -1 when unlimited). */
 bool    js_acct_get(modnats_account *acc, js_account_limits *out);
 void    js_acct_usage(modnats_account *acc, js_acct_use *u);
-/* May a stream with config c be created (old NULL) or replace old?  0,
- * or nats-server's err_code with *code and *desc (static text). */
+/* May a stream with config c be created (update false; old: the stream
+ * of that name, if any) or replace old (update)?  0, or nats-server's
+ * err_code with *code and *desc (static text). */
 int     js_acct_check_stream(modnats_account *acc, const js_cfg *c, const js_stream *old,
-                             int *code, const char **desc);
+                             bool update, int *code, const char **desc);
 /* Does the account of s have room for sz more bytes of its storage type? */
 bool    js_acct_room(const js_stream *s, uint64_t sz);
 /* p: the API subject after "$JS.API.".  true when the account has no

@@ -113,7 +113,7 @@ void js_acct_usage(modnats_account *acc, js_acct_use *u)
 }
 
 int js_acct_check_stream(modnats_account *acc, const js_cfg *c, const js_stream *old,
-                         int *code, const char **desc)
+                         bool update, int *code, const char **desc)
 {
     js_account_limits l;
     if (!js_acct_get(acc, &l)) {
@@ -133,7 +133,8 @@ int js_acct_check_stream(modnats_account *acc, const js_cfg *c, const js_stream 
     }
     js_acct_use u;
     js_acct_usage(acc, &u);
-    if (!old && l.max_streams > 0 && u.streams >= (uint64_t)l.max_streams) {
+    /* a create of an existing stream counts too (nats-server 2.9.10) */
+    if (!update && l.max_streams > 0 && u.streams >= (uint64_t)l.max_streams) {
         *desc = "maximum number of streams reached";
         return 10027;
     }
@@ -179,7 +180,7 @@ static const char *disabled_type(const char *p, int *extra)
         {"STREAM.LIST", "stream_list_response", 2},
         {"STREAM.INFO.", "stream_info_response", 3},
         {"STREAM.DELETE.", "stream_delete_response", 0},
-        {"STREAM.PURGE.", "stream_purge_response", 0},
+        {"STREAM.PURGE.", "stream_purge_response", 6},
         {"STREAM.MSG.GET.", "stream_msg_get_response", 0},
         {"STREAM.MSG.DELETE.", "stream_msg_delete_response", 0},
         {"CONSUMER.CREATE.", "consumer_create_response", 0},
@@ -206,7 +207,9 @@ bool js_acct_refuse_api(const js_job *j, const char *p)
         return false;
     int extra = 0;
     const char *type = disabled_type(p, &extra);
-    if (!type || !j->reply_len)
+    /* nats-server answers the system account's INFO only */
+    bool sys = MODNATS_HAS(js_g.api, account_system) && j->acc == js_g.api->account_system();
+    if (!type || !j->reply_len || (sys && strcmp(p, "INFO") != 0))
         return true;    /* no answer, as nats-server (MSG.NEXT, DIRECT.GET, ...) */
     json_t *o = json_object();
     char t[128];
@@ -217,7 +220,7 @@ bool js_acct_refuse_api(const js_job *j, const char *p)
     json_object_set_new(e, "err_code", json_integer(10039));
     json_object_set_new(e, "description", json_string("JetStream not enabled for account"));
     json_object_set_new(o, "error", e);
-    if (extra) {
+    if (extra >= 1 && extra <= 5) {    /* the paged replies */
         json_object_set_new(o, "total", json_integer(0));
         json_object_set_new(o, "offset", json_integer(0));
         json_object_set_new(o, "limit", json_integer(0));
@@ -228,6 +231,8 @@ bool js_acct_refuse_api(const js_job *j, const char *p)
         json_object_set_new(o, "streams", json_array());
     else if (extra == 4 || extra == 5)
         json_object_set_new(o, "consumers", json_array());
+    else if (extra == 6)
+        json_object_set_new(o, "purged", json_integer(0));
     char *txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (txt)

@@ -582,7 +582,7 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
     }
     js_stream *s = js_stream_find(j->acc, name);
     const char *why_acct = NULL;
-    int acode = 0, aerr = js_acct_check_stream(j->acc, &cfg, s, &acode, &why_acct);
+    int acode = 0, aerr = js_acct_check_stream(j->acc, &cfg, s, update, &acode, &why_acct);
     if (aerr) {
         send_error(j, type, acode, aerr, why_acct);
         js_cfg_free(&cfg);

@@ -325,6 +325,34 @@ func scenario(dir string) {
 		text := strings.TrimSuffix(string(mem), "}\n") + fmt.Sprintf("  %s = \"%s\"\n}\n", pub(accF), fjwt)
 		write(dir, "expiring.conf", text)
 	}()
+	// J: JetStream with limits (A, B and C have none: no JetStream), in
+	// js.conf (memory resolver, jetstream {} appended by the test); J
+	// again with other limits in j_limits2.jwt (a live update)
+	accJ := pair(nkeys.PrefixByteAccount, "J")
+	jsAccount := func(mod func(*jwt.AccountClaims)) string {
+		ac := jwt.NewAccountClaims(pub(accJ))
+		ac.Name = "J"
+		ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: 1024, DiskStorage: 4096,
+			Streams: 2, Consumer: 1, MaxAckPending: 5, MemoryMaxStreamBytes: 512,
+			DiskMaxStreamBytes: 2048, MaxBytesRequired: true}
+		if mod != nil {
+			mod(ac)
+		}
+		return sign(ac, op)
+	}
+	jjwt := jsAccount(nil)
+	write(dir, "j.pub", pub(accJ))
+	write(dir, "j_limits2.jwt", jsAccount(func(ac *jwt.AccountClaims) {
+		ac.Limits.JetStreamLimits.Streams = 3
+		ac.Limits.JetStreamLimits.MaxBytesRequired = false
+	}))
+	creds(dir, "j.creds", userJWT(user("j1"), accJ, accJ, nil), user("j1"))
+	defer func() {
+		mem, err := os.ReadFile(filepath.Join(dir, "memory.conf"))
+		must(err)
+		text := strings.TrimSuffix(string(mem), "}\n") + fmt.Sprintf("  %s = \"%s\"\n}\n", pub(accJ), jjwt)
+		write(dir, "js.conf", text)
+	}()
 	untrusted := jwt.NewAccountClaims(pub(pair(nkeys.PrefixByteAccount, "D")))
 	write(dir, "untrusted.jwt", sign(untrusted, otherOp))
 	del := jwt.NewGenericClaims(pub(op))
