@@ -864,23 +864,56 @@ func TestJSServerMemoryLimit(t *testing.T) {
 // Accounts are separate JetStream worlds.  modnats only: nats-server wants
 // `jetstream: enabled` in each account, a key modnats's account config
 // does not take yet (every account has JetStream).
+// Accounts apart; once accounts are configured only those with
+// `jetstream` have it (C: 10039), and an account's limits (L) are enforced
+// and reported by AccountInfo, as nats-server 2.9 does.
 func TestJSAccounts(t *testing.T) {
-	if isNatsServer(os.Getenv("MN_TEST_SERVER")) {
-		t.Skip("per-account jetstream: enabled differs (see comment)")
-	}
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "js.conf")
 	must(t, os.WriteFile(conf, []byte(fmt.Sprintf(`jetstream { store_dir: %q }
 accounts {
-  A: { users: [ { user: a, password: a } ] }
-  B: { users: [ { user: b, password: b } ] }
+  A: { jetstream: enabled, users: [ { user: a, password: a } ] }
+  B: { jetstream: enabled, users: [ { user: b, password: b } ] }
+  C: { users: [ { user: c, password: c } ] }
+  L: { jetstream: { max_streams: 1, max_consumers: 2, max_file: 4096, max_mem: 0 },
+       users: [ { user: l, password: l } ] }
 }
 `, dir)), 0600))
 	s := startServer(t, "-c", conf)
+	nc := connect(t, s, nats.UserInfo("c", "c"))
+	_, err := jsCtx(t, nc).AccountInfo()
+	if err != nats.ErrJetStreamNotEnabledForAccount {
+		t.Fatalf("C's AccountInfo: %v, want %v", err, nats.ErrJetStreamNotEnabledForAccount)
+	}
+	_, err = jsCtx(t, nc).AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"x"}})
+	wantCode(t, "C adds a stream", err, 10039)
+	nl := connect(t, s, nats.UserInfo("l", "l"))
+	jl := jsCtx(t, nl)
+	_, err = jl.AddStream(&nats.StreamConfig{Name: "M", Subjects: []string{"m"}, Storage: nats.MemoryStorage})
+	wantCode(t, "L adds a memory stream with max_mem 0", err, 10028)
+	_, err = jl.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"x"}})
+	must(t, err)
+	_, err = jl.AddStream(&nats.StreamConfig{Name: "S2", Subjects: []string{"y"}})
+	wantCode(t, "L's second stream", err, 10027)
+	for i := 0; i < 2; i++ {
+		_, err = jl.AddConsumer("S", &nats.ConsumerConfig{Durable: fmt.Sprintf("d%d", i), AckPolicy: nats.AckExplicitPolicy})
+		must(t, err)
+	}
+	_, err = jl.AddConsumer("S", &nats.ConsumerConfig{Durable: "d2", AckPolicy: nats.AckExplicitPolicy})
+	wantCode(t, "L's third consumer", err, 10026)
+	_, err = jl.Publish("x", []byte("l"))
+	must(t, err)
+	ai, err := jl.AccountInfo()
+	must(t, err)
+	if ai.Streams != 1 || ai.Consumers != 2 || ai.Store == 0 || ai.Memory != 0 ||
+		ai.Limits.MaxStreams != 1 || ai.Limits.MaxConsumers != 2 || ai.Limits.MaxStore != 4096 ||
+		ai.Limits.MaxMemory != 0 {
+		t.Fatalf("L's account info %+v", ai)
+	}
 	na := connect(t, s, nats.UserInfo("a", "a"))
 	nb := connect(t, s, nats.UserInfo("b", "b"))
 	ja, jb := jsCtx(t, na), jsCtx(t, nb)
-	_, err := ja.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"x"}})
+	_, err = ja.AddStream(&nats.StreamConfig{Name: "S", Subjects: []string{"x"}})
 	must(t, err)
 	_, err = jb.StreamInfo("S")
 	wantCode(t, "B sees A's stream", err, 10059)
