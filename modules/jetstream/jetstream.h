@@ -235,6 +235,10 @@ bool    js_acct_room(const js_stream *s, uint64_t sz);
  * JetStream: nats-server's 10039 reply was queued (or none is due). */
 bool    js_acct_refuse_api(const js_job *j, const char *p);
 json_t *js_acct_limits_json(const js_account_limits *l);
+/* The account's API counters (ACCOUNT.INFO "api"), per account as
+ * nats-server keeps them. */
+void    js_acct_api_count(modnats_account *acc, uint64_t total, uint64_t errors);
+void    js_acct_api_get(modnats_account *acc, uint64_t *total, uint64_t *errors);
 void    js_acct_free(void);
 void js_direct_get(const js_job *j);
 

@@ -21,10 +21,16 @@ typedef struct acct_entry {
     uint64_t          gen;
     bool              enabled;
     js_account_limits lim;
+    uint64_t          api_total, api_errors;   /* kept across generations */
 } acct_entry;
 
 static acct_entry *cache;
 static size_t ncache;
+
+/* Providers register during their init, which is over before the first
+ * request reaches the JetStream thread: looked up once. */
+static const js_accounts_v1 *providers[2];
+static bool looked_up;
 
 static const js_accounts_v1 *provider(const char *name)
 {
@@ -32,6 +38,37 @@ static const js_accounts_v1 *provider(const char *name)
         return NULL;
     const js_accounts_v1 *p = js_g.api->service_get(name, 1);
     return p && p->size >= offsetof(js_accounts_v1, reserved) && p->lookup ? p : NULL;
+}
+
+static acct_entry *entry(modnats_account *acc)
+{
+    for (size_t i = 0; i < ncache; i++)
+        if (cache[i].acc == acc)
+            return &cache[i];
+    acct_entry *v = realloc(cache, (ncache + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    cache = v;
+    acct_entry *e = &cache[ncache++];
+    memset(e, 0, sizeof *e);    /* gen 0: never current (generation() >= 1) */
+    e->acc = acc;
+    return e;
+}
+
+void js_acct_api_count(modnats_account *acc, uint64_t total, uint64_t errors)
+{
+    acct_entry *e = entry(acc);
+    if (e) {
+        e->api_total += total;
+        e->api_errors += errors;
+    }
+}
+
+void js_acct_api_get(modnats_account *acc, uint64_t *total, uint64_t *errors)
+{
+    acct_entry *e = entry(acc);
+    *total = e ? e->api_total : 0;
+    *errors = e ? e->api_errors : 0;
 }
 
 static uint64_t generation(const js_accounts_v1 *const *pv, size_t n)
@@ -45,13 +82,14 @@ static uint64_t generation(const js_accounts_v1 *const *pv, size_t n)
 
 bool js_acct_get(modnats_account *acc, js_account_limits *out)
 {
-    const js_accounts_v1 *pv[2] = { provider(JS_ACCOUNTS_SERVICE_JWT),
-                                    provider(JS_ACCOUNTS_SERVICE_CONFIG) };
+    if (!looked_up) {
+        providers[0] = provider(JS_ACCOUNTS_SERVICE_JWT);
+        providers[1] = provider(JS_ACCOUNTS_SERVICE_CONFIG);
+        looked_up = true;
+    }
+    const js_accounts_v1 *const *pv = providers;
     uint64_t gen = generation(pv, 2);
-    acct_entry *e = NULL;
-    for (size_t i = 0; i < ncache && !e; i++)
-        if (cache[i].acc == acc)
-            e = &cache[i];
+    acct_entry *e = entry(acc);
     if (e && e->gen == gen) {
         *out = e->lim;
         return e->enabled;
@@ -74,14 +112,6 @@ bool js_acct_get(modnats_account *acc, js_account_limits *out)
         enabled = st != JS_ACCOUNT_DISABLED;
     }
     lim.size = sizeof lim;
-    if (!e) {
-        acct_entry *v = realloc(cache, (ncache + 1) * sizeof *v);
-        if (v) {
-            cache = v;
-            e = &cache[ncache++];
-            e->acc = acc;
-        }
-    }
     if (e) {
         e->gen = gen;
         e->enabled = enabled;
@@ -260,4 +290,6 @@ void js_acct_free(void)
     free(cache);
     cache = NULL;
     ncache = 0;
+    looked_up = false;
+    providers[0] = providers[1] = NULL;
 }

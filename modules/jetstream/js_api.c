@@ -124,7 +124,7 @@ static void send_error(const js_job *j, const char *type, int code, int err_code
                        const char *desc)
 {
     if (api_counted)
-        js_g.api_errors++;
+        js_acct_api_count(j->acc, 0, 1);
     json_t *o = resp(type);
     json_t *e = json_object();
     json_object_set_new(e, "code", json_integer(code));
@@ -546,8 +546,12 @@ static void api_account_info(const js_job *j)
     if (js_g.domain)
         json_object_set_new(o, "domain", json_string(js_g.domain));
     json_t *a = json_object();
-    json_object_set_new(a, "total", json_integer((json_int_t)js_g.api_total));
-    json_object_set_new(a, "errors", json_integer((json_int_t)js_g.api_errors));
+    uint64_t total = 0, errors = 0;
+    js_acct_api_get(j->acc, &total, &errors);
+    if (total > 0)    /* nats-server counts this request after answering it */
+        total--;
+    json_object_set_new(a, "total", json_integer((json_int_t)total));
+    json_object_set_new(a, "errors", json_integer((json_int_t)errors));
     json_object_set_new(o, "api", a);
     send_json(j, o);
 }
@@ -760,7 +764,7 @@ static void api_stream_purge(const js_job *j, const char *name)
         json_object_set_new(o, "error", e);
         json_object_set_new(o, "purged", json_integer(0));
         if (api_counted)
-            js_g.api_errors++;
+            js_acct_api_count(j->acc, 0, 1);
         send_json(j, o);
         return;
     }
@@ -923,7 +927,7 @@ void js_api_handle(const js_job *j)
         return;
     api_counted = strncmp(p, "STREAM.MSG.GET.", 15) != 0;
     if (api_counted)
-        js_g.api_total++;
+        js_acct_api_count(j->acc, 1, 0);
     static const struct {
         const char *prefix;
         void (*fn)(const js_job *, const char *);

@@ -963,7 +963,7 @@ static json_t *resp(const char *type)
 
 static void error(const js_job *j, const char *type, int code, int err_code, const char *desc)
 {
-    js_g.api_errors++;
+    js_acct_api_count(j->acc, 0, 1);
     json_t *o = resp(type);
     json_t *e = json_object();
     json_object_set_new(e, "code", json_integer(code));
