@@ -395,13 +395,11 @@ static void test_jsacct_jwt_limits(void **state)
     (void)state;
     gen();
     char *base = slurp("js.conf");
-    size_t len = strlen(base) + 700;
+    size_t len = strlen(base) + 4096;
     char *text = malloc(len);
     /* js.conf is in nats-server's own syntax (both servers read it) */
     snprintf(text, len, "%sjetstream {\n  store_dir: \"%s/js\"\n}\n", base, it_tmpdir());
-    free(base);
     it_server *s = it_server_start(text, NULL);
-    free(text);
     natsConnection *j = connect_creds(s, "j.creds");
     expect(j, "$JS.API.INFO", NULL,
            "\"limits\":{\"max_memory\":1024,\"max_storage\":4096,\"max_streams\":2,"
@@ -413,10 +411,42 @@ static void test_jsacct_jwt_limits(void **state)
                400, 10122, "stream max bytes exceeds account limit max stream bytes");
     expect(j, "$JS.API.STREAM.CREATE.S1", "{\"name\":\"S1\",\"subjects\":[\"s1\"],\"max_bytes\":2048}",
            "\"did_create\":true");
-    expect(j, "$JS.API.STREAM.CREATE.S2", "{\"name\":\"S2\",\"subjects\":[\"s2\"],\"max_bytes\":2048}",
+    expect(j, "$JS.API.STREAM.CREATE.S2", "{\"name\":\"S2\",\"subjects\":[\"s2\"],\"max_bytes\":2047}",
            "\"did_create\":true");
     expect_err(j, "$JS.API.STREAM.CREATE.S3", "{\"name\":\"S3\",\"subjects\":[\"s3\"],\"max_bytes\":1}",
                400, 10027, "maximum number of streams reached");
+
+    /* SIGHUP with J's JWT in resolver_preload replaced (3 streams, max
+     * bytes no longer required): the next create goes */
+    char *jpub = slurp("j.pub"), *jwt2 = slurp("j_limits2.jwt");
+    jpub[strcspn(jpub, "\r\n")] = 0;
+    jwt2[strcspn(jwt2, "\r\n")] = 0;
+    char *at = strstr(base, jpub);
+    assert_non_null(at);
+    char *q1 = strchr(at, '"'), *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+    assert_non_null(q2);
+    snprintf(text, len, "%.*s%s%sjetstream {\n  store_dir: \"%s/js\"\n}\n", (int)(q1 + 1 - base), base,
+             jwt2, q2, it_tmpdir());
+    free(jpub);
+    free(jwt2);
+    it_server_rewrite_conf(s, text);
+    it_server_signal(s, SIGHUP);
+    bool seen = false;
+    for (int i = 0; i < 500 && !seen; i++) {
+        char *r = req(j, "$JS.API.INFO", NULL);
+        seen = field(r, "max_streams") == 3 && strstr(r, "\"max_bytes_required\":false");
+        free(r);
+        if (!seen)
+            usleep(10000);
+    }
+    assert_true(seen);
+    /* 2048 + 2047 bytes reserved of 4096: one more byte fits (a stream
+     * without max_bytes reserves 1), then nothing */
+    expect(j, "$JS.API.STREAM.CREATE.S3", "{\"name\":\"S3\",\"subjects\":[\"s3\"]}", "\"did_create\":true");
+    expect_err(j, "$JS.API.STREAM.CREATE.S4", "{\"name\":\"S4\",\"subjects\":[\"s4\"]}", 400, 10027,
+               "maximum number of streams reached");
+    free(base);
+    free(text);
     expect(j, "$JS.API.CONSUMER.CREATE.S1.c1",
            "{\"stream_name\":\"S1\",\"config\":{\"durable_name\":\"c1\",\"ack_policy\":\"explicit\"}}",
            "\"max_ack_pending\":5,");
