@@ -162,7 +162,8 @@ static void test_jsacct_only_enabled_accounts(void **state)
     it_ok();
 }
 
-/* No accounts configured: the global account has JetStream, unlimited. */
+/* No accounts configured (or only the system account): the global
+ * account has JetStream, unlimited. */
 static void test_jsacct_global_without_accounts(void **state)
 {
     (void)state;
@@ -172,6 +173,20 @@ static void test_jsacct_global_without_accounts(void **state)
     it_server *s = it_server_start(conf(text), NULL);
     natsConnection *nc = connect_user(s, "g");
     expect(nc, "$JS.API.INFO", NULL, "\"streams\":0,\"consumers\":0,\"limits\":{\"max_memory\":-1,");
+    it_nats_close(nc);
+    it_server_stop(s);
+
+    /* only the system account declared: still the global account's */
+    snprintf(text, sizeof text,
+             "%sauthorization = { users = ( { user = \"g\"; password = \"g\"; } ); };\n"
+             "accounts = { SYS = { users = ( { user = \"s\"; password = \"s\"; } ); }; };\n"
+             "system_account = \"SYS\";\n", js_block());
+    s = it_server_start(conf(text), NULL);
+    nc = connect_user(s, "g");
+    expect(nc, "$JS.API.INFO", NULL, "\"streams\":0,\"consumers\":0,\"limits\":{\"max_memory\":-1,");
+    it_nats_close(nc);
+    nc = connect_user(s, "s");
+    expect(nc, "$JS.API.INFO", NULL, T "account_info_response\"," DISABLED "}");
     it_nats_close(nc);
     it_ok();
 }
