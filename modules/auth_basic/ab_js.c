@@ -8,7 +8,7 @@
  *                                    max_streams = 10; max_consumers = 100;
  *                                    max_ack_pending = 1000;
  *                                    max_bytes_required = true;
- *                                    mem_max_stream_bytes = "100M";
+ *                                    mem_max_stream_bytes = "100MB";
  *                                    disk_max_stream_bytes = "1G"; }; }; };
  *
  * As nats-server: once accounts other than the system account are
@@ -19,32 +19,42 @@
 #include "ab.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* "1G", "512M", "10KB", "100" (1024-based, as nats-server's sizes) */
+/* A size as a string: "1G" (10^9), "512MB" (2^29), "100": the units of
+ * nats-server's unquoted sizes, which the core reads as numbers already. */
 static bool parse_size(const char *s, int64_t *out)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
     if (end == s)
         return false;
-    int shift = 0;
+    int e = 0;
     switch (toupper((unsigned char)*end)) {
     case 0: break;
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
+    case 'K': e = 1; end++; break;
+    case 'M': e = 2; end++; break;
+    case 'G': e = 3; end++; break;
+    case 'T': e = 4; end++; break;
     default: return false;
     }
-    if (shift && toupper((unsigned char)*end) == 'B')
+    bool binary = e && toupper((unsigned char)*end) == 'B';
+    if (binary)
         end++;
-    if (*end || v < -1 || (shift && v < 0) || (v > 0 && (v >> (62 - shift)) != 0))
+    if (*end || v < -1 || (e && v < 0))
         return false;
-    *out = (int64_t)v << shift;
+    int64_t r = v;
+    for (int i = 0; i < e; i++) {
+        int64_t unit = binary ? 1024 : 1000;
+        if (r > INT64_MAX / unit)
+            return false;
+        r *= unit;
+    }
+    *out = r;
     return true;
 }
 

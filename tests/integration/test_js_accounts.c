@@ -350,6 +350,27 @@ static void test_jsacct_bad_settings(void **state)
     it_ok();
 }
 
+/* Sizes written as strings (modnats only: nats-server wants them
+ * unquoted there): "1G" is 10^9, "2KB" 2048, as its unquoted sizes. */
+static void test_jsacct_size_strings(void **state)
+{
+    (void)state;
+    if (it_is_nats_server()) {    /* it refuses quoted sizes in an account */
+        it_ok();
+        return;
+    }
+    char text[2048];
+    snprintf(text, sizeof text,
+             "%saccounts = { A = { jetstream = { max_mem = \"1G\"; max_file = \"2KB\"; };\n"
+             "                     users = ( { user = \"a\"; password = \"a\"; } ); }; };\n",
+             js_block());
+    it_server *s = it_server_start(conf(text), NULL);
+    natsConnection *nc = connect_user(s, "a");
+    expect(nc, "$JS.API.INFO", NULL, "\"limits\":{\"max_memory\":1000000000,\"max_storage\":2048,");
+    it_nats_close(nc);
+    it_ok();
+}
+
 /* ------------------------------------------------ operator mode (JWTs) */
 
 #if defined(MN_SRC_DIR) && defined(MN_GEN_BIN_DIR)
@@ -485,6 +506,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_jsacct_stream_limits, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_jsacct_storage_and_consumers, it_setup, it_teardown),
         cmocka_unit_test_setup_teardown(test_jsacct_bad_settings, it_setup, it_teardown),
+        cmocka_unit_test_setup_teardown(test_jsacct_size_strings, it_setup, it_teardown),
 #if defined(MN_SRC_DIR) && defined(MN_GEN_BIN_DIR)
         cmocka_unit_test_setup_teardown(test_jsacct_jwt_limits, it_setup, it_teardown),
 #endif
