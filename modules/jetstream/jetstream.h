@@ -229,6 +229,9 @@ void       js_stream_store_copy(js_stream *s, uint64_t seq, int64_t ts, const ch
 /* Copy what the origins stored since the last turn, bounded per turn
  * (more: set when work is left). */
 void    js_mirrors_run(int64_t now, bool *more);
+/* o just stored its last_seq: the copies of o that are caught up take it at
+ * once, before o's own limits or interest retention can remove it. */
+void    js_mirror_on_store(js_stream *o);
 void    js_mirror_free(js_stream *s);       /* its progress (not the stored one) */
 /* STREAM.INFO's "mirror" and "sources" into o. */
 void    js_mirror_info(js_stream *s, json_t *o, int64_t now);

@@ -422,6 +422,24 @@ void js_mirrors_run(int64_t now, bool *more)
         *more = true;
 }
 
+void js_mirror_on_store(js_stream *o)
+{
+    for (size_t k = 0; k < js_g.nstreams; k++) {
+        js_stream *s = js_g.streams[k];
+        if (s == o || s->acc != o->acc || (!s->cfg.mirror && !s->cfg.nsources))
+            continue;
+        js_copy *c = progress(s);
+        for (size_t i = 0; c && i < c->n; i++) {
+            js_copy_src *p = &c->src[i];
+            /* one behind is caught up; further behind: the turn's copy */
+            if (strcmp(source_of(s, i)->name, o->cfg.name) != 0 || !p->started ||
+                p->sseq + 1 != o->st.last_seq)
+                continue;
+            copy_one(s, i, js_now_ns(), 1);
+        }
+    }
+}
+
 /* ---- STREAM.INFO ---- */
 
 static json_t *source_info(js_stream *s, size_t i, int64_t now)

@@ -878,6 +878,7 @@ void js_stream_publish(js_stream *s, const js_job *j)
     s->st.bytes += sz;
     s->state_dirty = true;
     js_consumers_on_store(s, seq, j->subject, j->subject_len);
+    js_mirror_on_store(s);
     free(s->last_msg_id);
     s->last_msg_id = msgid_len ? strndup(msgid, msgid_len) : NULL;
     if (msgid_len)
@@ -924,6 +925,7 @@ void js_stream_store_copy(js_stream *s, uint64_t seq, int64_t ts, const char *su
     s->st.bytes += js_msg_size(s, slen, hlen, dlen);
     s->state_dirty = true;
     js_consumers_on_store(s, seq, subj, slen);
+    js_mirror_on_store(s);
     enforce_per_subject(s, subj, slen);
     enforce_limits(s);
     if (s->cfg.retention == 1 && !js_consumers_interested(s, subj, slen))

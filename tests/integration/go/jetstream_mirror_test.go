@@ -347,3 +347,53 @@ func TestJSKeyValueMirror(t *testing.T) {
 		t.Fatalf("last k1 in the mirror: seq %d %q", m.Sequence, m.Data)
 	}
 }
+
+// The origin's retention and limits are not the copy's: a mirror of an
+// interest stream without consumers gets every message (the origin keeps
+// none), and a burst into an origin that keeps 2 reaches a mirror that
+// was caught up whole (modnats copies at store time; nats-server's mirror
+// consumer can fall behind the origin's discards, so that part is skipped
+// there).
+func TestJSMirrorOriginRetention(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "INT", Subjects: []string{"int.*"},
+		Retention: nats.InterestPolicy})
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "MI", Mirror: &nats.StreamSource{Name: "INT"}})
+	must(t, err)
+	waitState(t, js, "MI", func(si *nats.StreamInfo) bool { return si.Mirror != nil && si.Mirror.Active >= 0 })
+	for i := 1; i <= 20; i++ {
+		_, err = js.Publish("int.a", []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	waitState(t, js, "MI", lastSeq(20, 20))
+	waitState(t, js, "INT", func(si *nats.StreamInfo) bool { return si.State.Msgs == 0 })
+
+	if isNatsServer(serverBin(t)) {
+		return
+	}
+	_, err = js.AddStream(&nats.StreamConfig{Name: "TWO", Subjects: []string{"two"}, MaxMsgs: 2})
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "MT", Mirror: &nats.StreamSource{Name: "TWO"}})
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "ST", Sources: []*nats.StreamSource{{Name: "TWO"}}})
+	must(t, err)
+	waitState(t, js, "MT", func(si *nats.StreamInfo) bool { return si.Mirror != nil && si.Mirror.Active >= 0 })
+	waitState(t, js, "ST", func(si *nats.StreamInfo) bool { return si.Sources[0].Active >= 0 })
+	for i := 1; i <= 500; i++ {
+		_, err = js.PublishAsync("two", []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("async publishes not acknowledged")
+	}
+	waitState(t, js, "MT", lastSeq(500, 500))
+	waitState(t, js, "ST", lastSeq(500, 500))
+	if si := info(t, js, "TWO"); si.State.Msgs != 2 {
+		t.Fatalf("origin with max_msgs 2 has %d", si.State.Msgs)
+	}
+}
