@@ -910,6 +910,15 @@ void js_stream_publish(js_stream *s, const js_job *j)
 void js_stream_store_copy(js_stream *s, uint64_t seq, int64_t ts, const char *subj, size_t slen,
                           const char *hdr, size_t hlen, const char *data, size_t dlen)
 {
+    /* a source's message goes through the duplicate window (a mirror has none) */
+    size_t idn = 0;
+    const char *id = hlen && s->cfg.dup_window_ns > 0
+                         ? js_hdr_get(hdr, hlen, "Nats-Msg-Id", &idn) : NULL;
+    if (id && idn) {
+        dd_expire(s, ts);
+        if (dd_find(s, id, idn))
+            return;
+    }
     if (!seq || seq <= s->st.last_seq)
         seq = s->st.last_seq + 1;
     js_db_put_msg(s->db, s->id, seq, ts, subj, slen, hlen ? hdr : NULL, hlen, data, dlen);
@@ -924,6 +933,12 @@ void js_stream_store_copy(js_stream *s, uint64_t seq, int64_t ts, const char *su
     s->st.msgs++;
     s->st.bytes += js_msg_size(s, slen, hlen, dlen);
     s->state_dirty = true;
+    if (s->cfg.dup_window_ns > 0) {    /* a source's copy: as a publish */
+        free(s->last_msg_id);
+        s->last_msg_id = id && idn ? strndup(id, idn) : NULL;
+        if (id && idn)
+            dd_add(s, id, idn, seq, ts);
+    }
     js_consumers_on_store(s, seq, subj, slen);
     js_mirror_on_store(s);
     enforce_per_subject(s, subj, slen);

@@ -341,6 +341,12 @@ func TestJSKeyValueMirror(t *testing.T) {
 		t.Fatalf("origin after a put through the mirror: %v %v", e, err)
 	}
 	waitState(t, js, "KV_MIR", lastSeq(6, 4))
+	// Debian's nats.go looks a mirror bucket's keys up under the mirror's
+	// own prefix ($KV.MIR.), which the copies do not have: not found, on
+	// nats-server 2.9.10 as here.
+	if _, err := mkv.Get("k1"); err != nats.ErrKeyNotFound {
+		t.Fatalf("get through the mirror bucket: %v, want nats-server's key not found", err)
+	}
 	m, err := js.GetLastMsg("KV_MIR", "$KV.ORIG.k1")
 	must(t, err)
 	if string(m.Data) != "4" || m.Sequence != 5 {
@@ -395,5 +401,43 @@ func TestJSMirrorOriginRetention(t *testing.T) {
 	waitState(t, js, "ST", lastSeq(500, 500))
 	if si := info(t, js, "TWO"); si.State.Msgs != 2 {
 		t.Fatalf("origin with max_msgs 2 has %d", si.State.Msgs)
+	}
+}
+
+// Sourced messages go through the copying stream's duplicate window: the
+// same Nats-Msg-Id from two origins is stored once (as nats-server does).
+func TestJSSourcesDedup(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	for _, n := range []string{"A", "B"} {
+		_, err := js.AddStream(&nats.StreamConfig{Name: n,
+			Subjects: []string{strings.ToLower(n) + ".*"}})
+		must(t, err)
+	}
+	_, err := js.Publish("a.x", []byte("from a"), nats.MsgId("same"))
+	must(t, err)
+	_, err = js.Publish("a.x", []byte("a2"), nats.MsgId("a-only"))
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "S",
+		Sources: []*nats.StreamSource{{Name: "A"}, {Name: "B"}}})
+	must(t, err)
+	waitState(t, js, "S", func(si *nats.StreamInfo) bool {
+		return si.State.Msgs == 2 && len(si.Sources) == 2 && si.Sources[0].Lag == 0
+	})
+	_, err = js.Publish("b.y", []byte("from b"), nats.MsgId("same"))
+	must(t, err)
+	_, err = js.Publish("b.y", []byte("b2"), nats.MsgId("b-only"))
+	must(t, err)
+	si := waitState(t, js, "S", func(si *nats.StreamInfo) bool {
+		return si.State.LastSeq >= 3 && si.Sources[1].Lag == 0
+	})
+	if si.State.Msgs != 3 || si.State.LastSeq != 3 {
+		t.Fatalf("sources with a repeated Nats-Msg-Id: %+v", si.State)
+	}
+	m, err := js.GetMsg("S", 3)
+	must(t, err)
+	if string(m.Data) != "b2" {
+		t.Fatalf("third sourced message %q, want b2", m.Data)
 	}
 }
