@@ -233,6 +233,9 @@ void    js_mirrors_run(int64_t now, bool *more);
  * once, before o's own limits or interest retention can remove it. */
 void    js_mirror_on_store(js_stream *o);
 void    js_mirror_free(js_stream *s);       /* its progress (not the stored one) */
+/* After an update (old: the previous config): progress reloaded; a source
+ * whose filter changed goes on from where it was, as nats-server. */
+void    js_mirror_update(js_stream *s, const js_cfg *old);
 /* STREAM.INFO's "mirror" and "sources" into o. */
 void    js_mirror_info(js_stream *s, json_t *o, int64_t now);
 /* Checks against the other streams (cycles, filters, max_msg_size); 0 or

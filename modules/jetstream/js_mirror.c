@@ -27,6 +27,7 @@
 
 typedef struct js_copy_src {
     uint64_t sseq;          /* last origin sequence taken (copied or skipped) */
+    uint64_t dseq;          /* last origin sequence copied */
     bool     started;       /* sseq known (stored, or set from the start options) */
     int64_t  active_ns;     /* last contact with the origin, 0: never */
 } js_copy_src;
@@ -268,13 +269,34 @@ static const js_source_cfg *source_of(const js_stream *s, size_t i)
 }
 
 /* The record's name: starts with a byte no consumer name has. */
-static void progress_key(const js_stream *s, size_t i, char *buf, size_t len)
+static void source_key(const js_source_cfg *sc, bool mirror, char *buf, size_t len)
 {
-    const js_source_cfg *sc = source_of(s, i);
-    if (s->cfg.mirror)
+    if (mirror)
         snprintf(buf, len, "\x01mirror");
     else
         snprintf(buf, len, "\x01source\x01%s\x01%s", sc->name, sc->filter ? sc->filter : "");
+}
+
+static void progress_key(const js_stream *s, size_t i, char *buf, size_t len)
+{
+    source_key(source_of(s, i), s->cfg.mirror != NULL, buf, len);
+}
+
+static void get_seqs(const char *blob, uint64_t *a, uint64_t *b)
+{
+    *a = *b = 0;
+    for (int k = 0; k < 8; k++) {
+        *a = *a << 8 | (unsigned char)blob[k];
+        *b = *b << 8 | (unsigned char)blob[8 + k];
+    }
+}
+
+static void put_seqs(char *blob, uint64_t a, uint64_t b)
+{
+    for (int k = 7; k >= 0; k--, a >>= 8, b >>= 8) {
+        blob[k] = (char)(a & 0xff);
+        blob[8 + k] = (char)(b & 0xff);
+    }
 }
 
 static js_copy *progress(js_stream *s)
@@ -293,11 +315,8 @@ static js_copy *progress(js_stream *s)
         progress_key(s, i, key, sizeof key);
         size_t len = 0;
         char *blob = js_db_get_cstate(s->db, s->id, key, &len);
-        if (blob && len == 8) {
-            uint64_t v = 0;
-            for (int b = 0; b < 8; b++)
-                v = v << 8 | (unsigned char)blob[b];
-            c->src[i].sseq = v;
+        if (blob && len == 16) {    /* sseq, dseq: big-endian */
+            get_seqs(blob, &c->src[i].sseq, &c->src[i].dseq);
             c->src[i].started = true;
         }
         free(blob);
@@ -308,11 +327,9 @@ static js_copy *progress(js_stream *s)
 
 static void progress_save(js_stream *s, size_t i)
 {
-    char key[600], blob[8];
+    char key[600], blob[16];
     progress_key(s, i, key, sizeof key);
-    uint64_t v = s->copy->src[i].sseq;
-    for (int b = 7; b >= 0; b--, v >>= 8)
-        blob[b] = (char)(v & 0xff);
+    put_seqs(blob, s->copy->src[i].sseq, s->copy->src[i].dseq);
     js_db_put_cstate(s->db, s->id, key, blob, sizeof blob);
 }
 
@@ -320,6 +337,34 @@ void js_mirror_free(js_stream *s)
 {
     free(s->copy);
     s->copy = NULL;
+}
+
+void js_mirror_update(js_stream *s, const js_cfg *old)
+{
+    js_mirror_free(s);
+    for (size_t i = 0; i < s->cfg.nsources; i++) {
+        char key[600], okey[600];
+        size_t len;
+        source_key(&s->cfg.sources[i], false, key, sizeof key);
+        char *blob = js_db_get_cstate(s->db, s->id, key, &len);
+        for (size_t k = 0; !blob && k < old->nsources; k++) {
+            const js_source_cfg *was = &old->sources[k], *now = &s->cfg.sources[i];
+            if (strcmp(was->name, now->name) != 0)
+                continue;
+            source_key(was, false, okey, sizeof okey);
+            if (!(blob = js_db_get_cstate(s->db, s->id, okey, &len)) || len != 16)
+                continue;
+            /* Overlapping filters: again from after the last message copied
+             * (what the old filter skipped since may now match); disjoint
+             * ones: from now on.  As nats-server 2.9. */
+            uint64_t sseq, dseq;
+            get_seqs(blob, &sseq, &dseq);
+            bool overlap = !was->filter || !now->filter || collide(was->filter, now->filter);
+            put_seqs(blob, overlap ? dseq : sseq, dseq);
+            js_db_put_cstate(s->db, s->id, key, blob, len);
+        }
+        free(blob);
+    }
 }
 
 /* The first origin sequence at or after t (last_seq + 1: none). */
@@ -392,7 +437,7 @@ static size_t copy_one(js_stream *s, size_t i, int64_t now, size_t budget)
                                  m->hdr_len, m->data, m->data_len);
         else
             store_sourced(s, sc, m, now);
-        p->sseq = m->seq;
+        p->sseq = p->dseq = m->seq;
         js_msg_free(m);
         dirty = true;
         taken++;

@@ -502,8 +502,8 @@ int js_stream_update(js_stream *s, js_cfg *cfg)
     js_cfg old = s->cfg;
     s->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
+    js_mirror_update(s, &old);    /* sources may have changed */
     js_cfg_free(&old);
-    js_mirror_free(s);    /* sources may have changed: reloaded from the store */
     if (resub && subscribe_all(s) != 0)
         return -1;
     if (s->cfg.dup_window_ns <= 0)

@@ -126,6 +126,16 @@ func TestJSMirrorCatchUpAndLive(t *testing.T) {
 	if si.State.FirstSeq != 12 {
 		t.Fatalf("mirror from seq 12: %+v", si.State)
 	}
+	// A start time: from the first message stored at or after it.
+	m8, err := js.GetMsg("ORIGIN", 8)
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "FROMT",
+		Mirror: &nats.StreamSource{Name: "ORIGIN", OptStartTime: &m8.Time}})
+	must(t, err)
+	si = waitState(t, js, "FROMT", lastSeq(15, 8))
+	if si.State.FirstSeq != 8 {
+		t.Fatalf("mirror from the time of seq 8: %+v", si.State)
+	}
 }
 
 func TestJSSources(t *testing.T) {
@@ -201,6 +211,25 @@ func TestJSSources(t *testing.T) {
 	}
 	if n := info(t, js, "S").State.Msgs; n != 8 {
 		t.Fatalf("sourcing stream has %d messages, want 8", n)
+	}
+
+	// An update widening A's filter goes on from after the last message
+	// copied (as nats-server 2.9.10): the a.y published after the last a.x
+	// comes now, the earlier a.y do not.
+	_, err = js.UpdateStream(&nats.StreamConfig{Name: "S", Subjects: []string{"s.>"},
+		Sources: []*nats.StreamSource{{Name: "A", FilterSubject: "a.*"}, {Name: "B", OptStartSeq: 4}}})
+	must(t, err)
+	_, err = js.Publish("a.y", []byte("after update"))
+	must(t, err)
+	si = waitState(t, js, "S", func(si *nats.StreamInfo) bool { return si.State.LastSeq >= 10 })
+	m9, err := js.GetMsg("S", 9)
+	must(t, err)
+	m10, err := js.GetMsg("S", 10)
+	must(t, err)
+	if si.State.Msgs != 10 || string(m9.Data) != "filtered out" || string(m10.Data) != "after update" ||
+		m9.Header.Get("Nats-Stream-Source") != "A 8" {
+		t.Fatalf("after widening the filter: %d messages, 9 %q %v, 10 %q", si.State.Msgs,
+			m9.Data, m9.Header, m10.Data)
 	}
 }
 
