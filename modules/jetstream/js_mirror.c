@@ -449,9 +449,14 @@ static size_t copy_one(js_stream *s, size_t i, int64_t now, size_t budget)
 
 void js_mirrors_run(int64_t now, bool *more)
 {
+    /* Each turn starts at the next stream: one long catch-up does not
+     * starve the others. */
+    static size_t first;
     size_t budget = COPY_BUDGET;
-    for (size_t k = 0; k < js_g.nstreams; k++) {
-        js_stream *s = js_g.streams[k];
+    if (js_g.nstreams)
+        first = (first + 1) % js_g.nstreams;
+    for (size_t n = 0; n < js_g.nstreams; n++) {
+        js_stream *s = js_g.streams[(first + n) % js_g.nstreams];
         if (!s->cfg.mirror && !s->cfg.nsources)
             continue;
         js_copy *c = progress(s);

@@ -470,3 +470,59 @@ func TestJSSourcesDedup(t *testing.T) {
 		t.Fatalf("third sourced message %q, want b2", m.Data)
 	}
 }
+
+// SIGKILL while a source and a mirror are catching up on 40000 messages:
+// after the restart each origin message is in the copies exactly once
+// (the progress is written with the copies).
+func TestJSSourcesKill(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js, err := nc.JetStream(nats.PublishAsyncMaxPending(512))
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "O", Subjects: []string{"o"}})
+	must(t, err)
+	const n = 40000
+	for i := 1; i <= n; i++ {
+		_, err = js.PublishAsync("o", []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(60 * time.Second):
+		t.Fatalf("async publishes not acknowledged")
+	}
+	_, err = js.AddStream(&nats.StreamConfig{Name: "M", Mirror: &nats.StreamSource{Name: "O"}})
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "S", Sources: []*nats.StreamSource{{Name: "O"}}})
+	must(t, err)
+	s.kill() // modnats: both still copying (4096 a turn, shared)
+	nc.Close()
+
+	s.start()
+	nc = connect(t, s)
+	js = jsCtx(t, nc)
+	waitState(t, js, "M", lastSeq(n, n))
+	waitState(t, js, "S", func(si *nats.StreamInfo) bool {
+		return si.State.Msgs >= n && len(si.Sources) == 1 && si.Sources[0].Lag == 0
+	})
+	sub, err := js.PullSubscribe("", "check", nats.BindStream("S"))
+	must(t, err)
+	seen := make(map[string]bool, n)
+	for got := 0; got < n; {
+		msgs, err := sub.Fetch(1000, nats.MaxWait(10*time.Second))
+		must(t, err)
+		for _, m := range msgs {
+			src := m.Header.Get("Nats-Stream-Source")
+			if seen[src] {
+				t.Fatalf("origin message %q copied twice", src)
+			}
+			seen[src] = true
+			must(t, m.Ack())
+			got++
+		}
+	}
+	if si := info(t, js, "S"); si.State.Msgs != n || len(seen) != n || !seen["O 1"] ||
+		!seen[fmt.Sprint("O ", n)] {
+		t.Fatalf("after the kill: %d messages, %d distinct origins", si.State.Msgs, len(seen))
+	}
+}
