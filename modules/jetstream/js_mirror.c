@@ -131,6 +131,11 @@ int js_source_parse(json_t *o, js_source_cfg *sc, char *err, size_t errlen)
         snprintf(err, errlen, "invalid JSON: filter_subject must be a string");
         return -1;
     }
+    /* (the progress record's name holds both) */
+    if (sc->name && (strlen(sc->name) > 255 || (sc->filter && strlen(sc->filter) > 255))) {
+        snprintf(err, errlen, "stream mirror or source name or filter subject longer than 255");
+        return -1;
+    }
     return sc->name ? 0 : -1;
 }
 
