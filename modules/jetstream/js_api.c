@@ -636,6 +636,7 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
         if (cfg_equal(&s->cfg, &cfg)) {    /* idempotent create */
             json_t *o = resp(type);
             stream_info_into(o, s, NULL, false);
+            js_mirror_info(s, o, js_now_ns());
             send_json(j, o);
         } else {
             send_error(j, type, 400, 10058,
@@ -782,6 +783,7 @@ static void api_stream_list(const js_job *j, bool names)
         } else {
             json_t *info = json_object();
             stream_info_into(info, v[i], NULL, false);
+            js_mirror_info(v[i], info, js_now_ns());
             json_array_append_new(a, info);
         }
     }
