@@ -63,6 +63,15 @@ typedef struct js_capture {
     int                kind;
 } js_capture;
 
+/* One mirror or source of a stream (nats-server's StreamSource). */
+typedef struct js_source_cfg {
+    char    *name;
+    char    *filter;                /* NULL: every subject */
+    uint64_t start_seq;             /* opt_start_seq, 0: none */
+    char    *start_time;            /* opt_start_time as given (RFC 3339), or NULL */
+    int64_t  start_time_ns;
+} js_source_cfg;
+
 /* A stream's configuration, as nats-server's StreamConfig. */
 typedef struct js_cfg {
     char    *name, *description;
@@ -77,6 +86,8 @@ typedef struct js_cfg {
     bool     discard_new_per_subject, no_ack;
     char    *rp_src, *rp_dest;      /* republish (NULL: none) */
     bool     rp_headers_only;
+    js_source_cfg *mirror;          /* NULL: not a mirror */
+    js_source_cfg *sources; size_t nsources;
 } js_cfg;
 
 /* The duplicate window: Nats-Msg-Id -> seq, oldest first. */
@@ -104,6 +115,7 @@ typedef struct js_stream {
     js_dedup_ent    **dd_tab; size_t dd_cap, dd_n;
     js_dedup_ent     *dd_head, *dd_tail;
     js_consumer     **cons;  size_t ncons;
+    struct js_copy   *copy;         /* mirror/sources progress (js_mirror.c), or NULL */
 } js_stream;
 
 /* Module-wide state (jetstream.c). */
@@ -207,6 +219,34 @@ char      *js_cfg_to_string(const js_cfg *c);   /* malloc'd compact JSON */
  * {{wildcard(N)}} and '>' of dest filled in).  malloc'd, or NULL when subj
  * does not match src. */
 char *js_subject_map(const char *src, const char *dest, const char *subj, size_t slen);
+
+/* Store a message copied by a mirror (at the origin's seq, above
+ * last_seq) or a source (seq 0: the next), then apply the stream's limits. */
+void       js_stream_store_copy(js_stream *s, uint64_t seq, int64_t ts, const char *subj,
+                                size_t slen, const char *hdr, size_t hlen, const char *data,
+                                size_t dlen);
+
+/* js_mirror.c: mirrors and sources within this server (JetStream thread). */
+/* Copy what the origins stored since the last turn, bounded per turn
+ * (more: set when work is left). */
+void    js_mirrors_run(int64_t now, bool *more);
+/* o just stored its last_seq: the copies of o that are caught up take it at
+ * once, before o's own limits or interest retention can remove it. */
+void    js_mirror_on_store(js_stream *o);
+void    js_mirror_free(js_stream *s);       /* its progress (not the stored one) */
+/* After an update (old: the previous config): progress reloaded; a source
+ * whose filter changed goes on from where it was, as nats-server. */
+void    js_mirror_update(js_stream *s, const js_cfg *old);
+/* STREAM.INFO's "mirror" and "sources" into o. */
+void    js_mirror_info(js_stream *s, json_t *o, int64_t now);
+/* Checks against the other streams (cycles, filters, max_msg_size); 0 or
+ * -1 with the code, err_code and the description in err. */
+int     js_mirror_check(modnats_account *acc, const js_cfg *c, int *code, int *err_code,
+                        char *err, size_t errlen);
+/* Parse / render / free the mirror and sources of a StreamConfig. */
+int     js_source_parse(json_t *o, js_source_cfg *sc, char *err, size_t errlen);
+json_t *js_source_json(const js_source_cfg *sc);
+void    js_source_free(js_source_cfg *sc);
 
 /* js_api.c: $JS.API requests (JetStream thread) */
 /* A StreamConfig object -> c (defaults filled in as nats-server does);

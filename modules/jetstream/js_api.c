@@ -284,14 +284,28 @@ int js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen)
         snprintf(err, errlen, "invalid JSON: unknown retention policy");
         return -1;
     }
-    if (json_object_get(o, "mirror") && !json_is_null(json_object_get(o, "mirror"))) {
-        snprintf(err, errlen, "stream mirrors are not supported by modnats yet");
-        return -1;
+    json_t *mir = json_object_get(o, "mirror");
+    if (mir && !json_is_null(mir)) {
+        c->mirror = calloc(1, sizeof *c->mirror);
+        if (!c->mirror || js_source_parse(mir, c->mirror, err, errlen) != 0)
+            return -1;
     }
     json_t *src = json_object_get(o, "sources");
-    if (json_is_array(src) && json_array_size(src)) {
-        snprintf(err, errlen, "stream sources are not supported by modnats yet");
+    if (src && !json_is_null(src) && !json_is_array(src)) {
+        snprintf(err, errlen, "invalid JSON: sources must be an array");
         return -1;
+    }
+    if (json_array_size(src)) {
+        c->sources = calloc(json_array_size(src), sizeof *c->sources);
+        if (!c->sources)
+            return -1;
+        for (size_t i = 0; i < json_array_size(src); i++) {
+            if (js_source_parse(json_array_get(src, i), &c->sources[i], err, errlen) != 0) {
+                js_source_free(&c->sources[i]);
+                return -1;
+            }
+            c->nsources++;
+        }
     }
     json_t *rp = json_object_get(o, "republish");
     if (json_is_object(rp)) {
@@ -304,7 +318,7 @@ int js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen)
         c->rp_dest = strdup(dest);
         c->rp_headers_only = get_bool(rp, "headers_only");
     }
-    if (!c->nsubjects) {    /* nats-server: the name is the subject */
+    if (!c->nsubjects && !c->mirror && !c->nsources) {    /* nats-server: the name is the subject */
         c->subjects = calloc(1, sizeof *c->subjects);
         if (c->subjects && (c->subjects[0] = strdup(c->name)))
             c->nsubjects = 1;
@@ -337,7 +351,9 @@ int js_cfg_parse(json_t *o, js_cfg *c, char *err, size_t errlen)
         snprintf(err, errlen, "max age and duplicates window can not be negative");
         return -1;
     }
-    if (c->dup_window_ns == 0)
+    if (c->mirror)    /* a mirror does not deduplicate (nats-server leaves it 0) */
+        c->dup_window_ns = 0;
+    else if (c->dup_window_ns == 0)
         c->dup_window_ns = c->max_age_ns && c->max_age_ns < two_min ? c->max_age_ns : two_min;
     if (c->max_age_ns && c->dup_window_ns > c->max_age_ns) {
         snprintf(err, errlen, "duplicates window can not be larger then max age");
@@ -358,10 +374,12 @@ json_t *js_cfg_json(const js_cfg *c)
     json_object_set_new(o, "name", json_string(c->name));
     if (c->description)
         json_object_set_new(o, "description", json_string(c->description));
-    json_t *a = json_array();
-    for (size_t i = 0; i < c->nsubjects; i++)
-        json_array_append_new(a, json_string(c->subjects[i]));
-    json_object_set_new(o, "subjects", a);
+    if (c->nsubjects) {    /* a mirror or a source-only stream has none (omitted) */
+        json_t *a = json_array();
+        for (size_t i = 0; i < c->nsubjects; i++)
+            json_array_append_new(a, json_string(c->subjects[i]));
+        json_object_set_new(o, "subjects", a);
+    }
     json_object_set_new(o, "retention", json_string(ret[c->retention]));
     json_object_set_new(o, "max_consumers", json_integer(c->max_consumers));
     json_object_set_new(o, "max_msgs", json_integer(c->max_msgs));
@@ -374,7 +392,8 @@ json_t *js_cfg_json(const js_cfg *c)
     json_object_set_new(o, "num_replicas", json_integer(c->replicas));
     if (c->no_ack)
         json_object_set_new(o, "no_ack", json_true());
-    json_object_set_new(o, "duplicate_window", json_integer(c->dup_window_ns));
+    if (c->dup_window_ns)    /* 0 only for a mirror: omitted, as nats-server */
+        json_object_set_new(o, "duplicate_window", json_integer(c->dup_window_ns));
     if (c->rp_dest) {
         json_t *rp = json_object();
         json_object_set_new(rp, "src", json_string(c->rp_src));
@@ -382,6 +401,14 @@ json_t *js_cfg_json(const js_cfg *c)
         if (c->rp_headers_only)
             json_object_set_new(rp, "headers_only", json_true());
         json_object_set_new(o, "republish", rp);
+    }
+    if (c->mirror)
+        json_object_set_new(o, "mirror", js_source_json(c->mirror));
+    if (c->nsources) {
+        json_t *sa = json_array();
+        for (size_t i = 0; i < c->nsources; i++)
+            json_array_append_new(sa, js_source_json(&c->sources[i]));
+        json_object_set_new(o, "sources", sa);
     }
     json_object_set_new(o, "allow_direct", json_boolean(c->allow_direct));
     json_object_set_new(o, "mirror_direct", json_boolean(c->mirror_direct));
@@ -400,6 +427,17 @@ static bool cfg_equal(const js_cfg *a, const js_cfg *b)
     bool eq = x && y && !strcmp(x, y);
     free(x);
     free(y);
+    return eq;
+}
+
+static bool mirror_equal(const js_source_cfg *a, const js_source_cfg *b)
+{
+    if (!a || !b)
+        return a == b;
+    json_t *x = js_source_json(a), *y = js_source_json(b);
+    bool eq = json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
     return eq;
 }
 
@@ -584,6 +622,12 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
         js_cfg_free(&cfg);
         return;
     }
+    int code, err_code;
+    if (js_mirror_check(j->acc, &cfg, &code, &err_code, err, sizeof err) != 0) {
+        send_error(j, type, code, err_code, err);
+        js_cfg_free(&cfg);
+        return;
+    }
     js_stream *s = js_stream_find(j->acc, name);
     const char *why_acct = NULL;
     int acode = 0, aerr = js_acct_check_stream(j->acc, &cfg, s, update, &acode, &why_acct);
@@ -596,6 +640,7 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
         if (cfg_equal(&s->cfg, &cfg)) {    /* idempotent create */
             json_t *o = resp(type);
             stream_info_into(o, s, NULL, false);
+            js_mirror_info(s, o, js_now_ns());
             send_json(j, o);
         } else {
             send_error(j, type, 400, 10058,
@@ -636,6 +681,11 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
             js_cfg_free(&cfg);
             return;
         }
+        if (!mirror_equal(s->cfg.mirror, cfg.mirror)) {
+            send_error(j, type, 400, 10055, "stream mirror configuration can not be updated");
+            js_cfg_free(&cfg);
+            return;
+        }
         if (js_stream_update(s, &cfg) != 0) {
             send_error(j, type, 500, 10069, "cannot subscribe to the stream's subjects");
             js_cfg_free(&cfg);
@@ -651,8 +701,10 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
     }
     json_t *o = resp(type);
     stream_info_into(o, s, NULL, false);
-    if (!update)
+    if (!update)    /* nats-server: no mirror/sources info before the first copy */
         json_object_set_new(o, "did_create", json_true());
+    else
+        js_mirror_info(s, o, js_now_ns());
     send_json(j, o);
 }
 
@@ -678,6 +730,7 @@ static void api_stream_info(const js_job *j, const char *name)
     json_object_set_new(o, "offset", json_integer(0));
     json_object_set_new(o, "limit", json_integer(0));
     stream_info_into(o, s, get_str(body, "subjects_filter"), get_bool(body, "deleted_details"));
+    js_mirror_info(s, o, js_now_ns());
     json_decref(body);
     send_json(j, o);
 }
@@ -734,6 +787,7 @@ static void api_stream_list(const js_job *j, bool names)
         } else {
             json_t *info = json_object();
             stream_info_into(info, v[i], NULL, false);
+            js_mirror_info(v[i], info, js_now_ns());
             json_array_append_new(a, info);
         }
     }

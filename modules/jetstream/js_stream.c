@@ -168,6 +168,12 @@ void js_cfg_free(js_cfg *c)
     for (size_t i = 0; i < c->nsubjects; i++)
         free(c->subjects[i]);
     free(c->subjects);
+    if (c->mirror)
+        js_source_free(c->mirror);
+    free(c->mirror);
+    for (size_t i = 0; i < c->nsources; i++)
+        js_source_free(&c->sources[i]);
+    free(c->sources);
     memset(c, 0, sizeof *c);
 }
 
@@ -224,6 +230,7 @@ static int subscribe_all(js_stream *s)
 static void stream_free(js_stream *s)
 {
     js_consumers_free(s);
+    js_mirror_free(s);
     unsubscribe_all(s);
     dd_free(s);
     js_cfg_free(&s->cfg);
@@ -495,6 +502,7 @@ int js_stream_update(js_stream *s, js_cfg *cfg)
     js_cfg old = s->cfg;
     s->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
+    js_mirror_update(s, &old);    /* sources may have changed */
     js_cfg_free(&old);
     if (resub && subscribe_all(s) != 0)
         return -1;
@@ -874,6 +882,7 @@ void js_stream_publish(js_stream *s, const js_job *j)
     s->st.bytes += sz;
     s->state_dirty = true;
     js_consumers_on_store(s, seq, j->subject, j->subject_len);
+    js_mirror_on_store(s);
     free(s->last_msg_id);
     s->last_msg_id = msgid_len ? strndup(msgid, msgid_len) : NULL;
     if (msgid_len)
@@ -897,5 +906,47 @@ void js_stream_publish(js_stream *s, const js_job *j)
     /* interest retention: nobody to keep it for (as nats-server: stored,
      * acknowledged, gone) */
     if (s->cfg.retention == 1 && !js_consumers_interested(s, j->subject, j->subject_len))
+        js_stream_remove(s, seq);
+}
+
+/* ---- mirrors and sources (js_mirror.c) ---- */
+
+void js_stream_store_copy(js_stream *s, uint64_t seq, int64_t ts, const char *subj, size_t slen,
+                          const char *hdr, size_t hlen, const char *data, size_t dlen)
+{
+    /* a source's message goes through the duplicate window (a mirror has none) */
+    size_t idn = 0;
+    const char *id = hlen && s->cfg.dup_window_ns > 0
+                         ? js_hdr_get(hdr, hlen, "Nats-Msg-Id", &idn) : NULL;
+    if (id && idn) {
+        dd_expire(s, ts);
+        if (dd_find(s, id, idn))
+            return;
+    }
+    if (!seq || seq <= s->st.last_seq)
+        seq = s->st.last_seq + 1;
+    js_db_put_msg(s->db, s->id, seq, ts, subj, slen, hlen ? hdr : NULL, hlen, data, dlen);
+    if (js_db_subject_count(s->db, s->id, subj, slen) == 1)
+        s->nsubjects++;
+    if (!s->st.msgs) {
+        s->st.first_seq = seq;
+        s->st.first_ts = ts;
+    }
+    s->st.last_seq = seq;
+    s->st.last_ts = ts;
+    s->st.msgs++;
+    s->st.bytes += js_msg_size(s, slen, hlen, dlen);
+    s->state_dirty = true;
+    if (s->cfg.dup_window_ns > 0) {    /* a source's copy: as a publish */
+        free(s->last_msg_id);
+        s->last_msg_id = id && idn ? strndup(id, idn) : NULL;
+        if (id && idn)
+            dd_add(s, id, idn, seq, ts);
+    }
+    js_consumers_on_store(s, seq, subj, slen);
+    js_mirror_on_store(s);
+    enforce_per_subject(s, subj, slen);
+    enforce_limits(s);
+    if (s->cfg.retention == 1 && !js_consumers_interested(s, subj, slen))
         js_stream_remove(s, seq);
 }

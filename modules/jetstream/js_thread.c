@@ -213,6 +213,7 @@ static void *thread_main(void *arg)
         }
         next_tick = 0;
         more = false;
+        js_mirrors_run(now, &more);
         js_streams_tick(now, &next_tick, &more);
         commit();
         if (!js_g.sync_always && now >= next_sync) {

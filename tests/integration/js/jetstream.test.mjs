@@ -469,3 +469,37 @@ test("obj: multi-chunk put/get, info, list, delete", () => withJs(async ({ nc })
   assert.equal(st.bucket, "files");
   assert.equal(await os.destroy(), true);
 }));
+
+// Poll a stream's info until ok(info) (copies are asynchronous).
+async function waitInfo(jsm, name, ok, what) {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const si = await jsm.streams.info(name).catch(() => null);
+    if (si && ok(si)) return si;
+    assert.ok(Date.now() < deadline, `${what}: never reached, last ${JSON.stringify(si)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("mirrors and sources: catch-up, live, Nats-Stream-Source, info, errors", () => withJs(async ({ jsm, js }) => {
+  await jsm.streams.add({ name: "ORIG", subjects: ["orig.*"] });
+  for (let i = 1; i <= 4; i++) await js.publish(`orig.${i % 2}`, enc.encode(`m${i}`));
+  assert.equal(await jsm.streams.deleteMessage("ORIG", 2), true);
+  await jsm.streams.add({ name: "MIR", mirror: { name: "ORIG" } });
+  await jsm.streams.add({ name: "SRC", subjects: ["src"], sources: [{ name: "ORIG", filter_subject: "orig.1" }] });
+  let mi = await waitInfo(jsm, "MIR", (si) => si.state.last_seq === 4 && si.state.messages === 3, "mirror catch-up");
+  assert.equal(mi.mirror.name, "ORIG");
+  assert.equal((await jsm.streams.getMessage("MIR", { seq: 3 })).string(), "m3");
+  await js.publish("orig.1", enc.encode("m5"));
+  mi = await waitInfo(jsm, "MIR", (si) => si.state.last_seq === 5 && si.mirror.lag === 0, "mirror live");
+  assert.ok(mi.mirror.active >= 0);
+  // The source took orig.1 (origin seqs 1, 3, 5) under new seqs 1..3.
+  const si = await waitInfo(jsm, "SRC", (s) => s.state.messages === 3, "sources");
+  assert.deepEqual(si.sources.map((x) => x.name), ["ORIG"]);
+  const m = await jsm.streams.getMessage("SRC", { seq: 3 });
+  assert.equal(m.string(), "m5");
+  assert.equal(m.header.get("Nats-Stream-Source"), "ORIG 5");
+  await rejectsCode(jsm.streams.add({ name: "BAD", subjects: ["bad"], mirror: { name: "ORIG" } }),
+    10034, "mirror with subjects");
+  await rejectsCode(jsm.streams.update("MIR", { mirror: { name: "SRC" } }), 10055, "mirror update");
+}));
