@@ -204,7 +204,9 @@ static void b_server(buf *b)
             b_str(b, i > 0, NULL, g.tags[i]);
         b_put(b, "]", 1);
     }
-    b_printf(b, ",\"jetstream\":false,\"flags\":0,\"seq\":%llu",
+    /* JetStream is on when its module offers the jetstream.jsz service */
+    bool js = g.api->service_get && g.api->service_get("jetstream.jsz", 1) != NULL;
+    b_printf(b, ",\"jetstream\":%s,\"flags\":0,\"seq\":%llu", js ? "true" : "false",
              (unsigned long long)(atomic_fetch_add(&g.seq, 1) + 1));
     b_str(b, true, "time", t);
     b_put(b, "}", 1);
