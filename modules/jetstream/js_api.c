@@ -555,7 +555,9 @@ static void api_account_info(const js_job *j)
     if (js_g.domain)
         json_object_set_new(o, "domain", json_string(js_g.domain));
     json_t *a = json_object();
-    json_object_set_new(a, "total", json_integer((json_int_t)js_g.api_total));
+    /* as nats-server: the counters before this request (it is counted
+     * already, see js_api_handle) */
+    json_object_set_new(a, "total", json_integer((json_int_t)(js_g.api_total - 1)));
     json_object_set_new(a, "errors", json_integer((json_int_t)js_g.api_errors));
     json_object_set_new(o, "api", a);
     send_json(j, o);

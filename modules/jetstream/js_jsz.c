@@ -274,8 +274,14 @@ static char *jsz_json(const js_jsz_opts *o)
         int64_t lim = o->limit > 0 ? o->limit : DEFAULT_LIMIT;
         json_t *ad = json_array();
         int64_t idx = 0;
+        /* as nats-server: acc= names one account; an unknown one filters
+         * nothing out */
+        const char *only = NULL;
+        for (size_t i = 0; o->account && !only && i < l.n; i++)
+            if (!strcmp(o->account, js_g.api->account_name(l.v[i])))
+                only = o->account;
         for (size_t i = 0; i < l.n; i++) {
-            if (o->account && strcmp(o->account, js_g.api->account_name(l.v[i])) != 0)
+            if (only && strcmp(only, js_g.api->account_name(l.v[i])) != 0)
                 continue;
             if (idx++ < off)
                 continue;
