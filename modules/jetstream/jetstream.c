@@ -473,6 +473,7 @@ static void js_fini(modnats_module *m)
     }
     js_jsz_close();
     js_thread_stop();
+    js_jsz_free();
     for (size_t i = 0; i < js_g.napi_subs; i++)
         js_g.api->unsubscribe(js_g.api_subs[i]);
     js_streams_free();

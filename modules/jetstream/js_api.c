@@ -555,10 +555,11 @@ static void api_account_info(const js_job *j)
     if (js_g.domain)
         json_object_set_new(o, "domain", json_string(js_g.domain));
     json_t *a = json_object();
-    /* as nats-server: the counters before this request (it is counted
-     * already, see js_api_handle) */
-    json_object_set_new(a, "total", json_integer((json_int_t)(js_g.api_total - 1)));
-    json_object_set_new(a, "errors", json_integer((json_int_t)js_g.api_errors));
+    /* the account's, before this request (as nats-server) */
+    uint64_t total, errors;
+    js_jsz_account_api(j->acc, &total, &errors);
+    json_object_set_new(a, "total", json_integer((json_int_t)total));
+    json_object_set_new(a, "errors", json_integer((json_int_t)errors));
     json_object_set_new(o, "api", a);
     send_json(j, o);
 }

@@ -36,6 +36,11 @@ void js_ev_ack(modnats_account *acc, const char *stream, const char *consumer, j
  * it (first thing in fini: waits for calls in progress). */
 void js_jsz_register(void);
 void js_jsz_close(void);
+void js_jsz_free(void);   /* the per-account counters (fini, thread stopped) */
+/* API requests counted for acc (the request just handled); its counters
+ * so far (the request being handled not yet in them). */
+void js_jsz_count(modnats_account *acc, uint64_t total, uint64_t errors);
+void js_jsz_account_api(modnats_account *acc, uint64_t *total, uint64_t *errors);
 /* A JS_JOB_MON job: run it (JetStream thread), or drop it unanswered. */
 void js_jsz_run(const js_job *j);
 void js_jsz_drop(const js_job *j);

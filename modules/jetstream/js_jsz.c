@@ -14,9 +14,10 @@
  *
  * Accounts: modnats serves JetStream in every account but the system
  * account; "$G" counts only when it is the only one (a server without
- * accounts), which is what nats-server reports in both cases.  The API
- * counters are the server's (js_g.api_total / api_errors), also in each
- * account's details: modnats does not count per account yet.
+ * accounts), which is what nats-server reports in both cases.  API
+ * counters: the server's (js_g.api_total / api_errors) at the top, each
+ * account's own (js_jsz_count, after every API job) in its details and
+ * in $JS.API.INFO.
  */
 #include "js_events.h"
 #include "js_jsz.h"
@@ -40,6 +41,15 @@ typedef struct js_call {
     char           *account;      /* a copy of o.account */
     char           *result;       /* malloc'd JSON, or NULL */
 } js_call;
+
+/* Per-account API counters (JetStream thread).  The account pointer is
+ * only a key: accounts live as long as the server. */
+typedef struct acc_api {
+    modnats_account *acc;
+    uint64_t         total, errors;
+} acc_api;
+static acc_api *g_accapi;
+static size_t   g_naccapi, g_capaccapi;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t  g_idle = PTHREAD_COND_INITIALIZER;
@@ -79,11 +89,51 @@ static void fmt_time(char *buf, size_t len, int64_t ns)
     snprintf(buf + n, len - n, "%sZ", f);
 }
 
-static json_t *api_stats(void)
+static acc_api *acc_api_find(modnats_account *acc)
 {
+    for (size_t i = 0; i < g_naccapi; i++)
+        if (g_accapi[i].acc == acc)
+            return &g_accapi[i];
+    return NULL;
+}
+
+void js_jsz_count(modnats_account *acc, uint64_t total, uint64_t errors)
+{
+    if (!acc || (!total && !errors))
+        return;
+    acc_api *a = acc_api_find(acc);
+    if (!a) {
+        if (g_naccapi == g_capaccapi) {
+            size_t cap = g_capaccapi ? g_capaccapi * 2 : 8;
+            acc_api *v = realloc(g_accapi, cap * sizeof *v);
+            if (!v)
+                return;
+            g_accapi = v;
+            g_capaccapi = cap;
+        }
+        a = &g_accapi[g_naccapi++];
+        *a = (acc_api){.acc = acc};
+    }
+    a->total += total;
+    a->errors += errors;
+}
+
+void js_jsz_account_api(modnats_account *acc, uint64_t *total, uint64_t *errors)
+{
+    acc_api *a = acc_api_find(acc);
+    *total = a ? a->total : 0;
+    *errors = a ? a->errors : 0;
+}
+
+/* {"total","errors"}: the server's (acc NULL) or an account's. */
+static json_t *api_stats(modnats_account *acc)
+{
+    uint64_t total = js_g.api_total, errors = js_g.api_errors;
+    if (acc)
+        js_jsz_account_api(acc, &total, &errors);
     json_t *a = json_object();
-    json_object_set_new(a, "total", json_integer((json_int_t)js_g.api_total));
-    json_object_set_new(a, "errors", json_integer((json_int_t)js_g.api_errors));
+    json_object_set_new(a, "total", json_integer((json_int_t)total));
+    json_object_set_new(a, "errors", json_integer((json_int_t)errors));
     return a;
 }
 
@@ -209,7 +259,7 @@ static json_t *account_detail(modnats_account *a, const js_jsz_opts *o)
     json_object_set_new(d, "reserved_storage", json_integer(-1));
     json_object_set_new(d, "accounts", json_integer(0));
     json_object_set_new(d, "ha_assets", json_integer(0));
-    json_object_set_new(d, "api", api_stats());
+    json_object_set_new(d, "api", api_stats(a));
     if ((o->streams || o->consumers) && n) {
         qsort(mine, n, sizeof *mine, by_stream_name);
         json_t *sd = json_array();
@@ -264,7 +314,7 @@ static char *jsz_json(const js_jsz_opts *o)
     json_object_set_new(r, "reserved_storage", json_integer(0));
     json_object_set_new(r, "accounts", json_integer((json_int_t)l.n));
     json_object_set_new(r, "ha_assets", json_integer(0));
-    json_object_set_new(r, "api", api_stats());
+    json_object_set_new(r, "api", api_stats(NULL));
     json_object_set_new(r, "streams", json_integer((json_int_t)js_g.nstreams));
     json_object_set_new(r, "consumers", json_integer((json_int_t)ncons));
     json_object_set_new(r, "messages", json_integer((json_int_t)msgs));
@@ -323,7 +373,7 @@ static char *varz_json(void)
     json_object_set_new(st, "reserved_storage", json_integer(0));
     json_object_set_new(st, "accounts", json_integer((json_int_t)l.n));
     json_object_set_new(st, "ha_assets", json_integer(0));
-    json_object_set_new(st, "api", api_stats());
+    json_object_set_new(st, "api", api_stats(NULL));
     json_object_set_new(r, "stats", st);
     char *txt = json_dumps(r, JSON_COMPACT);
     json_decref(r);
@@ -457,4 +507,11 @@ void js_jsz_close(void)
     while (g_inflight > 0)
         pthread_cond_wait(&g_idle, &g_lock);
     pthread_mutex_unlock(&g_lock);
+}
+
+void js_jsz_free(void)
+{
+    free(g_accapi);
+    g_accapi = NULL;
+    g_naccapi = g_capaccapi = 0;
 }

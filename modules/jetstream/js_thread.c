@@ -124,9 +124,12 @@ static void send_replies(const char *failure)
 static void run_job(js_job *j)
 {
     switch (j->kind) {
-    case JS_JOB_API:
+    case JS_JOB_API: {
+        uint64_t total = js_g.api_total, errors = js_g.api_errors;
         js_api_handle(j);
+        js_jsz_count(j->acc, js_g.api_total - total, js_g.api_errors - errors);
         break;
+    }
     case JS_JOB_PUB: {
         js_stream *s = js_stream_by_id(j->stream_id);
         if (s)

@@ -279,6 +279,30 @@ jetstream { store_dir: "%s" }
 	if i, e := evB.find("$JS.EVENT.ADVISORY.STREAM.CREATED.INA", ""); i >= 0 {
 		t.Fatalf("account B heard of A's stream: %s", e.Raw)
 	}
+	// each account's $JS.API.INFO counts its own requests (one audit
+	// each), not including the INFO itself
+	_, err = jsCtx(t, a).StreamInfo("NOPE")
+	wantCode(t, "missing stream in A", err, 10059)
+	evA.wait("$JS.EVENT.ADVISORY.API", "$JS.API.STREAM.INFO.NOPE")
+	for _, c := range []struct {
+		nc     *nats.Conn
+		ev     *eventLog
+		errors uint64
+	}{{a, evA, 1}, {b, evB, 0}} {
+		audits := 0
+		c.ev.mu.Lock()
+		for _, e := range c.ev.evs {
+			if e.Subject == "$JS.EVENT.ADVISORY.API" {
+				audits++
+			}
+		}
+		c.ev.mu.Unlock()
+		ai, err := jsCtx(t, c.nc).AccountInfo()
+		must(t, err)
+		if ai.API.Total != uint64(audits) || ai.API.Errors != c.errors {
+			t.Fatalf("account info api %+v, want total %d errors %d", ai.API, audits, c.errors)
+		}
+	}
 }
 
 // What /jsz says (both servers print the same members).
