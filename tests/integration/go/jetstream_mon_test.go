@@ -554,7 +554,17 @@ http_port: %d
 	must(t, err)
 	r.Data = jszInfo{}
 	must(t, json.Unmarshal(m.Data, &r))
-	if r.Data.Streams != 1 {
+	if r.Data.Streams != 1 || r.Data.Details != nil {
 		t.Fatalf("SERVER.<id>.JSZ: %s", m.Data)
+	}
+	// nats-server's options in the request body
+	m, err = sys.Request("$SYS.REQ.SERVER.PING.JSZ",
+		[]byte(`{"accounts":true,"streams":true,"config":true,"account":"A"}`), 5*time.Second)
+	must(t, err)
+	r.Data = jszInfo{}
+	must(t, json.Unmarshal(m.Data, &r))
+	if len(r.Data.Details) != 1 || r.Data.Details[0].Name != "A" || len(r.Data.Details[0].Streams) != 1 ||
+		r.Data.Details[0].Streams[0].Config == nil || r.Data.Details[0].Streams[0].Config.Name != "P" {
+		t.Fatalf("PING.JSZ with options: %s", m.Data)
 	}
 }
