@@ -132,6 +132,9 @@ void js_ev_api_audit(const js_job *j, const char *resp)
 {
     if (!j || !j->acc || !resp)
         return;
+    /* as nats-server: a message got is not audited, a failed get is */
+    if (strstr(j->subject, ".API.STREAM.MSG.GET.") && !strstr(resp, "\"error\":{"))
+        return;
     const char *sid = js_g.api->server_id();
     json_t *o = event(ADV "api_audit");
     json_object_set_new(o, "server", json_string(sid));

@@ -227,11 +227,30 @@ func TestJSMonAdvisories(t *testing.T) {
 	if up.Stream != "ADV" || up.Action != "modify" {
 		t.Fatalf("stream updated: %s", up.Raw)
 	}
+	// a message got is not audited (nats-server), a failed get is
+	_, err = js.GetMsg("ADV", 1)
+	must(t, err)
+	_, err = js.GetMsg("ADV", 99)
+	wantCode(t, "get of a missing message", err, 10037)
 	_, err = js.StreamInfo("NOPE")
 	wantCode(t, "info of a missing stream", err, 10059)
 	_, bad := ev.wait("$JS.EVENT.ADVISORY.API", "$JS.API.STREAM.INFO.NOPE")
 	if !strings.Contains(bad.Response, `"err_code":10059`) || strings.Contains(bad.Raw, `"request"`) {
 		t.Fatalf("audit of a failed request (no body): %s", bad.Raw)
+	}
+	ev.mu.Lock()
+	gets := 0
+	for _, e := range ev.evs {
+		if e.ReqSubject == "$JS.API.STREAM.MSG.GET.ADV" {
+			gets++
+			if !strings.Contains(e.Response, `"err_code":10037`) || !strings.Contains(e.Request, `"seq":99`) {
+				t.Errorf("audit of MSG.GET: %s", e.Raw)
+			}
+		}
+	}
+	ev.mu.Unlock()
+	if gets != 1 {
+		t.Fatalf("%d audits of MSG.GET, want 1 (the failed one)", gets)
 	}
 
 	must(t, js.DeleteConsumer("ADV", "C"))
