@@ -690,7 +690,7 @@ static void api_stream_delete(const js_job *j, const char *name)
     js_stream *s = need_stream(j, type, name);
     if (!s)
         return;
-    js_ev_stream_action(j->acc, name, "delete");
+    js_ev_stream_deleted(s);
     js_stream_delete(s);
     json_t *o = resp(type);
     json_object_set_new(o, "success", json_true());

@@ -1589,6 +1589,7 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             c->last_active = now;
         if (!c->durable && c->inactive > 0 && !c->nwait && !(c->deliver_subject && c->active) &&
             now - c->last_active > c->inactive) {
+            js_ev_consumer_action(s->acc, s->cfg.name, c->name, "delete");
             consumer_remove(c);
             i--;
             continue;
@@ -1735,6 +1736,12 @@ bool js_consumers_interested(const js_stream *s, const char *subj, size_t n)
 size_t js_consumers_count(const js_stream *s)
 {
     return s->ncons;
+}
+
+/* The name of consumer i of stream s (js_events.c). */
+const char *js_consumer_name(const js_stream *s, size_t i)
+{
+    return i < s->ncons ? s->cons[i]->name : NULL;
 }
 
 /* Consumer i of stream s as CONSUMER.INFO shows it (for /jsz, js_jsz.c). */

@@ -177,6 +177,13 @@ void js_ev_consumer_action(modnats_account *acc, const char *stream, const char 
     publish(acc, subj, o);
 }
 
+void js_ev_stream_deleted(js_stream *s)
+{
+    for (size_t i = 0; i < s->ncons; i++)
+        js_ev_consumer_action(s->acc, s->cfg.name, js_consumer_name(s, i), "delete");
+    js_ev_stream_action(s->acc, s->cfg.name, "delete");
+}
+
 void js_ev_max_deliver(modnats_account *acc, const char *stream, const char *consumer,
                        uint64_t sseq, uint64_t deliveries)
 {

@@ -17,6 +17,9 @@ void js_ev_api_audit(const js_job *j, const char *resp);
 /* $JS.EVENT.ADVISORY.STREAM.CREATED|UPDATED|DELETED.<stream>;
  * action "create", "modify" or "delete". */
 void js_ev_stream_action(modnats_account *acc, const char *stream, const char *action);
+/* A stream about to be deleted: CONSUMER.DELETED for each of its
+ * consumers, then STREAM.DELETED (nats-server's order). */
+void js_ev_stream_deleted(js_stream *s);
 /* $JS.EVENT.ADVISORY.CONSUMER.CREATED|DELETED.<stream>.<consumer>. */
 void js_ev_consumer_action(modnats_account *acc, const char *stream, const char *consumer,
                            const char *action);
@@ -48,5 +51,6 @@ void js_jsz_drop(const js_job *j);
 /* Exported for the details of /jsz (js_api.c, js_consumer.c). */
 json_t *js_stream_state_json(js_stream *s);
 json_t *js_consumer_info_json(js_stream *s, size_t i);
+const char *js_consumer_name(const js_stream *s, size_t i);
 
 #endif

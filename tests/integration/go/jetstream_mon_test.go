@@ -587,3 +587,34 @@ http_port: %d
 		t.Fatalf("PING.JSZ with options: %s", m.Data)
 	}
 }
+
+// Consumers that go without a request say so too: an ephemeral one past its
+// inactive_threshold, and every consumer of a deleted stream (before the
+// stream's own advisory).
+func TestJSMonImplicitDeletes(t *testing.T) {
+	s, _ := startJSMon(t)
+	nc := connect(t, s)
+	ev := watchEvents(t, nc)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "IMP", Subjects: []string{"imp"}})
+	must(t, err)
+	_, err = js.AddConsumer("IMP", &nats.ConsumerConfig{Name: "EPH", AckPolicy: nats.AckExplicitPolicy,
+		InactiveThreshold: 200 * time.Millisecond})
+	must(t, err)
+	_, err = js.AddConsumer("IMP", &nats.ConsumerConfig{Durable: "DUR", AckPolicy: nats.AckExplicitPolicy})
+	must(t, err)
+	_, eph := ev.wait("$JS.EVENT.ADVISORY.CONSUMER.DELETED.IMP.EPH", "")
+	checkHead(t, eph, "io.nats.jetstream.advisory.v1.consumer_action")
+	if eph.Action != "delete" || eph.Consumer != "EPH" || eph.Stream != "IMP" {
+		t.Fatalf("inactive ephemeral deleted: %s", eph.Raw)
+	}
+	must(t, js.DeleteStream("IMP"))
+	ci, dur := ev.wait("$JS.EVENT.ADVISORY.CONSUMER.DELETED.IMP.DUR", "")
+	if dur.Action != "delete" || dur.Consumer != "DUR" {
+		t.Fatalf("consumer of a deleted stream: %s", dur.Raw)
+	}
+	si, _ := ev.wait("$JS.EVENT.ADVISORY.STREAM.DELETED.IMP", "")
+	if si < ci {
+		t.Fatalf("the stream's delete advisory came before its consumer's")
+	}
+}
