@@ -6,7 +6,9 @@
  * monitor.c (descriptor, settings, the libmicrohttpd daemon and routing),
  * json.c (a small JSON writer that prints as Go's encoding/json does, and
  * Go's time and duration formats), procstat.c (mem and cpu from /proc),
- * endpoints.c (one function per endpoint), metrics.c (/metrics),
+ * endpoints.c (one function per endpoint), metrics.c (/metrics), jsz.c
+ * (/jsz and varz's jetstream, from the jetstream module's "jetstream.jsz"
+ * service, modules/jetstream/js_jsz.h).
  * The "routez" service contract is the cluster module's cluster_routez.h.
  * Everything here runs on libmicrohttpd's thread, never an I/O worker.
  * Internal names start with mon_.
