@@ -9,6 +9,7 @@
  *                 sync = "always"; sync_interval = "2m"; };
  */
 #include "jetstream.h"
+#include "js_events.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -379,6 +380,7 @@ static modnats_rc on_shutdown(void *ud, modnats_event_hdr *ev)
 {
     (void)ud;
     (void)ev;
+    js_jsz_close();
     js_thread_stop();
     return MODNATS_DEFER;
 }
@@ -455,6 +457,7 @@ static modnats_rc js_init(modnats_module *m, const modnats_host_api *api,
         global_free();
         return MODNATS_ERR;
     }
+    js_jsz_register();
     js_log(MODNATS_LOG_INFO, "Starting JetStream: store %s/jetstream, sync %s%s%s, %zu streams",
            js_g.store_dir, js_g.sync_always ? "always (ack after fsync)" : "interval",
            js_g.domain ? ", domain " : "", js_g.domain ? js_g.domain : "", js_g.nstreams);
@@ -468,6 +471,7 @@ static void js_fini(modnats_module *m)
         global_free();
         return;
     }
+    js_jsz_close();
     js_thread_stop();
     for (size_t i = 0; i < js_g.napi_subs; i++)
         js_g.api->unsubscribe(js_g.api_subs[i]);

@@ -24,6 +24,7 @@ enum js_job_kind {
     JS_JOB_PUB,         /* a message captured by a stream */
     JS_JOB_DIRECT,      /* $JS.API.DIRECT.GET.<stream>[.<subject>] */
     JS_JOB_INTEREST,    /* a subscription that may be a push consumer's client */
+    JS_JOB_MON,         /* a jetstream.jsz service call (js_jsz.c) */
 };
 
 /* One message copied off an I/O worker.  One allocation: the strings

@@ -55,8 +55,11 @@ static acct_entry *entry(modnats_account *acc)
     return e;
 }
 
+/* The account's API counters and the server's (js_g, /jsz's top level). */
 void js_acct_api_count(modnats_account *acc, uint64_t total, uint64_t errors)
 {
+    js_g.api_total += total;
+    js_g.api_errors += errors;
     acct_entry *e = entry(acc);
     if (e) {
         e->api_total += total;

@@ -8,6 +8,7 @@
  * through js_reply, after the turn's commit.
  */
 #include "jetstream.h"
+#include "js_events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,7 @@ static void send_json(const js_job *j, json_t *o)
     if (txt) {
         txt = go_escape(txt);
         js_reply(j->acc, j->reply, j->reply_len, NULL, 0, txt, strlen(txt), false);
+        js_ev_api_audit(j, txt);
     }
     free(txt);
 }
@@ -117,7 +119,7 @@ static json_t *resp(const char *type)
     return o;
 }
 
-/* nats-server leaves MSG.GET out of the account's API counters. */
+/* nats-server leaves MSG.GET and MSG.NEXT out of the account's API counters. */
 static bool api_counted;
 
 static void send_error(const js_job *j, const char *type, int code, int err_code,
@@ -699,6 +701,7 @@ static void api_stream_create(const js_job *j, const char *name, bool update)
             return;
         }
     }
+    js_ev_stream_action(j->acc, name, update ? "modify" : "create");
     json_t *o = resp(type);
     stream_info_into(o, s, NULL, false);
     if (!update)    /* nats-server: no mirror/sources info before the first copy */
@@ -741,6 +744,7 @@ static void api_stream_delete(const js_job *j, const char *name)
     js_stream *s = need_stream(j, type, name);
     if (!s)
         return;
+    js_ev_stream_deleted(s);
     js_stream_delete(s);
     json_t *o = resp(type);
     json_object_set_new(o, "success", json_true());
@@ -979,7 +983,8 @@ void js_api_handle(const js_job *j)
         return;
     if (!j->reply_len)    /* nowhere to answer */
         return;
-    api_counted = strncmp(p, "STREAM.MSG.GET.", 15) != 0;
+    api_counted = strncmp(p, "STREAM.MSG.GET.", 15) != 0 &&
+                  strncmp(p, "CONSUMER.MSG.NEXT.", 18) != 0;
     if (api_counted)
         js_acct_api_count(j->acc, 1, 0);
     static const struct {
@@ -1100,4 +1105,10 @@ void js_direct_get(const js_job *j)
     js_reply(j->acc, j->reply, j->reply_len, h, (size_t)n, m->data, m->data_len, false);
     free(h);
     js_msg_free(m);
+}
+
+/* A stream's state as STREAM.INFO shows it (for /jsz, js_jsz.c). */
+json_t *js_stream_state_json(js_stream *s)
+{
+    return stream_state_json(s, NULL, false);
 }

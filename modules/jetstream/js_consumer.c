@@ -10,6 +10,7 @@
  * `cstate`); ephemeral ones live in memory only.
  */
 #include "jetstream.h"
+#include "js_events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ typedef struct js_pend {
     uint64_t dc;            /* deliveries so far */
     int64_t  deadline;      /* ns: redeliver after this */
     bool     queued;        /* in the redelivery queue */
+    bool     advised;       /* past max_deliver: the advisory went out */
+    int64_t  sent;          /* ns: the last delivery (ack metric) */
 } js_pend;
 
 typedef struct js_wait {
@@ -164,6 +167,7 @@ static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
         p->dc++;
         p->deadline = now + ack_wait_for(c, p->dc);
         p->queued = false;
+        p->sent = now;
         return;
     }
     if (c->npend == c->cap) {
@@ -176,7 +180,7 @@ static void pend_add(js_consumer *c, uint64_t sseq, uint64_t cseq, int64_t now)
     }
     memmove(&c->pend[i + 1], &c->pend[i], (c->npend - i) * sizeof *c->pend);
     c->pend[i] = (js_pend){.sseq = sseq, .cseq = cseq, .dc = 1,
-                           .deadline = now + ack_wait_for(c, 1)};
+                           .deadline = now + ack_wait_for(c, 1), .sent = now};
     c->npend++;
 }
 
@@ -949,6 +953,7 @@ static void send_json(const js_job *j, json_t *o)
     json_decref(o);
     if (txt)
         js_reply(j->acc, j->reply, j->reply_len, NULL, 0, txt, strlen(txt), false);
+    js_ev_api_audit(j, txt);
     free(txt);
 }
 
@@ -1245,6 +1250,7 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
             js_db_put_consumer(s->db, s->id, c->name, txt, c->created_ns);
         free(txt);
     }
+    js_ev_consumer_action(s->acc, s->cfg.name, c->name, "create");
     json_t *o = resp(type);
     json_t *ci = consumer_info(c);
     json_object_update(o, ci);
@@ -1268,6 +1274,7 @@ static void api_info(const js_job *j, const char *stream, const char *name, bool
     }
     json_t *o = resp(type);
     if (del) {
+        js_ev_consumer_action(s->acc, s->cfg.name, c->name, "delete");
         consumer_remove(c);
         json_object_set_new(o, "success", json_true());
     } else {
@@ -1479,8 +1486,13 @@ void js_consumer_ack(const js_job *j)
                 pend_remove(c, q);
                 retention_acked(c, q);
             }
-        } else if (pend_remove(c, sseq)) {
-            retention_acked(c, sseq);
+        } else {
+            js_pend *ap = ack ? pend_find(c, sseq, NULL) : NULL;
+            if (ap)
+                js_ev_ack(s->acc, s->cfg.name, c->name, c->cfg, ap->cseq, sseq, ap->dc,
+                          now - ap->sent);
+            if (pend_remove(c, sseq))
+                retention_acked(c, sseq);
         }
         if (j->reply_len && ack)
             js_reply(j->acc, j->reply, j->reply_len, NULL, 0, NULL, 0, false);
@@ -1515,6 +1527,9 @@ void js_consumer_ack(const js_job *j)
         if (p)
             p->deadline = now + ack_wait_for(c, p->dc);
     } else if (dl >= 5 && !memcmp(d, "+TERM", 5)) {
+        js_pend *tp = pend_find(c, sseq, NULL);
+        if (tp)
+            js_ev_terminated(s->acc, s->cfg.name, c->name, tp->cseq, sseq, tp->dc);
         if (pend_remove(c, sseq))
             retention_acked(c, sseq);
     }
@@ -1593,6 +1608,7 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
             c->last_active = now;
         if (!c->durable && c->inactive > 0 && !c->nwait && !(c->deliver_subject && c->active) &&
             now - c->last_active > c->inactive) {
+            js_ev_consumer_action(s->acc, s->cfg.name, c->name, "delete");
             consumer_remove(c);
             i--;
             continue;
@@ -1600,8 +1616,17 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
         /* redeliveries due */
         for (size_t k = 0; k < c->npend; k++) {
             js_pend *p = &c->pend[k];
-            if (p->queued || (c->max_deliver > 0 && p->dc >= (uint64_t)c->max_deliver))
+            if (p->queued)
                 continue;
+            if (c->max_deliver > 0 && p->dc >= (uint64_t)c->max_deliver) {
+                if (!p->advised && p->deadline <= now) {    /* its last ack_wait is over */
+                    p->advised = true;
+                    js_ev_max_deliver(s->acc, s->cfg.name, c->name, p->sseq, p->dc);
+                } else if (!p->advised && (!*next || p->deadline < *next)) {
+                    *next = p->deadline;
+                }
+                continue;
+            }
             if (p->deadline <= now) {
                 if (c->nredq == c->capredq) {
                     size_t cap = c->capredq ? c->capredq * 2 : 16;
@@ -1730,4 +1755,16 @@ bool js_consumers_interested(const js_stream *s, const char *subj, size_t n)
 size_t js_consumers_count(const js_stream *s)
 {
     return s->ncons;
+}
+
+/* The name of consumer i of stream s (js_events.c). */
+const char *js_consumer_name(const js_stream *s, size_t i)
+{
+    return i < s->ncons ? s->cons[i]->name : NULL;
+}
+
+/* Consumer i of stream s as CONSUMER.INFO shows it (for /jsz, js_jsz.c). */
+json_t *js_consumer_info_json(js_stream *s, size_t i)
+{
+    return i < s->ncons ? consumer_info(s->cons[i]) : json_object();
 }

@@ -12,6 +12,7 @@
  * sync = interval, at the next WAL sync.
  */
 #include "jetstream.h"
+#include "js_events.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -138,6 +139,9 @@ static void run_job(js_job *j)
     case JS_JOB_INTEREST:
         js_consumers_interest(j->acc, j->subject);
         break;
+    case JS_JOB_MON:
+        js_jsz_run(j);
+        break;
     }
 }
 
@@ -254,6 +258,8 @@ void js_thread_stop(void)
     while (js_g.head) {
         js_job *j = js_g.head;
         js_g.head = j->next;
+        if (j->kind == JS_JOB_MON)
+            js_jsz_drop(j);
         free(j);
     }
     js_g.tail = NULL;

@@ -349,11 +349,12 @@ void mon_varz(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     mon_json_i64(&j, "max_payload", s.max_payload);
     mon_json_i64(&j, "max_pending", s.max_pending);
     static const char *const empty_groups[] = { "cluster", "gateway", "leaf", "mqtt",
-                                                "websocket", "jetstream" };
+                                                "websocket" };
     for (size_t i = 0; i < sizeof(empty_groups) / sizeof(empty_groups[0]); i++) {
         mon_json_obj_begin(&j, empty_groups[i]);
         mon_json_obj_end(&j);
     }
+    mon_varz_jetstream(st, &j);   /* {} without JetStream */
     /* nats-server shows its default (2 s) without TLS too */
     mon_json_double(&j, "tls_timeout", s.tls_timeout_ms > 0 ? (double)s.tls_timeout_ms / 1000.0 : 2);
     mon_json_i64(&j, "write_deadline", s.write_deadline_ms * 1000000);
@@ -1102,6 +1103,7 @@ void mon_root(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
         { "varz", "General" }, { "connz", "Connections" }, { "accountz", "Accounts" },
         { "subsz", "Subscriptions" }, { "routez", "Routes" }, { "leafz", "Leaf Nodes" },
         { "gatewayz", "Gateways" }, { "healthz", "Health Probe" }, { "metrics", "Prometheus Metrics" },
+        { "jsz", "JetStream" },
     };
     mon_json b;
     mon_json_init(&b);
@@ -1119,4 +1121,15 @@ void mon_root(mon_state *st, mon_query_fn q, void *qc, mon_reply *r)
     r->status = 200;
     r->content_type = "text/html; charset=utf-8";
     r->body = mon_json_take(&b, &r->body_len);
+}
+
+/* The option parsers for the endpoints in other files (jsz.c). */
+bool mon_q_bool(mon_query_fn q, void *qc, const char *key, bool *out, mon_reply *r)
+{
+    return q_bool(q, qc, key, out, r);
+}
+
+bool mon_q_int(mon_query_fn q, void *qc, const char *key, int64_t *out, mon_reply *r)
+{
+    return q_int(q, qc, key, out, r);
 }

@@ -280,6 +280,168 @@ void mon_json_time(mon_json *j, const char *key, int64_t unix_ns)
     mon_json_str(j, key, b);
 }
 
+/* ----------------------------------------------- spliced JSON text */
+
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* The end of the JSON string token at p ('"'), or NULL. */
+static const char *string_end(const char *p)
+{
+    for (p++; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p)
+                return NULL;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* A string token copied with <, > and & escaped as Go's encoder does. */
+static void put_raw_string(mon_json *j, const char *s, const char *end)
+{
+    for (const char *p = s; p < end; p++) {
+        if (*p == '<' || *p == '>' || *p == '&')
+            mon_buf_printf(j, "\\u%04x", (unsigned)*p);
+        else
+            putc1(j, *p);
+    }
+}
+
+/* Separator and indentation, then the raw key token (with its quotes). */
+static void raw_member(mon_json *j, const char *key, const char *kend)
+{
+    member(j, NULL);
+    if (key) {
+        put_raw_string(j, key, kend);
+        put(j, ": ");
+    }
+}
+
+/* One value at p, written as member `key` (a raw token, or NULL) when
+ * lead (else the caller wrote the separator and key); the text after it,
+ * or NULL when it does not parse. */
+static const char *raw_value(mon_json *j, const char *key, const char *kend, const char *p,
+                             int level, bool lead)
+{
+    p = skip_ws(p);
+    if (level > 64)
+        return NULL;
+    if (*p == '{' || *p == '[') {
+        char open = *p, close = open == '{' ? '}' : ']';
+        if (lead)
+            raw_member(j, key, kend);
+        putc1(j, open);
+        if (j->depth + 1 >= MON_JSON_MAX_DEPTH)
+            return NULL;
+        j->depth++;
+        j->empty[j->depth] = true;
+        p = skip_ws(p + 1);
+        while (*p != close) {
+            const char *k = NULL, *ke = NULL;
+            if (open == '{') {
+                if (*p != '"' || !(ke = string_end(p)))
+                    return NULL;
+                k = p;
+                p = skip_ws(ke);
+                if (*p++ != ':')
+                    return NULL;
+            }
+            p = raw_value(j, k, ke, p, level + 1, true);
+            if (!p)
+                return NULL;
+            p = skip_ws(p);
+            if (*p == ',')
+                p = skip_ws(p + 1);
+            else if (*p != close)
+                return NULL;
+        }
+        close_(j, close);
+        return p + 1;
+    }
+    const char *e;
+    if (*p == '"') {
+        if (!(e = string_end(p)))
+            return NULL;
+    } else {
+        for (e = p; *e && !strchr(",}] \t\r\n", *e); e++)
+            ;
+        if (e == p)
+            return NULL;
+    }
+    if (lead)
+        raw_member(j, key, kend);
+    put_raw_string(j, p, e);
+    return e;
+}
+
+bool mon_json_raw(mon_json *j, const char *key, const char *text)
+{
+    if (!text)
+        return false;
+    /* a dry run on a scratch writer at the same depth: nothing reaches j
+     * unless the whole value parses */
+    mon_json t;
+    mon_json_init(&t);
+    t.depth = j->depth;
+    const char *end = raw_value(&t, NULL, NULL, text, 0, false);
+    bool ok = end && !*skip_ws(end) && !t.oom;
+    mon_json_free(&t);
+    if (!ok)
+        return false;
+    member(j, key);
+    raw_value(j, NULL, NULL, text, 0, false);
+    return true;
+}
+
+/* The members of object text written into j's current object. */
+static const char *raw_members(mon_json *j, const char *p)
+{
+    p = skip_ws(p);
+    if (*p++ != '{')
+        return NULL;
+    p = skip_ws(p);
+    while (*p != '}') {
+        const char *ke;
+        if (*p != '"' || !(ke = string_end(p)))
+            return NULL;
+        const char *k = p;
+        p = skip_ws(ke);
+        if (*p++ != ':')
+            return NULL;
+        if (!(p = raw_value(j, k, ke, p, 1, true)))
+            return NULL;
+        p = skip_ws(p);
+        if (*p == ',')
+            p = skip_ws(p + 1);
+        else if (*p != '}')
+            return NULL;
+    }
+    return p + 1;
+}
+
+bool mon_json_raw_members(mon_json *j, const char *text)
+{
+    if (!text)
+        return false;
+    mon_json t;
+    mon_json_init(&t);
+    t.depth = j->depth;
+    t.empty[t.depth] = j->empty[j->depth];
+    const char *end = raw_members(&t, text);
+    bool ok = end && !*skip_ws(end) && !t.oom;
+    mon_json_free(&t);
+    if (ok)
+        raw_members(j, text);
+    return ok;
+}
+
 /* --------------------------------------------------------- formats */
 
 int64_t mon_now_ns(void)

@@ -30,7 +30,8 @@
 
 const char *const mon_path_names[MON_P__COUNT] = {
     [MON_P_ROOT] = "/",          [MON_P_ACCOUNTZ] = "/accountz", [MON_P_CONNZ] = "/connz",
-    [MON_P_GATEWAYZ] = "/gatewayz", [MON_P_HEALTHZ] = "/healthz", [MON_P_LEAFZ] = "/leafz",
+    [MON_P_GATEWAYZ] = "/gatewayz", [MON_P_HEALTHZ] = "/healthz", [MON_P_JSZ] = "/jsz",
+    [MON_P_LEAFZ] = "/leafz",
     [MON_P_METRICS] = "/metrics", [MON_P_ROUTEZ] = "/routez",   [MON_P_SUBSZ] = "/subsz",
     [MON_P_VARZ] = "/varz",
 };
@@ -47,6 +48,7 @@ static const struct {
     { MON_P_ROUTEZ, mon_routez, true },      { MON_P_GATEWAYZ, mon_gatewayz, true },
     { MON_P_LEAFZ, mon_leafz, true },        { MON_P_ACCOUNTZ, mon_accountz, true },
     { MON_P_HEALTHZ, mon_healthz, true },    { MON_P_METRICS, mon_metrics, false },
+    { MON_P_JSZ, mon_jsz, true },
 };
 
 /* One process, one monitor: the state is static. */

@@ -6,7 +6,9 @@
  * monitor.c (descriptor, settings, the libmicrohttpd daemon and routing),
  * json.c (a small JSON writer that prints as Go's encoding/json does, and
  * Go's time and duration formats), procstat.c (mem and cpu from /proc),
- * endpoints.c (one function per endpoint), metrics.c (/metrics),
+ * endpoints.c (one function per endpoint), metrics.c (/metrics), jsz.c
+ * (/jsz and varz's jetstream, from the jetstream module's "jetstream.jsz"
+ * service, modules/jetstream/js_jsz.h).
  * The "routez" service contract is the cluster module's cluster_routez.h.
  * Everything here runs on libmicrohttpd's thread, never an I/O worker.
  * Internal names start with mon_.
@@ -54,6 +56,14 @@ void mon_json_null(mon_json *j, const char *key);
  * time.Time in JSON), in UTC. */
 void mon_json_time(mon_json *j, const char *key, int64_t unix_ns);
 
+/* A compact JSON value (text, as jansson or Go print it) written as a
+ * member or element, re-indented like the rest; <, > and & in its strings
+ * escaped as Go does.  False (and nothing written) when it does not parse. */
+bool mon_json_raw(mon_json *j, const char *key, const char *text);
+/* The members of a compact JSON object (text) added to the object being
+ * written, the same way.  False (nothing written) when it does not parse. */
+bool mon_json_raw_members(mon_json *j, const char *text);
+
 /* Raw bytes appended as they are (for text bodies built with the same
  * buffer). */
 void mon_buf_append(mon_json *j, const char *s, size_t n);
@@ -90,7 +100,7 @@ void mon_proc_sample(mon_proc *out);
 
 /* Paths counted in http_req_stats, in the (sorted) order varz prints them. */
 enum {
-    MON_P_ROOT, MON_P_ACCOUNTZ, MON_P_CONNZ, MON_P_GATEWAYZ, MON_P_HEALTHZ,
+    MON_P_ROOT, MON_P_ACCOUNTZ, MON_P_CONNZ, MON_P_GATEWAYZ, MON_P_HEALTHZ, MON_P_JSZ,
     MON_P_LEAFZ, MON_P_METRICS, MON_P_ROUTEZ, MON_P_SUBSZ, MON_P_VARZ, MON_P__COUNT
 };
 extern const char *const mon_path_names[MON_P__COUNT];
@@ -125,6 +135,14 @@ void mon_accountz(mon_state *st, mon_query_fn q, void *qctx, mon_reply *r);
 void mon_healthz(mon_state *st, mon_query_fn q, void *qctx, mon_reply *r);
 void mon_root(mon_state *st, mon_query_fn q, void *qctx, mon_reply *r);
 void mon_metrics(mon_state *st, mon_query_fn q, void *qctx, mon_reply *r);
+/* jsz.c: /jsz and the "jetstream" object of /varz, from the jetstream
+ * module's "jetstream.jsz" service (modules/jetstream/js_jsz.h). */
+void mon_jsz(mon_state *st, mon_query_fn q, void *qctx, mon_reply *r);
+void mon_varz_jetstream(mon_state *st, mon_json *j);
+
+/* Query options parsed as nats-server does (false: r holds the 400). */
+bool mon_q_bool(mon_query_fn q, void *qc, const char *key, bool *out, mon_reply *r);
+bool mon_q_int(mon_query_fn q, void *qc, const char *key, int64_t *out, mon_reply *r);
 
 /* Fill r with a plain-text error (nats-server answers 400 with the
  * message as the body). */

@@ -46,7 +46,8 @@ typedef struct req {
     struct req *next;
     req_kind    kind;
     char       *reply;
-    char       *account;     /* RQ_ACC_CONNZ */
+    char       *account;     /* RQ_ACC_*: the account; RQ_JSZ: the /jsz query
+                                built from the request's options (or NULL) */
 } req;
 
 static struct {
@@ -204,7 +205,9 @@ static void b_server(buf *b)
             b_str(b, i > 0, NULL, g.tags[i]);
         b_put(b, "]", 1);
     }
-    b_printf(b, ",\"jetstream\":false,\"flags\":0,\"seq\":%llu",
+    /* JetStream is on when its module offers the jetstream.jsz service */
+    bool js = g.api->service_get && g.api->service_get("jetstream.jsz", 1) != NULL;
+    b_printf(b, ",\"jetstream\":%s,\"flags\":0,\"seq\":%llu", js ? "true" : "false",
              (unsigned long long)(atomic_fetch_add(&g.seq, 1) + 1));
     b_str(b, true, "time", t);
     b_put(b, "}", 1);
@@ -442,7 +445,7 @@ static void answer(const req *q)
     case RQ_HEALTHZ:  answer_render(&b, "/healthz", NULL); break;
     case RQ_LEAFZ:    answer_render(&b, "/leafz", NULL); break;
     case RQ_GATEWAYZ: answer_render(&b, "/gatewayz", NULL); break;
-    case RQ_JSZ:      answer_render(&b, "/jsz", NULL); break;
+    case RQ_JSZ:      answer_render(&b, "/jsz", q->account); break;
     case RQ_ACC_CONNZ:
     case RQ_ACC_SUBSZ: {
         char qs[300];
@@ -488,6 +491,69 @@ static void *worker(void *arg)
 
 #define MAX_QUEUED 1024
 
+/* Where `"key"` : starts its value in the JSON object text d, or NULL. */
+static const char *json_value(const char *d, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = d; p + kl + 2 <= d + n; p++) {
+        if (*p != '"' || memcmp(p + 1, key, kl) != 0 || p[kl + 1] != '"')
+            continue;
+        const char *v = p + kl + 2;
+        while (v < d + n && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+            v++;
+        if (v >= d + n || *v != ':')
+            continue;
+        for (v++; v < d + n && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'); v++)
+            ;
+        return v < d + n ? v : NULL;
+    }
+    return NULL;
+}
+
+/* nats-server's JSZ request options ({"accounts":true,"streams":true,
+ * "consumers":true,"config":true,"account":"A","offset":N,"limit":N}) as
+ * the /jsz query; NULL without any.  A scan for those keys, not a JSON
+ * parser: other members (server filters) are ignored; an account name
+ * with a quote, backslash, '&' or '=' is left out. */
+static char *jsz_query(const modnats_msg *msg)
+{
+    const char *d = msg->data;
+    size_t n = msg->data ? msg->data_len : 0;
+    if (!n)
+        return NULL;
+    char q[400] = "";
+    size_t ql = 0;
+    /* at most ~300 characters in all: q never overflows */
+    static const char *const flags[][2] = { { "accounts", "accounts" }, { "streams", "streams" },
+                                            { "consumers", "consumers" },
+                                            { "consumer", "consumers" }, { "config", "config" } };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        const char *v = json_value(d, n, flags[i][0]);
+        if (v && (size_t)(d + n - v) >= 4 && memcmp(v, "true", 4) == 0)
+            ql += (size_t)snprintf(q + ql, sizeof q - ql, "%s%s=true", ql ? "&" : "", flags[i][1]);
+    }
+    static const char *const nums[] = { "offset", "limit" };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        const char *v = json_value(d, n, nums[i]);
+        size_t l = 0;
+        while (v && v + l < d + n && l < 10 && v[l] >= '0' && v[l] <= '9')
+            l++;
+        if (l)
+            ql += (size_t)snprintf(q + ql, sizeof q - ql, "%s%s=%.*s", ql ? "&" : "", nums[i],
+                                   (int)l, v);
+    }
+    const char *v = json_value(d, n, "account");
+    if (v && *v == '"') {
+        size_t l = 0;
+        while (v + 1 + l < d + n && l < 200 && !strchr("\"\\&=", v[1 + l]))
+            l++;
+        if (l && v + 1 + l < d + n && v[1 + l] == '"')
+            ql += (size_t)snprintf(q + ql, sizeof q - ql, "%sacc=%.*s", ql ? "&" : "", (int)l,
+                                   v + 1);
+    }
+    return ql && ql < sizeof q ? strdup(q) : NULL;
+}
+
 static void enqueue(req_kind kind, const modnats_msg *msg, const char *account, size_t alen)
 {
     req *q = calloc(1, sizeof *q);
@@ -495,7 +561,7 @@ static void enqueue(req_kind kind, const modnats_msg *msg, const char *account, 
         return;
     q->kind = kind;
     q->reply = strndup(msg->reply, msg->reply_len);
-    q->account = account ? strndup(account, alen) : NULL;
+    q->account = account ? strndup(account, alen) : kind == RQ_JSZ ? jsz_query(msg) : NULL;
     if (!q->reply || (account && !q->account)) {
         free(q->reply);
         free(q->account);

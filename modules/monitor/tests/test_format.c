@@ -150,6 +150,43 @@ static void test_large_output_grows(void **state)
     free(s);
 }
 
+/* Compact JSON from another module spliced in: indented as the rest,
+ * Go's escaping, nothing written when it does not parse. */
+static void test_raw_splice(void **state)
+{
+    (void)state;
+    mon_json j;
+    mon_json_init(&j);
+    mon_json_obj_begin(&j, NULL);
+    mon_json_str(&j, "server_id", "N");
+    assert_true(mon_json_raw_members(&j, "{\"a\":1,\"b\":{\"c\":[\"x>y\",2],\"e\":{}},\"f\":[]}"));
+    assert_true(mon_json_raw(&j, "g", " { \"h\" : \"q\\\"&\" , \"i\": -1.5e3 } "));
+    assert_false(mon_json_raw(&j, "bad", "{\"x\":"));
+    assert_false(mon_json_raw(&j, "bad", "{\"x\":1} trailing"));
+    assert_false(mon_json_raw_members(&j, "[1]"));
+    assert_false(mon_json_raw(&j, "bad", NULL));
+    mon_json_obj_end(&j);
+    char *s = take(&j);
+    assert_string_equal(s,
+        "{\n"
+        "  \"server_id\": \"N\",\n"
+        "  \"a\": 1,\n"
+        "  \"b\": {\n"
+        "    \"c\": [\n"
+        "      \"x\\u003ey\",\n"
+        "      2\n"
+        "    ],\n"
+        "    \"e\": {}\n"
+        "  },\n"
+        "  \"f\": [],\n"
+        "  \"g\": {\n"
+        "    \"h\": \"q\\\"\\u0026\",\n"
+        "    \"i\": -1.5e3\n"
+        "  }\n"
+        "}");
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_uptime),
         cmocka_unit_test(test_double),
         cmocka_unit_test(test_large_output_grows),
+        cmocka_unit_test(test_raw_splice),
     };
     return cmocka_run_group_tests_name("monitor.format", tests, NULL, NULL);
 }

@@ -511,6 +511,64 @@ def t_dash_m(args, tmp):
         s.stop()
 
 
+def t_jsz_disabled(c):
+    """Without JetStream /jsz answers anyway: "disabled" and zeros."""
+    m, r = c.mine.json("/jsz"), c.ref.json("/jsz")
+    check_keys("jsz (disabled)", m, r)
+    check_order("jsz (disabled)", m, r)
+    check_keys("jsz.config (disabled)", m["config"], r["config"])
+    assert m["disabled"] is r["disabled"] is True, (m, r)
+    assert m["streams"] == r["streams"] == 0 and m["api"] == r["api"]
+    assert c.mine.json("/varz")["jetstream"] == c.ref.json("/varz")["jetstream"] == {}
+
+
+def t_jsz(args, tmp):
+    """/jsz and varz's "jetstream" with JetStream on: nats-server's members,
+    in its order, and the same values where both must agree."""
+    p1, m1, p2, m2 = free_port(), free_port(), free_port(), free_port()
+    sd1, sd2 = os.path.join(tmp, "jsz-mine"), os.path.join(tmp, "jsz-ref")
+    conf = os.path.join(tmp, "jsz.conf")
+    with open(conf, "w") as f:
+        f.write('modules = ["monitor", "jetstream"]\nmonitor = { port = %d; host = "127.0.0.1"; }\n'
+                'jetstream = { store_dir = "%s"; }\n' % (m1, sd1))
+    mine = Server(modnats_argv(args, p1, conf), p1, m1, modnats_env(args.module_dir))
+    try:
+        ref = Server([args.ref, "-a", "127.0.0.1", "-p", str(p2), "-m", str(m2), "-js", "-sd", sd2],
+                     p2, m2)
+    except Exception:
+        mine.stop()
+        raise
+    try:
+        for q in ("", "?accounts=true", "?accounts=true&streams=true&consumers=true&config=true"):
+            m, r = mine.json("/jsz" + q), ref.json("/jsz" + q)
+            check_keys("jsz" + q, m, r)
+            check_order("jsz" + q, m, r)
+            check_keys("jsz.config", m["config"], r["config"])
+            check_order("jsz.config", m["config"], r["config"])
+            check_keys("jsz.api", m["api"], r["api"])
+            assert m["config"]["store_dir"] == sd1 + "/jetstream", m["config"]
+            for k in ("memory", "storage", "reserved_memory", "reserved_storage", "accounts",
+                      "ha_assets", "streams", "consumers", "messages", "bytes", "api"):
+                assert m[k] == r[k], "jsz%s.%s: %r, nats-server %r" % (q, k, m[k], r[k])
+            if q:
+                assert len(m["account_details"]) == len(r["account_details"]) == 1, (m, r)
+                md, rd = m["account_details"][0], r["account_details"][0]
+                check_keys("jsz%s.account_details" % q, md, rd)
+                check_order("jsz%s.account_details" % q, md, rd)
+                assert md["name"] == rd["name"] == "$G" and md["reserved_memory"] == rd["reserved_memory"]
+        m, r = mine.json("/varz")["jetstream"], ref.json("/varz")["jetstream"]
+        check_keys("varz.jetstream", m, r)
+        check_order("varz.jetstream", m, r)
+        check_keys("varz.jetstream.config", m["config"], r["config"])
+        check_keys("varz.jetstream.stats", m["stats"], r["stats"])
+        check_order("varz.jetstream.stats", m["stats"], r["stats"])
+        for path in ("/jsz?accounts=x", "/jsz?offset=-", "/jsz?config=2"):
+            assert mine.get(path)[::2] == ref.get(path)[::2], path
+    finally:
+        mine.stop()
+        ref.stop()
+
+
 def t_tls(args, tmp):
     """TLS on the client port: /varz tls_required, tls_verify, tls_timeout
     and /connz tls_version, tls_cipher_suite, as nats-server shows them
@@ -588,7 +646,8 @@ def main():
             try:
                 for name, fn in (("varz", t_varz), ("connz", t_connz), ("connz_options", t_connz_options),
                                  ("subsz", t_subsz), ("routez_accountz_healthz", t_routez_accountz_healthz),
-                                 ("misc_http", t_misc_http), ("metrics", t_metrics)):
+                                 ("misc_http", t_misc_http), ("metrics", t_metrics),
+                                 ("jsz_disabled", t_jsz_disabled)):
                     run(name, fn, c)
                 if failed:
                     print("--- modnats output ---\n" + c.mine.output())
@@ -596,6 +655,7 @@ def main():
                 teardown(c)
         run("port_in_use", t_port_in_use, args, tmp)
         run("dash_m", t_dash_m, args, tmp)
+        run("jsz", t_jsz, args, tmp)
         run("tls", t_tls, args, tmp)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
