@@ -783,6 +783,15 @@ static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, i
     js_pace_start(&c->pace, c->s->st.last_seq);
     js_msg *m = next_message(c, &dc, &re);
     if (!m) {
+        /* nothing matches up to the stream's end: the consumer has looked
+         * past it, as nats-server reports (delivered and, with nothing
+         * owed, the ack floor) */
+        if (c->dseq_s < c->s->st.last_seq && !c->nredq && c->initial_pos >= c->ninitial) {
+            c->dseq_s = c->s->st.last_seq;
+            if (!c->npend)
+                update_floor(c);
+            c->dirty = true;
+        }
         js_pace_idle(&c->pace, c->dseq_s);
         return DLV_NONE;
     }
