@@ -1204,9 +1204,25 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
             error(j, type, 400, 10094, err);
         return;
     }
-    if (!c->deliver_subject && jint(cfg, "rate_limit_bps", 0) > 0) {
+    /* push-only settings (nats-server's checks and codes) */
+    const char *mode_err = NULL;
+    int mode_code = 0;
+    if (c->deliver_subject && c->idle_hb > 0 && c->idle_hb < 100000000) {
+        mode_err = "consumer idle heartbeat needs to be >= 100ms";
+        mode_code = 10083;
+    } else if (!c->deliver_subject && jint(cfg, "rate_limit_bps", 0) > 0) {
+        mode_err = "consumer in pull mode can not have rate limit set";
+        mode_code = 10086;
+    } else if (!c->deliver_subject && c->idle_hb > 0) {
+        mode_err = "consumer idle heartbeat requires a push based consumer";
+        mode_code = 10088;
+    } else if (!c->deliver_subject && c->flow_control) {
+        mode_err = "consumer flow control requires a push based consumer";
+        mode_code = 10089;
+    }
+    if (mode_err) {
         consumer_free(c);
-        error(j, type, 400, 10086, "consumer in pull mode can not have rate limit set");
+        error(j, type, 400, mode_code, mode_err);
         return;
     }
     if (s->cfg.retention == 2) {    /* workqueue: explicit acks, disjoint filters */

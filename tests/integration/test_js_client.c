@@ -370,6 +370,23 @@ static void test_consumers_pull(void **state)
     assert_int_not_equal(js_GetConsumerInfo(&ci, js, "NOSTREAM", "d", NULL, &jerr), NATS_OK);
     assert_int_equal(jerr, JSStreamNotFoundErr);
 
+    /* push-only settings on a pull consumer */
+    IT_NATS_OK(jsConsumerConfig_Init(&cc));
+    cc.Durable = "bad";
+    cc.AckPolicy = js_AckExplicit;
+    cc.Heartbeat = 1000LL * 1000000;
+    assert_int_not_equal(js_AddConsumer(&ci, js, "W", &cc, NULL, &jerr), NATS_OK);
+    assert_int_equal(jerr, JSConsumerHBRequiresPushErr);
+    cc.Heartbeat = 0;
+    cc.FlowControl = true;
+    assert_int_not_equal(js_AddConsumer(&ci, js, "W", &cc, NULL, &jerr), NATS_OK);
+    assert_int_equal(jerr, JSConsumerFCRequiresPushErr);
+    cc.FlowControl = false;
+    cc.RateLimit = 8000;
+    assert_int_not_equal(js_AddConsumer(&ci, js, "W", &cc, NULL, &jerr), NATS_OK);
+    assert_int_equal(jerr, JSConsumerPullWithRateLimitErr);
+    assert_null(ci);
+
     natsSubscription *sub = NULL;
     IT_NATS_OK(js_PullSubscribe(&sub, js, "w.*", "d", NULL, NULL, &jerr));
     natsMsgList list = {0};
@@ -565,6 +582,33 @@ static void test_consumers_push(void **state)
     assert_int_equal(ci->Delivered.Stream, 5);
     jsConsumerInfo_Destroy(ci);
     natsSubscription_Destroy(sub);
+
+    /* idle heartbeats as a plain subscriber sees them: status 100 on the
+     * deliver subject of a push consumer with nothing to deliver */
+    jsConsumerConfig cc;
+    jsConsumerInfo *hci = NULL;
+    natsSubscription *raw = NULL;
+    IT_NATS_OK(natsConnection_SubscribeSync(&raw, nc, "hb.in"));
+    IT_NATS_OK(jsConsumerConfig_Init(&cc));
+    cc.Durable = "hb";
+    cc.DeliverSubject = "hb.in";
+    cc.DeliverPolicy = js_DeliverNew;
+    cc.Heartbeat = 100LL * 1000000;    /* 100 ms, the smallest allowed */
+    IT_NATS_OK(js_AddConsumer(&hci, js, "SY", &cc, NULL, &jerr));
+    jsConsumerInfo_Destroy(hci);
+    natsMsg *hb = it_nats_next(raw);
+    const char *status = NULL, *desc = NULL;
+    IT_NATS_OK(natsMsgHeader_Get(hb, "Status", &status));
+    assert_string_equal(status, "100");
+    IT_NATS_OK(natsMsgHeader_Get(hb, "Description", &desc));
+    assert_string_equal(desc, "Idle Heartbeat");
+    assert_int_equal(natsMsg_GetDataLength(hb), 0);
+    natsMsg_Destroy(hb);
+    natsSubscription_Destroy(raw);
+    cc.Heartbeat = 50LL * 1000000;    /* too small: 10083 */
+    cc.Durable = "hb2";
+    assert_int_not_equal(js_AddConsumer(&hci, js, "SY", &cc, NULL, &jerr), NATS_OK);
+    assert_int_equal(jerr, JSConsumerSmallHeartbeatErr);
 
     /* ordered consumer: everything, in order, nothing to ack */
     IT_NATS_OK(jsSubOptions_Init(&so));
