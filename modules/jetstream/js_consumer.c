@@ -11,6 +11,7 @@
  */
 #include "jetstream.h"
 #include "js_events.h"
+#include "js_pace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,8 @@ struct js_consumer {
     js_wait   *wait_head, *wait_tail;  size_t nwait;
     bool       dirty;
     int64_t    last_active, last_out;
+    js_pace    pace;            /* replay original, rate limit (js_pace.c) */
+    int64_t    pace_at;         /* a held delivery may leave then; 0: none */
 };
 
 static void retention_acked(js_consumer *c, uint64_t seq);
@@ -406,6 +409,18 @@ static int parse_cfg(js_consumer *c, json_t *cfg, char *err, size_t errlen)
     }
     const char *d = jstr(cfg, "deliver_subject");
     c->deliver_subject = d && *d ? strdup(d) : NULL;
+    const char *rp = jstr(cfg, "replay_policy");
+    if (rp && strcmp(rp, "instant") && strcmp(rp, "original")) {
+        snprintf(err, errlen, "invalid JSON");
+        return -1;
+    }
+    /* nats-server's bucket depth: the stream's max_msg_size, else max_payload */
+    int64_t bps = jint(cfg, "rate_limit_bps", 0), burst = c->s->cfg.max_msg_size;
+    modnats_stats st = {.size = sizeof st};
+    if (bps > 0 && burst <= 0)
+        burst = js_g.api->stats(&st) == MODNATS_OK && st.max_payload > 0 ? st.max_payload
+                                                                          : 1024 * 1024;
+    js_pace_config(&c->pace, rp && !strcmp(rp, "original"), bps, burst);
     return 0;
 }
 
@@ -756,12 +771,12 @@ static js_msg *next_message(js_consumer *c, uint64_t *dc, bool *redelivery)
     return m;
 }
 
-enum { DLV_NONE, DLV_SENT, DLV_TOO_BIG };
+enum { DLV_NONE, DLV_SENT, DLV_TOO_BIG, DLV_HELD };
 
 /* Hand out one message to subj.  budget (may be NULL): the bytes a pull
  * request may still take (subject + ack subject + headers + data, as
  * nats-server counts them); a message past it stays for later:
- * DLV_TOO_BIG. */
+ * DLV_TOO_BIG.  One its pace holds back waits for c->pace_at: DLV_HELD. */
 static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, int64_t now,
                        int64_t *budget)
 {
@@ -769,14 +784,27 @@ static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, i
         return DLV_NONE;
     uint64_t dc;
     bool re;
+    js_pace_start(&c->pace, c->s->st.last_seq);
     js_msg *m = next_message(c, &dc, &re);
-    if (!m)
+    if (!m) {
+        /* nothing matches up to the stream's end: the consumer has looked
+         * past it, as nats-server reports (delivered and, with nothing
+         * owed, the ack floor) */
+        if (c->dseq_s < c->s->st.last_seq && !c->nredq && c->initial_pos >= c->ninitial) {
+            c->dseq_s = c->s->st.last_seq;
+            if (!c->npend)
+                update_floor(c);
+            c->dirty = true;
+        }
+        js_pace_idle(&c->pace, c->dseq_s);
         return DLV_NONE;
+    }
     uint64_t pending = re || !c->num_pending ? c->num_pending : c->num_pending - 1;
     char ack[600];
     size_t ack_len = ack_subject(ack, sizeof ack, c, m, dc, c->dseq_c + 1, pending);
     int64_t size = (int64_t)(m->subject_len + ack_len + m->hdr_len + m->data_len);
-    if (budget && size > *budget) {
+    int64_t hold = 0;
+    if ((budget && size > *budget) || (hold = js_pace_hold(&c->pace, m->ts, size, now))) {
         if (re) {    /* back to the front of the redelivery queue */
             if (c->nredq == c->capredq) {
                 size_t cap = c->capredq ? c->capredq * 2 : 16;
@@ -796,7 +824,8 @@ static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, i
             c->initial_pos--;
         }
         js_msg_free(m);
-        return DLV_TOO_BIG;
+        c->pace_at = hold;
+        return hold ? DLV_HELD : DLV_TOO_BIG;
     }
     if (budget)
         *budget -= size;
@@ -809,6 +838,8 @@ static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, i
         c->num_redelivered++;
     }
     send_msg(c, acc, subj, m, ack, ack_len, now);
+    js_pace_sent(&c->pace, m->ts, size, now);
+    c->pace_at = 0;
     uint64_t seq = m->seq;
     js_msg_free(m);
     if (c->ack_policy == AP_NONE) {
@@ -917,6 +948,8 @@ static bool pump(js_consumer *c, int64_t now)
             wait_pop(c);
             continue;
         }
+        if (r == DLV_HELD)    /* replay original: the tick comes back */
+            break;
         if (r == DLV_TOO_BIG) {
             char h[200];
             snprintf(h, sizeof h, "NATS/1.0 409 Message Size Exceeds MaxBytes\r\n"
@@ -1193,6 +1226,27 @@ static void api_create(const js_job *j, const char *stream, const char *name_in_
             error(j, type, 400, 10025, err);
         else
             error(j, type, 400, 10094, err);
+        return;
+    }
+    /* push-only settings (nats-server's checks and codes) */
+    const char *mode_err = NULL;
+    int mode_code = 0;
+    if (c->deliver_subject && c->idle_hb > 0 && c->idle_hb < 100000000) {
+        mode_err = "consumer idle heartbeat needs to be >= 100ms";
+        mode_code = 10083;
+    } else if (!c->deliver_subject && jint(cfg, "rate_limit_bps", 0) > 0) {
+        mode_err = "consumer in pull mode can not have rate limit set";
+        mode_code = 10086;
+    } else if (!c->deliver_subject && c->idle_hb > 0) {
+        mode_err = "consumer idle heartbeat requires a push based consumer";
+        mode_code = 10088;
+    } else if (!c->deliver_subject && c->flow_control) {
+        mode_err = "consumer flow control requires a push based consumer";
+        mode_code = 10089;
+    }
+    if (mode_err) {
+        consumer_free(c);
+        error(j, type, 400, mode_code, mode_err);
         return;
     }
     if (s->cfg.retention == 2) {    /* workqueue: explicit acks, disjoint filters */
@@ -1644,6 +1698,8 @@ void js_consumers_tick(js_stream *s, int64_t now, int64_t *next, bool *more)
         }
         if (pump(c, now))
             *more = true;
+        if (c->pace_at > now && (!*next || c->pace_at < *next))
+            *next = c->pace_at;
         /* expired pull requests */
         js_wait **pp = &c->wait_head, *prev = NULL;
         while (*pp) {

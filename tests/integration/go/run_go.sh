@@ -1,7 +1,7 @@
 #!/bin/sh
 # run_go.sh - build and run the nats.go integration tests offline, in GOPATH
 # mode, with the Go caches under the build dir.
-#   run_go.sh <server-binary> <work-dir>
+#   run_go.sh <server-binary> <work-dir> [go test arguments, e.g. -run TestX]
 # MN_TEST_SERVER, when set, wins over <server-binary>.  A missing Go
 # toolchain is a failure, not a skip: the suite's setup installs it.
 set -eu
@@ -25,4 +25,5 @@ export GO111MODULE=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0
 export GOPATH="$work/gopath:/usr/share/gocode" GOCACHE="$work/cache" GOTMPDIR="$work/tmp"
 export MN_TEST_SERVER="$server"
 cd "$here"
-exec "$GO" test -count=1 -timeout 300s -v .
+shift 2
+exec "$GO" test -count=1 -timeout 300s -v . "$@"
