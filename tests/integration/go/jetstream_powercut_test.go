@@ -63,17 +63,63 @@ func TestJSPowerCutPhase(t *testing.T) {
 func powercutPublish(t *testing.T, s *server, nc *nats.Conn, ackedFile string) {
 	js, err := nc.JetStream(nats.PublishAsyncMaxPending(256), nats.MaxWait(10*time.Second))
 	must(t, err)
-	_, err = js.AddStream(&nats.StreamConfig{Name: "PC", Subjects: []string{"pc.>"}})
+	_, err = js.AddStream(&nats.StreamConfig{Name: "PC", Subjects: []string{"pc.>"},
+		Duplicates: time.Hour})
 	must(t, err)
-	// The stream itself is not what is tested: make it durable.
-	if out, err := exec.Command("sync", "-f", os.Getenv("MN_POWERCUT_STORE")).CombinedOutput(); err != nil {
-		t.Fatalf("sync -f: %v %s", err, out)
+	_, err = js.AddConsumer("PC", &nats.ConsumerConfig{Durable: "PCC",
+		AckPolicy: nats.AckExplicitPolicy, AckWait: time.Second, MaxAckPending: 100000})
+	must(t, err)
+	// With MN_POWERCUT_SYNCFS the stream and consumer are made durable
+	// first, so only the messages and acks are at stake (nats-server and
+	// sync = interval: else the stream itself may be gone).
+	if os.Getenv("MN_POWERCUT_SYNCFS") != "" {
+		if out, err := exec.Command("sync", "-f", os.Getenv("MN_POWERCUT_STORE")).CombinedOutput(); err != nil {
+			t.Fatalf("sync -f: %v %s", err, out)
+		}
 	}
 	target := int(envInt("MN_POWERCUT_MSGS", 4000))
+	size := int(envInt("MN_POWERCUT_SIZE", 0))
 	var mu sync.Mutex
 	acked := map[uint64]string{}
+	confirmed := map[uint64]bool{} // the consumer's AckSync replies that came back
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	cdone := make(chan struct{})
+	pull, err := js.PullSubscribe("", "", nats.Bind("PC", "PCC"))
+	must(t, err)
+	go func() {
+		defer close(cdone)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		sem := make(chan struct{}, 64)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			msgs, err := pull.Fetch(64, nats.MaxWait(200*time.Millisecond))
+			if err == nats.ErrConnectionClosed {
+				return
+			}
+			for _, m := range msgs {
+				md, err := m.Metadata()
+				if err != nil {
+					continue
+				}
+				sem <- struct{}{}
+				wg.Add(1)
+				go func(m *nats.Msg, seq uint64) {
+					defer func() { <-sem; wg.Done() }()
+					if m.AckSync(nats.AckWait(10*time.Second)) == nil {
+						mu.Lock()
+						confirmed[seq] = true
+						mu.Unlock()
+					}
+				}(m, md.Sequence.Stream)
+			}
+		}
+	}()
 	go func() {
 		defer close(done)
 		var wg sync.WaitGroup
@@ -84,8 +130,9 @@ func powercutPublish(t *testing.T, s *server, nc *nats.Conn, ackedFile string) {
 				return
 			default:
 			}
-			data := fmt.Sprintf("pc-%d-%s", i, strings.Repeat("x", i%200))
-			f, err := js.PublishAsync("pc.x", []byte(data))
+			id := fmt.Sprintf("pc-%d", i)
+			data := id + "-" + strings.Repeat("x", i%200+size)
+			f, err := js.PublishAsync("pc.x", []byte(data), nats.MsgId(id))
 			if err != nil {
 				continue
 			}
@@ -122,21 +169,30 @@ func powercutPublish(t *testing.T, s *server, nc *nats.Conn, ackedFile string) {
 	close(stop)
 	nc.Close()
 	<-done
+	<-cdone
 	mu.Lock()
 	defer mu.Unlock()
-	buf, err := json.Marshal(acked)
+	buf, err := json.Marshal(powercutRecord{Acked: acked, Confirmed: confirmed})
 	must(t, err)
 	must(t, os.WriteFile(ackedFile, buf, 0644))
-	t.Logf("%d acknowledged messages before the SIGKILL", len(acked))
+	t.Logf("%d acknowledged messages, %d consumer acks confirmed before the SIGKILL",
+		len(acked), len(confirmed))
+}
+
+// powercutRecord is what the publish phase leaves for the verify phase.
+type powercutRecord struct {
+	Acked     map[uint64]string // PubAck'd sequence -> payload
+	Confirmed map[uint64]bool   // sequences whose consumer AckSync was answered
 }
 
 func powercutVerify(t *testing.T, nc *nats.Conn, ackedFile string) {
 	buf, err := os.ReadFile(ackedFile)
 	must(t, err)
-	acked := map[uint64]string{}
-	must(t, json.Unmarshal(buf, &acked))
+	var rec powercutRecord
+	must(t, json.Unmarshal(buf, &rec))
+	acked := rec.Acked
 	js := jsCtx(t, nc)
-	lost, wrong := 0, 0
+	lost, wrong, dupFail, ackLost := 0, 0, 0, 0
 	var maxAcked uint64
 	si, err := js.StreamInfo("PC")
 	if err != nil {
@@ -154,13 +210,58 @@ func powercutVerify(t *testing.T, nc *nats.Conn, ackedFile string) {
 				wrong++
 			}
 		}
+		// The duplicate window survives: acknowledged msg-ids (up to 200)
+		// published again are duplicates of their first sequence.
+		n := 0
+		for seq, data := range acked {
+			if n++; n > 200 {
+				break
+			}
+			id := data[:strings.LastIndex(data, "-")]
+			a, err := js.Publish("pc.x", []byte(data), nats.MsgId(id))
+			if err != nil || !a.Duplicate || a.Sequence != seq {
+				dupFail++
+			}
+		}
+	}
+	// The consumer: its ack floor covers the confirmed prefix, and no
+	// message whose AckSync was answered comes again; the rest does.
+	var floor uint64
+	for rec.Confirmed[floor+1] {
+		floor++
+	}
+	ackFloor := uint64(0)
+	if ci, err := js.ConsumerInfo("PC", "PCC"); err == nil {
+		ackFloor = ci.AckFloor.Stream
+		pull, err := js.PullSubscribe("", "", nats.Bind("PC", "PCC"))
+		must(t, err)
+		deadline := time.Now().Add(30 * time.Second)
+		for ci.NumPending > 0 || ci.NumAckPending > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("consumer PCC not drained in 30 s: %d pending, %d ack pending",
+					ci.NumPending, ci.NumAckPending)
+			}
+			msgs, _ := pull.Fetch(256, nats.MaxWait(200*time.Millisecond))
+			for _, m := range msgs {
+				if md, err := m.Metadata(); err == nil && rec.Confirmed[md.Sequence.Stream] {
+					ackLost++
+				}
+				must(t, m.Ack())
+			}
+			ci, err = js.ConsumerInfo("PC", "PCC")
+			must(t, err)
+		}
+	} else {
+		t.Logf("consumer PCC after the power cut: %v", err)
+		ackLost = len(rec.Confirmed)
 	}
 	stream := "missing"
 	if si != nil {
 		stream = fmt.Sprintf("%d..%d", si.State.FirstSeq, si.State.LastSeq)
 	}
-	fmt.Printf("POWERCUT sync=%s acked=%d lost=%d wrong=%d stream=%s\n",
-		os.Getenv("MN_POWERCUT_SYNC"), len(acked), lost, wrong, stream)
+	fmt.Printf("POWERCUT sync=%s acked=%d lost=%d wrong=%d stream=%s dedup_fail=%d consumer_acks=%d ack_floor=%d/%d acks_lost=%d\n",
+		os.Getenv("MN_POWERCUT_SYNC"), len(acked), lost, wrong, stream, dupFail,
+		len(rec.Confirmed), ackFloor, floor, ackLost)
 	switch os.Getenv("MN_POWERCUT_EXPECT") {
 	case "none":
 		if lost+wrong > 0 {
@@ -174,6 +275,13 @@ func powercutVerify(t *testing.T, nc *nats.Conn, ackedFile string) {
 			si.State.FirstSeq != 1 {
 			t.Fatalf("power cut: stream holds %d messages in %d..%d, %d acknowledged up to %d",
 				si.State.Msgs, si.State.FirstSeq, si.State.LastSeq, len(acked), maxAcked)
+		}
+		if dupFail > 0 {
+			t.Fatalf("power cut: %d acknowledged msg-ids were not duplicates any more", dupFail)
+		}
+		if ackFloor < floor || ackLost > 0 {
+			t.Fatalf("power cut: consumer ack floor %d, confirmed up to %d; %d confirmed acks delivered again",
+				ackFloor, floor, ackLost)
 		}
 	case "some":
 		if lost == 0 {
