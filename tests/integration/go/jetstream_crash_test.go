@@ -104,13 +104,27 @@ func envInt(name string, def int64) int64 {
 }
 
 func TestJSCrashRounds(t *testing.T) {
+	crashRounds(t, startJS(t), int(envInt("MN_CRASH_ROUNDS", 10)))
+}
+
+// The same with sync = "interval" (modnats only: nats-server 2.9.10 has no
+// such setting): acks before fsync, which a SIGKILL must not undo either,
+// since the data is in the page cache.
+func TestJSCrashRoundsInterval(t *testing.T) {
+	if isNatsServer(serverBin(t)) {
+		t.Skip("sync = \"interval\" is a modnats setting")
+	}
+	s := startServerConf(t, fmt.Sprintf("jetstream = { store_dir = %q; sync = \"interval\"; "+
+		"sync_interval = \"1h\"; };\n", t.TempDir()))
+	crashRounds(t, s, int(envInt("MN_CRASH_ROUNDS", 10))/2)
+}
+
+func crashRounds(t *testing.T, s *server, rounds int) {
 	seed := envInt("MN_CRASH_SEED", time.Now().UnixNano())
-	rounds := int(envInt("MN_CRASH_ROUNDS", 10))
 	t.Logf("seed %d (MN_CRASH_SEED=%d repeats this run), %d rounds", seed, seed, rounds)
 	rng := rand.New(rand.NewSource(seed))
 	ref := isNatsServer(serverBin(t))
 
-	s := startJS(t)
 	streams := []*crashStream{
 		{name: "CRA", subj: "cra.x", msgID: true},
 		{name: "CRB", subj: "crb.x"},
