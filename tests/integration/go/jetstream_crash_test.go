@@ -10,7 +10,7 @@
 // was confirmed is delivered again.  Finally the consumers drain: every
 // message was acknowledged once the un-acked ones came back.
 //
-// MN_CRASH_SEED repeats a run (the seed is logged), MN_CRASH_ROUNDS sets
+// MN_CRASH_SEED repeats the kill moments of a run (the seed is logged), MN_CRASH_ROUNDS sets
 // the number of rounds (10).
 package integration
 
@@ -121,7 +121,7 @@ func TestJSCrashRoundsInterval(t *testing.T) {
 
 func crashRounds(t *testing.T, s *server, rounds int) {
 	seed := envInt("MN_CRASH_SEED", time.Now().UnixNano())
-	t.Logf("seed %d (MN_CRASH_SEED=%d repeats this run), %d rounds", seed, seed, rounds)
+	t.Logf("seed %d (MN_CRASH_SEED=%d repeats its kill moments), %d rounds", seed, seed, rounds)
 	rng := rand.New(rand.NewSource(seed))
 	ref := isNatsServer(serverBin(t))
 
@@ -362,7 +362,8 @@ func crashVerify(t *testing.T, js nats.JetStreamContext, streams []*crashStream,
 			t.Fatalf("round %d: %s starts at %d", round, st.name, si.State.FirstSeq)
 		}
 		// Read first..last in order: contiguous, the acknowledged data,
-		// nothing we never sent.
+		// nothing we never sent, no msg-id twice.
+		stored := map[string]uint64{}
 		if si.State.Msgs > 0 {
 			sub, err := js.SubscribeSync(st.subj, nats.OrderedConsumer(),
 				nats.StartSequence(si.State.FirstSeq))
@@ -388,6 +389,11 @@ func crashVerify(t *testing.T, js nats.JetStreamContext, streams []*crashStream,
 					t.Fatalf("round %d: %s seq %d holds %q, never published", round, st.name,
 						want, m.Data)
 				}
+				if prev, ok := stored[string(m.Data)]; ok && st.msgID {
+					t.Fatalf("round %d: %s holds msg-id %s twice (seq %d and %d)", round,
+						st.name, m.Data, prev, want)
+				}
+				stored[string(m.Data)] = want
 				want++
 			}
 			must(t, sub.Unsubscribe())
@@ -398,7 +404,7 @@ func crashVerify(t *testing.T, js nats.JetStreamContext, streams []*crashStream,
 			}
 		}
 		if st.msgID {
-			crashDedup(t, js, st, round)
+			crashDedup(t, js, st, round, stored)
 		}
 	}
 	for _, c := range cons {
@@ -425,7 +431,8 @@ func crashVerify(t *testing.T, js nats.JetStreamContext, streams []*crashStream,
 // crashDedup re-publishes acknowledged msg-ids (each must be a duplicate
 // of its first sequence) and the un-acknowledged ones (a duplicate when
 // the first copy was stored, with that copy's data, else a new message).
-func crashDedup(t *testing.T, js nats.JetStreamContext, st *crashStream, round int) {
+func crashDedup(t *testing.T, js nats.JetStreamContext, st *crashStream, round int,
+	stored map[string]uint64) {
 	t.Helper()
 	var recent []string
 	for id, seq := range st.ids {
@@ -452,6 +459,10 @@ func crashDedup(t *testing.T, js nats.JetStreamContext, st *crashStream, round i
 	for _, id := range unacked {
 		a, err := js.Publish(st.subj, []byte(id), nats.MsgId(id))
 		must(t, err)
+		if seq, ok := stored[id]; ok && (!a.Duplicate || a.Sequence != seq) {
+			t.Fatalf("round %d: msg-id %s, stored as seq %d before the kill (its PubAck lost), again: seq %d duplicate=%v",
+				round, id, seq, a.Sequence, a.Duplicate)
+		}
 		if a.Duplicate {
 			m, err := js.GetMsg(st.name, a.Sequence)
 			must(t, err)

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -166,6 +167,10 @@ func powercutPublish(t *testing.T, s *server, nc *nats.Conn, ackedFile string) {
 	if out, err := exec.Command("sh", "-c", os.Getenv("MN_POWERCUT_SNAPSHOT")).CombinedOutput(); err != nil {
 		t.Fatalf("snapshot %q: %v %s", os.Getenv("MN_POWERCUT_SNAPSHOT"), err, out)
 	}
+	// modnats: RocksDB table files at the kill (a memtable flush happened
+	// when there are any).
+	ssts, _ := filepath.Glob(filepath.Join(os.Getenv("MN_POWERCUT_STORE"), "jetstream", "rocks", "*.sst"))
+	fmt.Printf("POWERCUT-KILL sst_files=%d\n", len(ssts))
 	close(stop)
 	nc.Close()
 	<-done

@@ -84,7 +84,8 @@ run() {
         { cat "$work/$name.verify.log"; echo "FAIL: $name: verify phase"; exit 1; }
     detach
     rm -f "$copy"
-    echo "$name: $(grep '^POWERCUT' "$work/$name.verify.log")"
+    echo "$name: $(grep '^POWERCUT' "$work/$name.verify.log")" \
+        "($(grep '^POWERCUT-KILL' "$work/$name.publish.log" | cut -d' ' -f2) at the kill)"
 }
 
 flavour="${MN_TEST_FLAVOUR:-}"
