@@ -540,3 +540,70 @@ func crashDrain(t *testing.T, js nats.JetStreamContext, cons []*crashConsumer, r
 	t.Logf("CRB: %d messages, every one acknowledged by PULL and PUSH across %d restarts",
 		lastSeq, round-1)
 }
+
+// Term, InProgress and Nak with a wait are requests (nats.go): the server
+// answers every ack kind that has a reply subject, once it is applied (and,
+// with modnats, stored).  After a SIGKILL the confirmed Term and AckSync
+// hold (those messages never come back); the Nak'd and in-progress ones
+// are redelivered.
+func TestJSSyncAckKindsSurviveKill(t *testing.T) {
+	ref := isNatsServer(serverBin(t))
+	s := startJS(t)
+	nc := connect(t, s, nats.NoReconnect())
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "SK", Subjects: []string{"sk.>"}})
+	must(t, err)
+	_, err = js.AddConsumer("SK", &nats.ConsumerConfig{Durable: "SKC",
+		AckPolicy: nats.AckExplicitPolicy, AckWait: time.Second})
+	must(t, err)
+	for i := 1; i <= 4; i++ {
+		_, err := js.Publish(fmt.Sprint("sk.", i), []byte(fmt.Sprint(i)))
+		must(t, err)
+	}
+	sub, err := js.PullSubscribe("", "", nats.Bind("SK", "SKC"))
+	must(t, err)
+	var msgs []*nats.Msg
+	waitFor(t, 10*time.Second, "4 deliveries", func() bool {
+		got, _ := sub.Fetch(4-len(msgs), nats.MaxWait(500*time.Millisecond))
+		msgs = append(msgs, got...)
+		return len(msgs) >= 4
+	})
+	wait := nats.AckWait(5 * time.Second)
+	must(t, msgs[0].Term(wait))
+	must(t, msgs[1].InProgress(wait))
+	must(t, msgs[2].Nak(wait))
+	must(t, msgs[3].AckSync(wait))
+	s.kill()
+	nc.Close()
+	s.start()
+
+	nc = connect(t, s)
+	js = jsCtx(t, nc)
+	sub, err = js.PullSubscribe("", "", nats.Bind("SK", "SKC"))
+	must(t, err)
+	got := map[uint64]int{}
+	waitFor(t, 20*time.Second, "seq 2 and 3 redelivered, nothing pending", func() bool {
+		batch, _ := sub.Fetch(4, nats.MaxWait(300*time.Millisecond))
+		for _, m := range batch {
+			md, err := m.Metadata()
+			must(t, err)
+			got[md.Sequence.Stream]++
+			must(t, m.AckSync())
+		}
+		ci, err := js.ConsumerInfo("SK", "SKC")
+		return err == nil && got[2] > 0 && got[3] > 0 && ci.NumAckPending == 0 &&
+			ci.NumPending == 0
+	})
+	if got[1] > 0 || got[4] > 0 {
+		if ref {
+			t.Logf("nats-server: after a SIGKILL the confirmed Term / AckSync were lost (redelivered: %v)", got)
+			return
+		}
+		t.Fatalf("confirmed Term (seq 1) or AckSync (seq 4) lost at the SIGKILL: redelivered %v", got)
+	}
+	ci, err := js.ConsumerInfo("SK", "SKC")
+	must(t, err)
+	if ci.AckFloor.Stream != 4 {
+		t.Fatalf("ack floor %d at the end, want 4", ci.AckFloor.Stream)
+	}
+}
