@@ -491,7 +491,7 @@ func crashDrain(t *testing.T, js nats.JetStreamContext, cons []*crashConsumer, r
 	// Done when the server has every message acknowledged; an ack whose
 	// reply a kill cut off may have been stored, so the client's own record
 	// only has to show that each message was delivered at least once.
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		done := true
 		for _, c := range cons {
@@ -501,7 +501,7 @@ func crashDrain(t *testing.T, js nats.JetStreamContext, cons []*crashConsumer, r
 				done = false
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s 40 s after the last restart: delivered %+v ack floor %+v pending %d ack pending %d redelivered %d, stream at %d",
+				t.Fatalf("%s 90 s after the last restart: delivered %+v ack floor %+v pending %d ack pending %d redelivered %d, stream at %d",
 					c.name, ci.Delivered, ci.AckFloor, ci.NumPending, ci.NumAckPending,
 					ci.NumRedelivered, lastSeq)
 			}
@@ -605,5 +605,123 @@ func TestJSSyncAckKindsSurviveKill(t *testing.T) {
 	must(t, err)
 	if ci.AckFloor.Stream != 4 {
 		t.Fatalf("ack floor %d at the end, want 4", ci.AckFloor.Stream)
+	}
+}
+
+// API requests answered before a SIGKILL hold after it: streams and durable
+// consumers created, deleted and purged one after the other while the
+// server is killed at a random moment; after the restart every answered
+// request shows, and only the one in flight may have gone either way.
+func TestJSCrashAPI(t *testing.T) {
+	seed := envInt("MN_CRASH_SEED", time.Now().UnixNano())
+	t.Logf("seed %d (MN_CRASH_SEED=%d repeats its kill moments)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
+	s := startJS(t)
+	streams := map[string]bool{}   // answered: name -> exists
+	consumers := map[string]bool{} // on stream API0
+	inflight := ""                 // the stream or consumer of the unanswered request
+	next := 0
+	for round := 1; round <= 5; round++ {
+		nc, err := nats.Connect(s.url(), nats.NoReconnect())
+		must(t, err)
+		js, err := nc.JetStream(nats.MaxWait(5 * time.Second))
+		must(t, err)
+		if round > 1 {
+			names := map[string]bool{}
+			for n := range js.StreamNames() {
+				names[n] = true
+			}
+			for name, want := range streams {
+				if name != inflight && names[name] != want {
+					t.Fatalf("round %d: stream %s exists=%v, answered as %v before the kill",
+						round, name, names[name], want)
+				}
+				streams[name] = names[name]
+			}
+			cnames := map[string]bool{}
+			if names["API0"] {
+				for n := range js.ConsumerNames("API0") {
+					cnames[n] = true
+				}
+			}
+			for name, want := range consumers {
+				if name != inflight && cnames[name] != want {
+					t.Fatalf("round %d: consumer %s exists=%v, answered as %v before the kill",
+						round, name, cnames[name], want)
+				}
+				consumers[name] = cnames[name]
+			}
+			if streams["API0"] {
+				si := info(t, js, "API0")
+				if si.State.Msgs != 0 && inflight != "API0" {
+					t.Fatalf("round %d: API0 purged before the kill holds %d messages", round,
+						si.State.Msgs)
+				}
+			}
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; ; i++ {
+				var err error
+				switch i % 4 {
+				case 0: // a new stream, and the one before last goes
+					name := fmt.Sprint("API", next)
+					inflight = name
+					_, err = js.AddStream(&nats.StreamConfig{Name: name,
+						Subjects: []string{fmt.Sprint("api.", next, ".>")}})
+					if err == nil {
+						streams[name] = true
+						next++
+					}
+				case 1:
+					if next >= 3 {
+						name := fmt.Sprint("API", next-2)
+						inflight = name
+						if err = js.DeleteStream(name); err == nil {
+							streams[name] = false
+						}
+					}
+				case 2: // a durable on API0, the one before it deleted
+					if !streams["API0"] {
+						continue
+					}
+					name := fmt.Sprint("C", i)
+					inflight = name
+					_, err = js.AddConsumer("API0", &nats.ConsumerConfig{Durable: name,
+						AckPolicy: nats.AckExplicitPolicy})
+					if err == nil {
+						consumers[name] = true
+						if old := fmt.Sprint("C", i-4); consumers[old] {
+							inflight = old
+							if err = js.DeleteConsumer("API0", old); err == nil {
+								consumers[old] = false
+							}
+						}
+					}
+				case 3: // a message into API0, then a purge
+					if !streams["API0"] {
+						continue
+					}
+					inflight = "API0"
+					if _, err = js.Publish("api.0.x", []byte("x")); err == nil {
+						err = js.PurgeStream("API0")
+					}
+				}
+				if err != nil {
+					return // killed
+				}
+				inflight = ""
+			}
+		}()
+		time.Sleep(time.Duration(20+rng.Intn(300)) * time.Millisecond) // the random moment
+		s.kill()
+		nc.Close()
+		<-done
+		s.start()
+	}
+	t.Logf("%d streams created over 5 SIGKILLs", next)
+	if next < 5 {
+		t.Fatalf("only %d streams created", next)
 	}
 }
