@@ -46,7 +46,8 @@ type crashConsumer struct {
 	firstBad   string
 	observed   uint64        // the server's ack floor as a ConsumerInfo reply showed it
 	sem        chan struct{} // AckSyncs in flight: many, so they share commits
-	wg         sync.WaitGroup
+	inflight   int           // AckSync goroutines running (mu)
+	idle       *sync.Cond    // signalled when inflight drops to 0
 }
 
 func (c *crashConsumer) delivered(round int, m *nats.Msg) {
@@ -65,10 +66,19 @@ func (c *crashConsumer) delivered(round int, m *nats.Msg) {
 		}
 	}
 	c.mu.Unlock()
+	c.mu.Lock()
+	c.inflight++ // a counter, not a WaitGroup: a push handler may still run after the close
+	c.mu.Unlock()
 	c.sem <- struct{}{}
-	c.wg.Add(1)
 	go func() {
-		defer func() { <-c.sem; c.wg.Done() }()
+		defer func() {
+			<-c.sem
+			c.mu.Lock()
+			if c.inflight--; c.inflight == 0 {
+				c.idle.Broadcast()
+			}
+			c.mu.Unlock()
+		}()
 		if m.AckSync(nats.AckWait(5*time.Second)) == nil {
 			c.mu.Lock()
 			if _, ok := c.confirmed[seq]; !ok {
@@ -77,6 +87,15 @@ func (c *crashConsumer) delivered(round int, m *nats.Msg) {
 			c.mu.Unlock()
 		}
 	}()
+}
+
+// wait returns when no AckSync of c is in flight.
+func (c *crashConsumer) wait() {
+	c.mu.Lock()
+	for c.inflight > 0 {
+		c.idle.Wait()
+	}
+	c.mu.Unlock()
 }
 
 // floor: the largest n such that each of 1..n had its AckSync confirmed or
@@ -140,6 +159,7 @@ func crashRounds(t *testing.T, s *server, rounds int) {
 		c.confirmed = map[uint64]int{}
 		c.sem = make(chan struct{}, 64)
 		c.seen = map[uint64]bool{}
+		c.idle = sync.NewCond(&c.mu)
 	}
 	{
 		nc := connect(t, s)
@@ -207,7 +227,7 @@ func crashRounds(t *testing.T, s *server, rounds int) {
 				for _, m := range msgs {
 					cons[0].delivered(round, m)
 				}
-				cons[0].wg.Wait()
+				cons[0].wait()
 			}
 		}()
 		_, err = js.Subscribe("", func(m *nats.Msg) { cons[1].delivered(round, m) },
@@ -227,7 +247,7 @@ func crashRounds(t *testing.T, s *server, rounds int) {
 		nc.Close()
 		wg.Wait()
 		for _, c := range cons {
-			c.wg.Wait()
+			c.wait()
 		}
 		n := 0
 		for _, st := range streams {
@@ -513,10 +533,10 @@ func crashDrain(t *testing.T, js nats.JetStreamContext, cons []*crashConsumer, r
 		for _, m := range msgs {
 			cons[0].delivered(round, m)
 		}
-		cons[0].wg.Wait()
+		cons[0].wait()
 	}
 	for _, c := range cons {
-		c.wg.Wait()
+		c.wait()
 		c.mu.Lock()
 		for seq := uint64(1); seq <= lastSeq; seq++ {
 			if !c.seen[seq] {
