@@ -35,7 +35,11 @@ func powercutConf(t *testing.T) string {
 	switch mode := os.Getenv("MN_POWERCUT_SYNC"); mode {
 	case "":
 	case "interval":
-		conf += "  sync = \"interval\";\n  sync_interval = \"1h\";\n"
+		iv := os.Getenv("MN_POWERCUT_INTERVAL")
+		if iv == "" {
+			iv = "1h"
+		}
+		conf += fmt.Sprintf("  sync = \"interval\";\n  sync_interval = %q;\n", iv)
 	default:
 		conf += fmt.Sprintf("  sync = %q;\n", mode)
 	}
@@ -158,10 +162,13 @@ func powercutPublish(t *testing.T, s *server, nc *nats.Conn, ackedFile string) {
 			}(f, data)
 		}
 	}()
-	waitFor(t, 60*time.Second, fmt.Sprintf("%d PubAcks", target), func() bool {
+	// MN_POWERCUT_SECONDS: publish at least that long too (for a figure of
+	// what sync = interval keeps of a run longer than its interval).
+	minEnd := time.Now().Add(time.Duration(envInt("MN_POWERCUT_SECONDS", 0)) * time.Second)
+	waitFor(t, 120*time.Second, fmt.Sprintf("%d PubAcks", target), func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(acked) >= target
+		return len(acked) >= target && !time.Now().Before(minEnd)
 	})
 	s.kill() // mid-stream: the publisher is still sending
 	if out, err := exec.Command("sh", "-c", os.Getenv("MN_POWERCUT_SNAPSHOT")).CombinedOutput(); err != nil {
