@@ -74,6 +74,18 @@ func powercutPublish(t *testing.T, s *server, nc *nats.Conn, ackedFile string) {
 	_, err = js.AddConsumer("PC", &nats.ConsumerConfig{Durable: "PCC",
 		AckPolicy: nats.AckExplicitPolicy, AckWait: time.Second, MaxAckPending: 100000})
 	must(t, err)
+	// Answered deletes and purges are at stake too: PCDEL deleted, PCPURGE
+	// purged, both after a few messages.
+	for _, name := range []string{"PCDEL", "PCPURGE"} {
+		_, err = js.AddStream(&nats.StreamConfig{Name: name, Subjects: []string{strings.ToLower(name)}})
+		must(t, err)
+		for i := 0; i < 10; i++ {
+			_, err = js.Publish(strings.ToLower(name), []byte("gone"))
+			must(t, err)
+		}
+	}
+	must(t, js.DeleteStream("PCDEL"))
+	must(t, js.PurgeStream("PCPURGE"))
 	// With MN_POWERCUT_SYNCFS the stream and consumer are made durable
 	// first, so only the messages and acks are at stake (nats-server and
 	// sync = interval: else the stream itself may be gone).
@@ -267,13 +279,21 @@ func powercutVerify(t *testing.T, nc *nats.Conn, ackedFile string) {
 		t.Logf("consumer PCC after the power cut: %v", err)
 		ackLost = len(rec.Confirmed)
 	}
+	// The delete and the purge answered before the cut.
+	undone := 0
+	if _, err := js.StreamInfo("PCDEL"); err == nil {
+		undone++
+	}
+	if pi, err := js.StreamInfo("PCPURGE"); err != nil || pi.State.Msgs != 0 {
+		undone++
+	}
 	stream := "missing"
 	if si != nil {
 		stream = fmt.Sprintf("%d..%d", si.State.FirstSeq, si.State.LastSeq)
 	}
-	fmt.Printf("POWERCUT sync=%s acked=%d lost=%d wrong=%d stream=%s dedup_fail=%d consumer_acks=%d ack_floor=%d/%d acks_lost=%d\n",
+	fmt.Printf("POWERCUT sync=%s acked=%d lost=%d wrong=%d stream=%s dedup_fail=%d consumer_acks=%d ack_floor=%d/%d acks_lost=%d api_undone=%d\n",
 		os.Getenv("MN_POWERCUT_SYNC"), len(acked), lost, wrong, stream, dupFail,
-		len(rec.Confirmed), ackFloor, floor, ackLost)
+		len(rec.Confirmed), ackFloor, floor, ackLost, undone)
 	switch os.Getenv("MN_POWERCUT_EXPECT") {
 	case "none":
 		if lost+wrong > 0 {
@@ -290,6 +310,9 @@ func powercutVerify(t *testing.T, nc *nats.Conn, ackedFile string) {
 		}
 		if dupFail > 0 {
 			t.Fatalf("power cut: %d acknowledged msg-ids were not duplicates any more", dupFail)
+		}
+		if undone > 0 {
+			t.Fatalf("power cut: the answered delete of PCDEL or purge of PCPURGE was undone")
 		}
 		if ackFloor < floor || ackLost > 0 {
 			t.Fatalf("power cut: consumer ack floor %d, confirmed up to %d; %d confirmed acks delivered again",
