@@ -8,6 +8,12 @@ set -eu
 server="${MN_TEST_SERVER:-${1:?usage: run_go.sh <server-binary> <work-dir>}}"
 work="${2:?usage: run_go.sh <server-binary> <work-dir>}"
 shift 2
+# The tests run from this directory: relative paths would point elsewhere.
+mkdir -p "$work" && work=$(cd "$work" && pwd)
+case "$server" in
+    /*) ;;
+    */*) server="$(cd "$(dirname "$server")" && pwd)/$(basename "$server")" ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 
 GO=$(command -v go || true)
