@@ -10,7 +10,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libconfig-dev libssl-dev libcrypt-d
             libjansson-dev librocksdb-dev)
 # Tests: cmocka, clang (fuzzing), the real clients and the reference server;
 # the openssl CLI makes the TLS test certificates (tests/gen/gen_certs.sh).
-TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server openssl
+TEST_PKGS=(libcmocka-dev clang python3 libnats-dev nats-server openssl e2fsprogs util-linux
            golang-go golang-github-nats-io-go-nats-dev
            golang-github-nats-io-jwt-dev golang-github-nats-io-nkeys-dev)
 

@@ -1548,8 +1548,6 @@ void js_consumer_ack(const js_job *j)
             if (pend_remove(c, sseq))
                 retention_acked(c, sseq);
         }
-        if (j->reply_len && ack)
-            js_reply(j->acc, j->reply, j->reply_len, NULL, 0, NULL, 0, false);
         if (nxt && j->reply_len) {
             js_job next = *j;
             next.data = (char *)"";
@@ -1588,6 +1586,12 @@ void js_consumer_ack(const js_job *j)
             retention_acked(c, sseq);
     }
     c->dirty = true;
+    /* A reply subject asks for a confirmation (AckSync, or nats.go's Nak /
+     * Term / InProgress with a wait): as nats-server, whatever the kind,
+     * sent after the commit that holds the new state.  +NXT answers with
+     * the next message instead. */
+    if (j->reply_len && !nxt)
+        js_reply(j->acc, j->reply, j->reply_len, NULL, 0, NULL, 0, false);
 }
 
 /* $JS.FC.<stream>.<consumer>.<n>: the client answered a flow control
