@@ -41,6 +41,8 @@
 
 static const char *const scenarios[] = {"jspub", "jsconsume", "kvput", "kvget"};
 
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -356,7 +358,7 @@ int main(int argc, char **argv)
 	long timeout = 120;
 	struct bench b = {0};
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--list") == 0) {
@@ -383,7 +385,6 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		i++;
 	}
 	if (!scen || port <= 0 || port > 65535 || !(scale > 0) || timeout <= 0) {
 		usage(stderr);
@@ -391,8 +392,8 @@ int main(int argc, char **argv)
 	}
 	alarm((unsigned)timeout); /* SIGALRM's default action ends a stuck run */
 
-	long base;
-	void (*fn)(struct bench *);
+	long base = 0;
+	void (*fn)(struct bench *) = NULL;
 	if (strcmp(scen, "jspub") == 0) {
 		base = 100000, fn = run_jspub;
 	} else if (strcmp(scen, "jsconsume") == 0) {
