@@ -70,6 +70,7 @@ usage: contrib/bench/run.sh [options]
   --js-interval      JetStream scenarios also run server A with
                      jetstream { sync = "interval" } (ack before fsync, as
                      nats-server): extra rows comparing that with B
+                     (A must be modnats: nats-server 2.9 has no such key)
   --md FILE          also write the results as a markdown table to FILE
   --timeout S        limit for one mnbench run (default 120)
   --keep             keep server logs (printed path)
