@@ -14,12 +14,18 @@
 # The scenarios tls* (tlspubsub, tlspub1k) give both servers a tls block
 # instead of --config, with certificates made once per run by
 # tests/gen/gen_certs.sh, and connect the generator with TLS.
+# The JetStream scenarios (jspub jsconsume kvput kvget) run jsbench
+# (contrib/bench/jsbench.c, libnats) instead of mnbench, against servers
+# started with -js -sd DIR: the same fresh store dir for both, on disk
+# (under the build dir by default, never tmpfs), each side's sync policy
+# printed with the table; --js-interval adds modnats with sync = "interval".
 # Every step is bounded by a timeout, so a hung server cannot hang the run.
 # See docs/benchmarks.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SRC="$ROOT/contrib/bench/mnbench.c"
+JSSRC="$ROOT/contrib/bench/jsbench.c"
 
 SCALE=1
 ROUNDS=3
@@ -29,6 +35,9 @@ SERVER_B=$(command -v nats-server 2>/dev/null || echo /usr/bin/nats-server)
 NAME_A=""
 NAME_B=""
 MNBENCH=""
+JSBENCH=""
+JS_DIR=""
+JS_INTERVAL=0
 MD=""
 CONFIG=""
 RUN_TIMEOUT=120
@@ -47,12 +56,21 @@ usage: contrib/bench/run.sh [options]
                      in ../modules next to its binary)
                      tlspubsub tlspub1k (pubsub and pub1k over TLS: both
                      servers get a tls block; needs the openssl CLI)
+                     jspub jsconsume kvput kvget (JetStream, run by jsbench:
+                     both servers get -js -sd DIR; needs libnats)
   --server-a PATH    server A (default build/bin/modnats)
   --server-b PATH    server B (default nats-server from PATH)
   --name-a NAME      label for A in the table (default: file name)
   --name-b NAME      label for B
   --config FILE      pass -c FILE to both servers
   --mnbench PATH     load generator to use (default: build it if needed)
+  --jsbench PATH     JetStream generator to use (default: build it if needed)
+  --js-dir DIR       parent of the JetStream store dirs (default: a temp dir
+                     under build/; must be a real disk, not tmpfs)
+  --js-interval      JetStream scenarios also run server A with
+                     jetstream { sync = "interval" } (ack before fsync, as
+                     nats-server): extra rows comparing that with B
+                     (A must be modnats: nats-server 2.9 has no such key)
   --md FILE          also write the results as a markdown table to FILE
   --timeout S        limit for one mnbench run (default 120)
   --keep             keep server logs (printed path)
@@ -74,6 +92,9 @@ while [ $# -gt 0 ]; do
 	--name-b) NAME_B=$2; shift 2 ;;
 	--config) CONFIG=$2; shift 2 ;;
 	--mnbench) MNBENCH=$2; shift 2 ;;
+	--jsbench) JSBENCH=$2; shift 2 ;;
+	--js-dir) JS_DIR=$2; shift 2 ;;
+	--js-interval) JS_INTERVAL=1; shift ;;
 	--md) MD=$2; shift 2 ;;
 	--timeout) RUN_TIMEOUT=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
@@ -107,6 +128,26 @@ if [ -z "$MNBENCH" ]; then
 fi
 [ -x "$MNBENCH" ] || die "mnbench not found: $MNBENCH"
 
+# The JetStream generator, found or built the same way (it needs libnats).
+if [ -z "$JSBENCH" ]; then
+	if [ -x "$ROOT/build/bin/jsbench" ] && [ "$ROOT/build/bin/jsbench" -nt "$JSSRC" ]; then
+		JSBENCH="$ROOT/build/bin/jsbench"
+	else
+		JSBENCH="${TMPDIR:-/tmp}/mnbench-$(id -u)/jsbench"
+		if [ ! -x "$JSBENCH" ] || [ "$JSSRC" -nt "$JSBENCH" ]; then
+			mkdir -p "$(dirname "$JSBENCH")"
+			if "${CC:-cc}" -O2 -Wall -Wextra "$JSSRC" -o "$JSBENCH.tmp" -lnats 2>"$JSBENCH.err"; then
+				mv "$JSBENCH.tmp" "$JSBENCH"
+			else
+				JSBENCH=""  # no libnats: the JetStream scenarios are unavailable
+			fi
+		fi
+	fi
+fi
+JS_SCEN=()
+[ -z "$JSBENCH" ] || mapfile -t JS_SCEN < <("$JSBENCH" --list)
+is_js() { printf '%s\n' "${JS_SCEN[@]}" | grep -qx -- "$1"; }
+
 # 5,000 idle connections need more descriptors than the usual 1024 soft limit;
 # servers started below inherit this.
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
@@ -120,9 +161,13 @@ base() { basename "$1"; }
 if [ "$NAME_A" = "$NAME_B" ]; then NAME_A="$NAME_A (A)"; NAME_B="$NAME_B (B)"; fi
 
 mapfile -t ALL < <("$MNBENCH" --list)
+ALL+=("${JS_SCEN[@]}")
 if [ -n "$ONLY" ]; then
 	IFS=, read -r -a SCENARIOS <<<"$ONLY"
 	for s in "${SCENARIOS[@]}"; do
+		case "$s" in jspub|jsconsume|kvput|kvget) [ -n "$JSBENCH" ] ||
+			die "scenario $s needs jsbench, which did not build (libnats missing? see ${TMPDIR:-/tmp}/mnbench-$(id -u)/jsbench.err)" ;;
+		esac
 		printf '%s\n' "${ALL[@]}" | grep -qx -- "$s" || die "unknown scenario $s (have: ${ALL[*]})"
 	done
 else
@@ -132,9 +177,11 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mnbench-run.XXXXXX")
 SRV_PID=""
 SRV_PID2=""
+JS_BASE=""
 cleanup() {
 	if [ -n "$SRV_PID" ]; then kill -KILL "$SRV_PID" 2>/dev/null || true; fi
 	if [ -n "$SRV_PID2" ]; then kill -KILL "$SRV_PID2" 2>/dev/null || true; fi
+	if [ -n "$JS_BASE" ]; then rm -rf "$JS_BASE"; fi
 	if [ "$KEEP" = 1 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -156,12 +203,50 @@ tls_setup() {
 		"$WORK/certs/server-cert.pem" "$WORK/certs/server-key.pem" >"$TLS_CONF"
 }
 
-# Starts server $1 with log $2 (config $3 instead of --config when given);
+# The JetStream store: one dir on a real disk, emptied before every run, so
+# both servers write to the same place. Made on first use.
+JS_STORE=""
+js_setup() {
+	[ -z "$JS_BASE" ] || return 0
+	local parent=${JS_DIR:-$ROOT/build}
+	mkdir -p "$parent" || die "cannot make $parent"
+	JS_BASE=$(mktemp -d "$parent/jsbench-store.XXXXXX") || die "cannot make a store dir under $parent"
+	JS_STORE="$JS_BASE/store"
+	local fs
+	fs=$(stat -f -c %T "$JS_BASE" 2>/dev/null || echo unknown)
+	case "$fs" in tmpfs|ramfs) die "$JS_BASE is on $fs: fsync costs nothing there; give --js-dir on a real disk" ;; esac
+	JS_FS="$fs on $(df -P "$JS_BASE" | awk 'NR == 2 { print $1 }')"
+	printf 'jetstream {\n  sync = "interval"\n}\n' >"$WORK/js-interval.conf"
+}
+
+# What a server's JetStream promises with a PubAck, from its version line.
+js_policy() {
+	local v
+	v=$(server_version "$1")
+	case "$v" in
+	*modnats*)
+		if [ "${2:-}" = interval ]; then echo "$2: ack after the write to the OS, WAL fsync every 2 min (sync = \"interval\")"
+		else echo "PubAck after the WAL fsync, group commit (sync = \"always\", the default)"; fi ;;
+	*nats-server*) echo "PubAck before fsync, fsync every 2 min (nats-server's default sync_interval)" ;;
+	*) echo "unknown" ;;
+	esac
+}
+
+# Starts server $1 with log $2 (config $3 instead of --config when given;
+# "-js" as $3: JetStream with a fresh store, and $4 a config to add);
 # sets SRV_PID and SRV_PORT.
 start_server() {
 	SRV_PORT=$("$MNBENCH" --free-port)
 	local args=(-a 127.0.0.1 -p "$SRV_PORT")
-	if [ -n "${3:-}" ]; then
+	if [ "${3:-}" = -js ]; then
+		rm -rf "$JS_STORE"
+		args+=(-js -sd "$JS_STORE")
+		if [ -n "${4:-}" ]; then
+			args+=(-c "$4")
+		elif [ -n "$CONFIG" ]; then
+			args+=(-c "$CONFIG")
+		fi
+	elif [ -n "${3:-}" ]; then
 		args+=(-c "$3")
 	elif [ -n "$CONFIG" ]; then
 		args+=(-c "$CONFIG")
@@ -201,6 +286,17 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
+# Waits (bounded) until a server with JetStream listens on port $1: it
+# opens its store first, and libnats does not retry a refused connect.
+wait_port() {
+	local i
+	for i in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$SRV_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+}
+
 stop_server() {
 	stop_pid "$SRV_PID"
 	SRV_PID=""
@@ -212,12 +308,21 @@ declare -A VALS LABEL UNIT BETTER FAILS
 METRICS=()
 NFAIL=0
 
-# run_one SCENARIO SIDE(A|B) SERVER ROUND
+# run_one SCENARIO SIDE(A|B|C) SERVER ROUND; C is A with sync = "interval".
 run_one() {
 	local scen=$1 side=$2 srv=$3 round=$4
 	local log="$WORK/$scen.$side.$round.server.log" out="$WORK/$scen.$side.$round.out"
-	local extra=()
-	if [ "$scen" = route ]; then
+	local extra=() gen=$MNBENCH
+	if is_js "$scen"; then
+		js_setup
+		gen=$JSBENCH
+		if [ "$side" = C ]; then
+			start_server "$srv" "$log" -js "$WORK/js-interval.conf"
+		else
+			start_server "$srv" "$log" -js
+		fi
+		wait_port "$SRV_PORT"
+	elif [ "$scen" = route ]; then
 		start_route_pair "$srv" "$log"
 		extra=(--port2 "$SRV_PORT2")
 	elif [[ "$scen" == tls* ]]; then
@@ -228,7 +333,7 @@ run_one() {
 		start_server "$srv" "$log"
 	fi
 	local rc=0
-	"${NICE[@]}" timeout -k 5 "$((RUN_TIMEOUT + 15))" "$MNBENCH" --scenario "$scen" --port "$SRV_PORT" \
+	"${NICE[@]}" timeout -k 5 "$((RUN_TIMEOUT + 15))" "$gen" --scenario "$scen" --port "$SRV_PORT" \
 		"${extra[@]}" --pid "$SRV_PID" --scale "$SCALE" --timeout "$RUN_TIMEOUT" >"$out" 2>"$out.err" || rc=$?
 	if ! kill -0 "$SRV_PID" 2>/dev/null || { [ -n "$SRV_PID2" ] && ! kill -0 "$SRV_PID2" 2>/dev/null; }; then
 		echo "  server $side exited during the run" >>"$out.err"
@@ -292,6 +397,7 @@ for scen in "${SCENARIOS[@]}"; do
 	for r in $(seq "$ROUNDS"); do
 		run_one "$scen" A "$SERVER_A" "$r"
 		run_one "$scen" B "$SERVER_B" "$r"
+		if [ "$JS_INTERVAL" = 1 ] && is_js "$scen"; then run_one "$scen" C "$SERVER_A" "$r"; fi
 	done
 done
 T_END=$(date +%s)
@@ -311,12 +417,29 @@ for key in "${METRICS[@]}"; do
 	[ "$sb" = - ] || sb="$sb%"
 	ROWS+=("${LABEL[$key]}|$(fmt "$ma" "${UNIT[$key]}")|$(fmt "$mb" "${UNIT[$key]}")|$ratio|$dir|$sa / $sb")
 done
+# --js-interval: the same metrics with A in sync = "interval", against B.
+for key in "${METRICS[@]}"; do
+	[ -n "${VALS[$key.C]:-}" ] || continue
+	read -r mc sc <<<"$(stats "${VALS[$key.C]}")"
+	read -r mb sb <<<"$(stats "${VALS[$key.B]:-}")"
+	ratio=$(awk -v a="$mc" -v b="$mb" -v hb="${BETTER[$key]}" 'BEGIN {
+		if (a == "-" || b == "-" || a <= 0 || b <= 0) { print "-"; exit }
+		printf "%.2f\n", (hb == "higher") ? a / b : b / a }')
+	dir="higher is better"; [ "${BETTER[$key]}" = higher ] || dir="lower is better"
+	ROWS+=("${LABEL[$key]} [A: sync interval]|$(fmt "$mc" "${UNIT[$key]}")|$(fmt "$mb" "${UNIT[$key]}")|$ratio|$dir|$sc% / $sb%")
+done
+JS_NOTE=""
+if [ -n "$JS_BASE" ]; then
+	JS_NOTE="JetStream store: $JS_STORE ($JS_FS), emptied before each run. Sync policy: A ($NAME_A): $(js_policy "$SERVER_A"); B ($NAME_B): $(js_policy "$SERVER_B")"
+	[ "$JS_INTERVAL" = 0 ] || JS_NOTE+="; rows marked [A: sync interval]: A with $(js_policy "$SERVER_A" interval)"
+fi
 for k in $( ((NFAIL == 0)) || printf '%s\n' "${!FAILS[@]}" | sort -u); do
 	ROWS+=("${k%.*} (failed on ${k##*.})|-|-|-|-|-")
 done
 
 echo
 echo "$HEADER"
+[ -z "$JS_NOTE" ] || echo "$JS_NOTE"
 printf '%-40s %16s %16s %7s  %-17s %s\n' "scenario" "$NAME_A" "$NAME_B" "ratio" "" "spread A / B"
 for row in "${ROWS[@]}"; do
 	IFS='|' read -r l a b x d s <<<"$row"
@@ -329,6 +452,7 @@ if [ -n "$MD" ]; then
 		echo "scale $SCALE, $ROUNDS rounds,${NICE[*]:+ ${NICE[*]},} $((T_END - T_START)) s, load average $LOAD_START at start and $LOAD_END at end."
 		echo "A: \`$SERVER_A\` (\`$(server_version "$SERVER_A")\`), B: \`$SERVER_B\` (\`$(server_version "$SERVER_B")\`)."
 		echo "$HEADER."
+		[ -z "$JS_NOTE" ] || echo "$JS_NOTE."
 		echo
 		echo "| scenario | $NAME_A | $NAME_B | ratio | | spread A / B |"
 		echo "|---|---:|---:|---:|---|---:|"

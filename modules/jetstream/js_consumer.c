@@ -241,10 +241,81 @@ static void filters_free(js_consumer *c)
     c->nfilters = 0;
 }
 
+/* Read-ahead within one pump(): the consumer's next messages read with one
+ * iterator (js_db_next_msgs) rather than a seek or two per message.  Only
+ * pump() turns it on, for consumers whose filter most messages match;
+ * nothing else runs on the store meanwhile, so the batch stays true. */
+#define JS_RA_MAX 128
+static struct {
+    js_consumer *c;         /* NULL: off */
+    size_t       want;      /* how many to read at once */
+    js_msg      *m[JS_RA_MAX];
+    size_t       n, i;
+} ra;
+
+static void ra_drop(void)
+{
+    while (ra.i < ra.n)
+        js_msg_free(ra.m[ra.i++]);
+    ra.n = ra.i = 0;
+}
+
+/* Most messages match c's filter: none, a wildcard, or the stream's only
+ * subject (each message is still checked against it). */
+static bool ra_fits(const js_consumer *c)
+{
+    if (c->nfilters)
+        return false;
+    if (!c->filter || strpbrk(c->filter, "*>"))
+        return true;
+    return c->s->cfg.nsubjects == 1 && !strcmp(c->s->cfg.subjects[0], c->filter);
+}
+
+static void ra_begin(js_consumer *c)
+{
+    ra_drop();
+    ra.c = ra_fits(c) ? c : NULL;
+    ra.want = 1;
+}
+
+static void ra_end(void)
+{
+    ra_drop();
+    ra.c = NULL;
+}
+
+/* Read ahead no more than this delivery can take: the request's batch,
+ * the room under max_ack_pending. */
+static void ra_want(const js_consumer *c, int64_t batch)
+{
+    size_t w = batch > 0 && batch < JS_RA_MAX ? (size_t)batch : JS_RA_MAX;
+    if (c->ack_policy != AP_NONE && c->max_ack_pending > 0) {
+        size_t room = c->npend < (size_t)c->max_ack_pending
+                          ? (size_t)c->max_ack_pending - c->npend : 1;
+        if (room < w)
+            w = room;
+    }
+    ra.want = w;
+}
+
+/* The first message at or after from, from the read-ahead (the caller's). */
+static js_msg *ra_next(uint64_t from)
+{
+    while (ra.i < ra.n && ra.m[ra.i]->seq < from)
+        js_msg_free(ra.m[ra.i++]);
+    if (ra.i == ra.n) {
+        ra.i = 0;
+        ra.n = js_db_next_msgs(ra.c->s->db, ra.c->s->id, from, ra.c->filter, ra.m, ra.want);
+    }
+    return ra.i < ra.n ? ra.m[ra.i++] : NULL;
+}
+
 /* The first matching message at or after `from`. */
 static js_msg *next_match(js_consumer *c, uint64_t from)
 {
     js_stream *s = c->s;
+    if (ra.c == c)
+        return ra_next(from);
     if (!c->nfilters)
         return js_db_next_msg(s->db, s->id, from, c->filter);
     for (js_msg *m = js_db_next_msg(s->db, s->id, from, NULL); m;) {
@@ -822,6 +893,8 @@ static int deliver_one(js_consumer *c, modnats_account *acc, const char *subj, i
         } else if (c->initial_pos && c->initial_pos <= c->ninitial &&
                    c->initial[c->initial_pos - 1] == m->seq) {
             c->initial_pos--;
+        } else {
+            ra_drop();    /* m comes again next time: read it again */
         }
         js_msg_free(m);
         c->pace_at = hold;
@@ -909,10 +982,11 @@ void js_consumers_interest(modnats_account *acc, const char *subject)
 
 /* Serve waiting pull requests and push subscribers; true when there is
  * more to send right away (a push consumer with a backlog). */
-static bool pump(js_consumer *c, int64_t now)
+static bool pump_deliver(js_consumer *c, int64_t now)
 {
     if (c->deliver_subject) {
         int n = 0;
+        ra_want(c, 256);
         while (n < 256 && c->active && !c->fc_subject[0]) {
             int64_t before = c->fc_bytes, budget = INT64_MAX;
             if (deliver_one(c, c->s->acc, c->deliver_subject, now, &budget) != DLV_SENT)
@@ -937,6 +1011,7 @@ static bool pump(js_consumer *c, int64_t now)
         js_wait *w = c->wait_head;
         bool sent = false;
         int r = DLV_NONE;
+        ra_want(c, w->batch);
         while (w->batch > 0 &&
                (r = deliver_one(c, w->acc, w->reply, now, w->max_bytes ? &w->bytes_left : NULL))
                    == DLV_SENT) {
@@ -976,6 +1051,14 @@ static bool pump(js_consumer *c, int64_t now)
         break;
     }
     return false;
+}
+
+static bool pump(js_consumer *c, int64_t now)
+{
+    ra_begin(c);
+    bool more = pump_deliver(c, now);
+    ra_end();
+    return more;
 }
 
 /* ---- API ---- */

@@ -927,6 +927,66 @@ js_msg *js_db_next_msg(js_db *d, uint64_t id, uint64_t from, const char *filter)
     return m;
 }
 
+/* Read-ahead for consumers: what js_db_next_msg would return for from,
+ * then for the seq after it, and so on, max times; but with one iterator
+ * over the messages family (Next, not a seek per message) and the
+ * filter, literal or not, checked on each message, so it pays off when
+ * most messages match.  The pending writes merge in as there. */
+size_t js_db_next_msgs(js_db *d, uint64_t id, uint64_t from, const char *filter, js_msg **out,
+                       size_t max)
+{
+    if (filter && (!*filter || !strcmp(filter, ">")))
+        filter = NULL;
+    size_t n = 0;
+    if (!max)
+        return 0;
+    rocksdb_iterator_t *it = iter(d, CF_MSGS);
+    char k[16];
+    key_msg(k, id, from);
+    for (rocksdb_iter_seek(it, k, 16); n < max && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *ik = rocksdb_iter_key(it, &klen);
+        if (klen != 16 || get_be64(ik) != id)
+            break;
+        uint64_t seq = get_be64(ik + 8);
+        pmsg *e = pm_find(d, id, seq);
+        const char *v = e ? e->val : rocksdb_iter_value(it, &vlen);
+        if (e)
+            vlen = e->vlen;
+        if (!v || !value_matches(v, vlen, filter))
+            continue;
+        js_msg *m = decode(seq, v, vlen);
+        if (m)
+            out[n++] = m;
+    }
+    rocksdb_iter_destroy(it);
+    /* the pending writes (new seqs, normally all after the database's)
+     * merged in order; past max, the largest go */
+    seqvec *pv = pst_get(d, id, false);
+    for (size_t i = pv ? seq_lower(pv, from) : 0; pv && i < pv->n; i++) {
+        uint64_t seq = pv->v[i];
+        if (n == max && seq >= out[n - 1]->seq)
+            break;
+        pmsg *e = pm_find(d, id, seq);
+        if (!e || !e->val || !value_matches(e->val, e->vlen, filter))
+            continue;
+        size_t at = n;
+        while (at > 0 && out[at - 1]->seq >= seq)
+            at--;
+        if (at < n && out[at]->seq == seq)
+            continue;    /* already read through the iterator */
+        js_msg *m = decode(seq, e->val, e->vlen);
+        if (!m)
+            continue;
+        if (n == max)
+            js_msg_free(out[--n]);
+        memmove(&out[at + 1], &out[at], (n - at) * sizeof *out);
+        out[at] = m;
+        n++;
+    }
+    return n;
+}
+
 bool js_db_del_msg(js_db *d, uint64_t id, uint64_t seq, js_msg **out)
 {
     js_msg *m = js_db_get_msg(d, id, seq);

@@ -98,6 +98,10 @@ js_msg *js_db_get_msg(js_db *db, uint64_t id, uint64_t seq);
 /* The first message with seq >= from whose subject matches filter (NULL or
  * ">": any), or NULL. */
 js_msg *js_db_next_msg(js_db *db, uint64_t id, uint64_t from, const char *filter);
+/* Up to max of the messages js_db_next_msg would give one after the other
+ * from `from` (each the caller's), read with one iterator; the count. */
+size_t  js_db_next_msgs(js_db *db, uint64_t id, uint64_t from, const char *filter,
+                        js_msg **out, size_t max);
 /* Remove a message (and its index entry and count); false when absent.
  * *m (may be NULL) receives the removed message. */
 bool    js_db_del_msg(js_db *db, uint64_t id, uint64_t seq, js_msg **m);

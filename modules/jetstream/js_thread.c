@@ -10,6 +10,14 @@
  *
  * The wait for jobs times out at the next max_age expiry, and, with
  * sync = interval, at the next WAL sync.
+ *
+ * Only a turn that promises durability fsyncs: one with a publish or an
+ * API request (stream and consumer changes, AckSync).  A turn of plain
+ * acks, pull requests and deliveries writes consumer state only; it goes
+ * to the WAL unsynced and the next fsync'd write takes it along (RocksDB
+ * syncs every earlier WAL write with it).  A crash can then forget the
+ * last acks or deliveries: messages come again, as at-least-once allows
+ * and as nats-server does; no PubAck'd message is ever lost.
  */
 #include "jetstream.h"
 #include "js_events.h"
@@ -121,8 +129,32 @@ static void send_replies(const char *failure)
     }
 }
 
+/* Whether this turn has a job whose reply promises durability. */
+static bool turn_durable = true;
+
+/* Plain acks ($JS.ACK without a reply), flow control answers and pull
+ * requests change only consumer state. */
+static bool needs_sync(const js_job *j)
+{
+    if (j->kind == JS_JOB_PUB)
+        return true;
+    if (j->kind != JS_JOB_API)
+        return false;
+    const char *p = j->subject;
+    if (!strncmp(p, "$JS.ACK.", 8))
+        return j->reply_len > 0;
+    if (!strncmp(p, "$JS.FC.", 7))
+        return false;
+    const char *a = strstr(p, "API.CONSUMER.MSG.NEXT.");
+    if (a && !strncmp(p, "$JS.", 4) && (a == p + 4 || strchr(p + 4, '.') == a - 1))
+        return false;    /* $JS.API.CONSUMER.MSG.NEXT or $JS.<domain>.API.... */
+    return true;
+}
+
 static void run_job(js_job *j)
 {
+    if (!turn_durable && needs_sync(j))
+        turn_durable = true;
     switch (j->kind) {
     case JS_JOB_API:
         js_api_handle(j);
@@ -150,7 +182,9 @@ static void commit(void)
     char err[512];
     const char *failure = NULL;
     js_streams_flush_state();
-    if (js_db_commit(js_g.fdb, js_g.sync_always, err, sizeof err) != 0 ||
+    bool sync = js_g.sync_always && turn_durable;
+    turn_durable = false;
+    if (js_db_commit(js_g.fdb, sync, err, sizeof err) != 0 ||
         js_db_commit(js_g.mdb, false, err, sizeof err) != 0) {
         js_log(MODNATS_LOG_ERROR, "store write failed, acknowledging nothing: %s", err);
         failure = err;

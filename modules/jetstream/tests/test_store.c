@@ -124,6 +124,65 @@ static void check_filled(js_db *d)
     assert_int_equal(acc, 5 * 1000 + 3);
 }
 
+/* js_db_next_msgs(from, max) must give what js_db_next_msg gives one
+ * call after the other, for every start, filter and max. */
+static void check_next_msgs(js_db *d, uint64_t id)
+{
+    static const char *const filters[] = {NULL, ">", "a.1", "a.*", "b.>", "c.y", "zz"};
+    for (size_t f = 0; f < sizeof filters / sizeof *filters; f++) {
+        for (uint64_t from = 1; from <= 9; from++) {
+            for (size_t max = 1; max <= 8; max++) {
+                js_msg *got[8];
+                size_t n = js_db_next_msgs(d, id, from, filters[f], got, max);
+                assert_true(n <= max);
+                uint64_t at = from;
+                for (size_t i = 0; i < max; i++) {
+                    uint64_t want = next_seq(d, id, at, filters[f]);
+                    if (!want) {
+                        assert_int_equal(n, i);
+                        break;
+                    }
+                    assert_true(i < n);
+                    assert_int_equal(got[i]->seq, want);
+                    at = want + 1;
+                }
+                for (size_t i = 0; i < n; i++)
+                    js_msg_free(got[i]);
+            }
+        }
+    }
+}
+
+static void test_next_msgs(void **state)
+{
+    (void)state;
+    js_db *d = open_db(false);
+    fill(d);
+    check_next_msgs(d, 1);    /* all pending */
+    commit(d);
+    check_next_msgs(d, 1);    /* all in the database */
+    /* mixed: a committed message deleted, new ones pending */
+    assert_true(js_db_del_msg(d, 1, 3, NULL));
+    put(d, 1, 6, "a.1", "six");
+    put(d, 1, 7, "c.y", "seven");
+    put(d, 1, 8, "a.2", "eight");
+    check_next_msgs(d, 1);
+    check_next_msgs(d, 2);
+    js_msg *m[4];
+    size_t n = js_db_next_msgs(d, 1, 1, "a.1", m, 4);
+    assert_int_equal(n, 3);    /* 1 5 6: 3 is gone */
+    assert_int_equal(m[0]->seq, 1);
+    assert_int_equal(m[1]->seq, 5);
+    assert_int_equal(m[2]->seq, 6);
+    assert_memory_equal(m[2]->data, "six", 3);
+    for (size_t i = 0; i < n; i++)
+        js_msg_free(m[i]);
+    commit(d);
+    check_next_msgs(d, 1);
+    assert_int_equal(js_db_next_msgs(d, 1, 1, NULL, m, 0), 0);
+    js_db_close(d);
+}
+
 static void test_put_get_scan(void **state)
 {
     (void)state;
@@ -327,6 +386,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_get_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_next_msgs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_and_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streams_state_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_db, setup, teardown),
