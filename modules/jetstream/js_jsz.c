@@ -12,9 +12,8 @@
  * fini, before the thread stops) refuses new calls and waits for those in
  * progress.
  *
- * Accounts: modnats serves JetStream in every account but the system
- * account; "$G" counts only when it is the only one (a server without
- * accounts), which is what nats-server reports in both cases.  API
+ * Accounts: those js_acct.c says have JetStream (never the system
+ * account; "$G" only on a server without accounts), as nats-server.  API
  * counters: the server's (js_g.api_total / api_errors) at the top, each
  * account's own (js_acct.c, counted as each API request is taken) in its details and
  * in $JS.API.INFO.
@@ -143,13 +142,14 @@ static void accounts(acc_list *l)
     l->sys = MODNATS_HAS(api, account_system) ? api->account_system() : NULL;
     l->global = api->account_global();
     api->accounts_foreach(collect_account, l);
-    if (l->n > 1) {    /* "$G" only counts on a server without accounts */
-        for (size_t i = 0; i < l->n; i++)
-            if (l->v[i] == l->global) {
-                l->v[i] = l->v[--l->n];
-                break;
-            }
-    }
+    /* only those with JetStream enabled (js_acct.c: "$G" only on a
+     * server without accounts, as nats-server); asked outside the walk */
+    js_account_limits lim;
+    for (size_t i = 0; i < l->n;)
+        if (js_acct_get(l->v[i], &lim))
+            i++;
+        else
+            l->v[i] = l->v[--l->n];
     if (l->n)
         qsort(l->v, l->n, sizeof *l->v, by_acc_name);
 }

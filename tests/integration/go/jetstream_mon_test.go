@@ -277,10 +277,7 @@ accounts: {
 }
 jetstream { store_dir: "%s" }
 `
-	en := ""
-	if isNatsServer(serverBin(t)) {
-		en = "jetstream: enabled," // modnats serves JetStream in every account
-	}
+	en := "jetstream: enabled,"
 	s := startServerConf(t, fmt.Sprintf(conf, en, en, t.TempDir()))
 	a := connect(t, s, nats.UserInfo("a", "a"))
 	b := connect(t, s, nats.UserInfo("b", "b"))
@@ -536,10 +533,7 @@ func TestJSMonJszDisabled(t *testing.T) {
 
 // $SYS.REQ.SERVER.PING.JSZ through the system account.
 func TestJSMonSysPingJsz(t *testing.T) {
-	en := ""
-	if isNatsServer(serverBin(t)) {
-		en = "jetstream: enabled,"
-	}
+	en := "jetstream: enabled,"
 	s := startServerConf(t, fmt.Sprintf(`
 accounts: {
   A: { %s users: [ {user: a, password: a} ] }
