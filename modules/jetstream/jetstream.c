@@ -139,7 +139,8 @@ static void on_capture(void *ud, modnats_sub *sub, const modnats_msg *msg, modna
     js_queue_job(j);
 }
 
-modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uint64_t id,
+modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, const char *queue,
+                                  uint64_t id,
                                   int kind)
 {
     js_capture *c = calloc(1, sizeof *c);
@@ -151,7 +152,7 @@ modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uin
     c->next = js_g.captures;
     js_g.captures = c;
     pthread_mutex_unlock(&js_g.lock);
-    return js_g.api->subscribe(js_g.self, acc, subject, NULL, 1, js_g.origin, on_capture, c);
+    return js_g.api->subscribe(js_g.self, acc, subject, queue, 1, js_g.origin, on_capture, c);
 }
 
 /* ---- push consumers' deliver subjects, for the INTEREST hook ---- */

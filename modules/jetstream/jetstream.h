@@ -117,6 +117,7 @@ typedef struct js_stream {
     js_dedup_ent     *dd_head, *dd_tail;
     js_consumer     **cons;  size_t ncons;
     struct js_copy   *copy;         /* mirror/sources progress (js_mirror.c), or NULL */
+    bool              origin_direct; /* mirror_direct in effect: answers the origin's DIRECT.GET */
 } js_stream;
 
 /* Module-wide state (jetstream.c). */
@@ -156,7 +157,8 @@ void js_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int64_t js_now_ns(void);
 /* Subscribe (in acc) to a stream's subject or DIRECT.GET subject for the
  * stream id; kind JS_JOB_PUB or JS_JOB_DIRECT.  NULL on failure. */
-modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, uint64_t id,
+modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, const char *queue,
+                                  uint64_t id,
                                   int kind);
 /* Push consumers' deliver subjects, watched by the INTEREST hook (which
  * queues a JS_JOB_INTEREST when a subscription could match one). */

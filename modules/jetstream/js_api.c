@@ -1042,8 +1042,13 @@ void js_direct_get(const js_job *j)
     js_stream *s = js_stream_by_id(j->stream_id);
     if (!s || !j->reply_len)
         return;
-    /* $JS.API.DIRECT.GET.<stream>[.<subject>] */
-    size_t pre = strlen("$JS.API.DIRECT.GET.") + strlen(s->cfg.name);
+    /* $JS.API.DIRECT.GET.<stream>[.<subject>]; <stream> is this stream's
+     * name, or its origin's for a mirror with mirror_direct */
+    size_t pre = strlen("$JS.API.DIRECT.GET.");
+    if (j->subject_len <= pre)
+        return;
+    const char *dot = memchr(j->subject + pre, '.', j->subject_len - pre);
+    pre = dot ? (size_t)(dot - j->subject) : j->subject_len;
     const char *subj = j->subject_len > pre + 1 ? j->subject + pre + 1 : NULL;
     js_msg *m = NULL;
     if (subj) {

@@ -194,9 +194,15 @@ static void unsubscribe_all(js_stream *s)
     s->nsubs = 0;
 }
 
+/* DIRECT.GET subscribers (a stream with allow_direct, mirrors with
+ * mirror_direct) share a queue group, as nats-server's: one answers. */
+#define JS_DIRECT_GROUP "_sys_"
+
 static int add_sub(js_stream *s, const char *subject, int kind)
 {
-    modnats_sub *sub = js_subscribe_capture(s->acc, subject, s->id, kind);
+    modnats_sub *sub = js_subscribe_capture(s->acc, subject,
+                                            kind == JS_JOB_DIRECT ? JS_DIRECT_GROUP : NULL,
+                                            s->id, kind);
     modnats_sub **v = sub ? realloc(s->subs, (s->nsubs + 1) * sizeof *v) : NULL;
     if (!v) {
         if (sub)
@@ -208,23 +214,54 @@ static int add_sub(js_stream *s, const char *subject, int kind)
     return 0;
 }
 
-/* The stream's subjects and, with allow_direct, its DIRECT.GET subjects. */
+static int add_direct_subs(js_stream *s, const char *name)
+{
+    char subj[400];
+    snprintf(subj, sizeof subj, "$JS.API.DIRECT.GET.%s", name);
+    if (add_sub(s, subj, JS_JOB_DIRECT) != 0)
+        return -1;
+    snprintf(subj, sizeof subj, "$JS.API.DIRECT.GET.%s.>", name);
+    return add_sub(s, subj, JS_JOB_DIRECT);
+}
+
+/* The stream's subjects and, with allow_direct, its DIRECT.GET subjects;
+ * a mirror with mirror_direct also answers its origin's DIRECT.GET if
+ * the origin had allow_direct when the mirror found it (as nats-server
+ * 2.9.10, which goes on answering after the origin is deleted). */
 static int subscribe_all(js_stream *s)
 {
     unsubscribe_all(s);
     for (size_t i = 0; i < s->cfg.nsubjects; i++)
         if (add_sub(s, s->cfg.subjects[i], JS_JOB_PUB) != 0)
             return -1;
-    if (s->cfg.allow_direct) {
-        char subj[400];
-        snprintf(subj, sizeof subj, "$JS.API.DIRECT.GET.%s", s->cfg.name);
-        if (add_sub(s, subj, JS_JOB_DIRECT) != 0)
-            return -1;
-        snprintf(subj, sizeof subj, "$JS.API.DIRECT.GET.%s.>", s->cfg.name);
-        if (add_sub(s, subj, JS_JOB_DIRECT) != 0)
-            return -1;
+    if (s->cfg.allow_direct && add_direct_subs(s, s->cfg.name) != 0)
+        return -1;
+    if (!s->cfg.mirror || !s->cfg.mirror_direct) {
+        s->origin_direct = false;
+    } else if (!s->origin_direct) {
+        js_stream *o = js_stream_find(s->acc, s->cfg.mirror->name);
+        s->origin_direct = o && o->cfg.allow_direct;
     }
+    if (s->origin_direct && add_direct_subs(s, s->cfg.mirror->name) != 0)
+        return -1;
     return 0;
+}
+
+/* o was created or loaded: its mirrors with mirror_direct that do not
+ * answer for it yet start to, if it has allow_direct (the moment a
+ * nats-server mirror finds its origin; a later update of the origin's
+ * allow_direct changes nothing there either). */
+static void origin_direct_refresh(js_stream *o)
+{
+    if (!o->cfg.allow_direct)
+        return;
+    for (size_t i = 0; i < js_g.nstreams; i++) {
+        js_stream *m = js_g.streams[i];
+        if (m != o && m->acc == o->acc && m->cfg.mirror && m->cfg.mirror_direct &&
+            !m->origin_direct && !strcmp(m->cfg.mirror->name, o->cfg.name) &&
+            subscribe_all(m) != 0)
+            js_log(MODNATS_LOG_ERROR, "stream %s: cannot subscribe for mirror_direct", m->cfg.name);
+    }
 }
 
 static void stream_free(js_stream *s)
@@ -491,12 +528,14 @@ js_stream *js_stream_create(modnats_account *acc, js_cfg *cfg)
         return NULL;
     }
     persist_meta(s);
+    origin_direct_refresh(s);
     return s;
 }
 
 int js_stream_update(js_stream *s, js_cfg *cfg)
 {
-    bool resub = cfg->allow_direct != s->cfg.allow_direct || cfg->nsubjects != s->cfg.nsubjects;
+    bool resub = cfg->allow_direct != s->cfg.allow_direct ||
+                 cfg->mirror_direct != s->cfg.mirror_direct || cfg->nsubjects != s->cfg.nsubjects;
     for (size_t i = 0; !resub && i < cfg->nsubjects; i++)
         resub = strcmp(cfg->subjects[i], s->cfg.subjects[i]) != 0;
     js_cfg old = s->cfg;
@@ -565,6 +604,8 @@ int js_streams_load(char *err, size_t errlen)
 {
     int rc = 0;
     js_db_streams_foreach(js_g.fdb, load_one, &rc);
+    for (size_t i = 0; rc == 0 && i < js_g.nstreams; i++)
+        origin_direct_refresh(js_g.streams[i]);
     if (rc != 0)
         snprintf(err, errlen, "cannot load the stored streams (out of memory?)");
     return rc;

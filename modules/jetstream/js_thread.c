@@ -15,9 +15,11 @@
  * API request (stream and consumer changes, AckSync).  A turn of plain
  * acks, pull requests and deliveries writes consumer state only; it goes
  * to the WAL unsynced and the next fsync'd write takes it along (RocksDB
- * syncs every earlier WAL write with it).  A crash can then forget the
- * last acks or deliveries: messages come again, as at-least-once allows
- * and as nats-server does; no PubAck'd message is ever lost.
+ * syncs every earlier WAL write with it), or, if none comes, a WAL sync
+ * at most JS_LAZY_SYNC_NS (20 ms) later.  A power cut can then forget the
+ * last 20 ms of plain acks or deliveries: messages come again, as
+ * at-least-once allows (nats-server may forget minutes of them); no
+ * PubAck'd message and no answered ack is ever lost.
  */
 #include "jetstream.h"
 #include "js_events.h"
@@ -177,6 +179,12 @@ static void run_job(js_job *j)
     }
 }
 
+/* sync = always: when the oldest write not yet fsync'd (plain acks,
+ * deliveries) went to the WAL, 0 if none.  It is fsync'd at the latest
+ * JS_LAZY_SYNC_NS later, even if no publish comes to take it along. */
+#define JS_LAZY_SYNC_NS (20 * 1000000LL)
+static int64_t unsynced_ns;
+
 static void commit(void)
 {
     char err[512];
@@ -184,6 +192,12 @@ static void commit(void)
     js_streams_flush_state();
     bool sync = js_g.sync_always && turn_durable;
     turn_durable = false;
+    if (js_g.sync_always) {
+        if (sync)
+            unsynced_ns = 0;    /* this fsync takes the earlier writes along */
+        else if (!unsynced_ns && js_db_pending(js_g.fdb))
+            unsynced_ns = js_now_ns();
+    }
     if (js_db_commit(js_g.fdb, sync, err, sizeof err) != 0 ||
         js_db_commit(js_g.mdb, false, err, sizeof err) != 0) {
         js_log(MODNATS_LOG_ERROR, "store write failed, acknowledging nothing: %s", err);
@@ -208,6 +222,8 @@ static void *thread_main(void *arg)
                 wake = next_tick;
             if (!js_g.sync_always && (!wake || next_sync < wake))
                 wake = next_sync;
+            if (unsynced_ns && (!wake || unsynced_ns + JS_LAZY_SYNC_NS < wake))
+                wake = unsynced_ns + JS_LAZY_SYNC_NS;
             if (!wake || wake - js_now_ns() > 1000000000)
                 wake = js_now_ns() + 1000000000;    /* at least once a second */
             if (wake <= js_now_ns())
@@ -254,6 +270,11 @@ static void *thread_main(void *arg)
         js_mirrors_run(now, &more);
         js_streams_tick(now, &next_tick, &more);
         commit();
+        if (unsynced_ns && js_now_ns() >= unsynced_ns + JS_LAZY_SYNC_NS) {
+            if (js_db_sync_wal(js_g.fdb) != 0)
+                js_log(MODNATS_LOG_ERROR, "WAL sync failed");
+            unsynced_ns = 0;
+        }
         if (!js_g.sync_always && now >= next_sync) {
             if (js_db_sync_wal(js_g.fdb) != 0)
                 js_log(MODNATS_LOG_ERROR, "WAL sync failed");

@@ -526,3 +526,116 @@ func TestJSSourcesKill(t *testing.T) {
 		t.Fatalf("after the kill: %d messages, %d distinct origins", si.State.Msgs, len(seen))
 	}
 }
+
+// A mirror with mirror_direct answers DIRECT.GET for its origin's name
+// once the origin has allow_direct (nats-server 2.9.10: not before), in
+// the same queue group as the origin (either answers), and goes on after
+// the origin is deleted; turning mirror_direct off stops it.
+func TestJSMirrorDirect(t *testing.T) {
+	s := startJS(t)
+	nc := connect(t, s)
+	js := jsCtx(t, nc)
+	_, err := js.AddStream(&nats.StreamConfig{Name: "OD", Subjects: []string{"od.>"}})
+	must(t, err)
+	for i := 1; i <= 3; i++ {
+		_, err = js.Publish(fmt.Sprintf("od.%d", i%2), []byte(fmt.Sprint("v", i)))
+		must(t, err)
+	}
+	_, err = js.AddStream(&nats.StreamConfig{Name: "MD", Mirror: &nats.StreamSource{Name: "OD"},
+		AllowDirect: true, MirrorDirect: true})
+	must(t, err)
+	waitState(t, js, "MD", lastSeq(3, 3))
+	// The origin had no allow_direct when the mirror found it: no one
+	// answers DIRECT.GET.OD (modnats says no responders, nats-server 2.9.10
+	// lets the request time out); once the origin turns allow_direct on,
+	// only the origin answers (the mirror's choice was made).
+	if m, err := nc.Request("$JS.API.DIRECT.GET.OD", []byte(`{"seq":1}`),
+		time.Second); err == nil {
+		t.Fatalf("DIRECT.GET.OD answered while OD has no allow_direct: %v", m.Header)
+	}
+	_, err = js.UpdateStream(&nats.StreamConfig{Name: "OD", Subjects: []string{"od.>"},
+		AllowDirect: true})
+	must(t, err)
+	for i := 0; i < 20; i++ {
+		m, err := nc.Request("$JS.API.DIRECT.GET.OD", []byte(`{"seq":1}`), 2*time.Second)
+		must(t, err)
+		if m.Header.Get("Nats-Stream") != "OD" {
+			t.Fatalf("DIRECT.GET.OD answered by %q, want OD only", m.Header.Get("Nats-Stream"))
+		}
+	}
+	must(t, js.DeleteStream("MD"))
+	must(t, js.DeleteStream("OD"))
+
+	// The origin created after its mirror, with allow_direct (as a KV
+	// bucket): both answer.
+	_, err = js.AddStream(&nats.StreamConfig{Name: "MD", Mirror: &nats.StreamSource{Name: "OD"},
+		AllowDirect: true, MirrorDirect: true})
+	must(t, err)
+	_, err = js.AddStream(&nats.StreamConfig{Name: "OD", Subjects: []string{"od.>"},
+		AllowDirect: true})
+	must(t, err)
+	for i := 1; i <= 3; i++ {
+		_, err = js.Publish(fmt.Sprintf("od.%d", i%2), []byte(fmt.Sprint("v", i)))
+		must(t, err)
+	}
+	waitState(t, js, "MD", lastSeq(3, 3))
+
+	get := func(subj string, body string) *nats.Msg {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m, err := nc.Request(subj, []byte(body), 2*time.Second)
+			if err == nil {
+				return m
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s: %v", subj, body, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	seen := map[string]int{}
+	for i := 0; i < 40; i++ {
+		m := get("$JS.API.DIRECT.GET.OD", `{"seq":2}`)
+		if string(m.Data) != "v2" || m.Header.Get("Nats-Sequence") != "2" ||
+			m.Header.Get("Nats-Subject") != "od.0" {
+			t.Fatalf("DIRECT.GET.OD seq 2: %q %v", m.Data, m.Header)
+		}
+		seen[m.Header.Get("Nats-Stream")]++
+	}
+	t.Logf("DIRECT.GET.OD answered by %v", seen)
+	if len(seen) > 2 || seen["OD"]+seen["MD"] != 40 {
+		t.Fatalf("DIRECT.GET.OD answered by %v, want OD and/or MD", seen)
+	}
+
+	// The origin deleted: the mirror still answers, alone.
+	must(t, js.DeleteStream("OD"))
+	m := get("$JS.API.DIRECT.GET.OD", `{"seq":2}`)
+	if string(m.Data) != "v2" || m.Header.Get("Nats-Stream") != "MD" {
+		t.Fatalf("DIRECT.GET.OD after the origin's delete: %q %v", m.Data, m.Header)
+	}
+	m = get("$JS.API.DIRECT.GET.OD.od.1", "")
+	if string(m.Data) != "v3" || m.Header.Get("Nats-Sequence") != "3" {
+		t.Fatalf("DIRECT.GET.OD.od.1 (last by subject) through the mirror: %q %v", m.Data, m.Header)
+	}
+	m = get("$JS.API.DIRECT.GET.OD", `{"seq":9}`)
+	if m.Header.Get("Status") != "404" {
+		t.Fatalf("DIRECT.GET.OD of a missing seq: status %q, want 404", m.Header.Get("Status"))
+	}
+
+	// Turning mirror_direct off stops the answers.
+	_, err = js.UpdateStream(&nats.StreamConfig{Name: "MD", Mirror: &nats.StreamSource{Name: "OD"},
+		AllowDirect: true})
+	must(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err = nc.Request("$JS.API.DIRECT.GET.OD", []byte(`{"seq":1}`), time.Second)
+		if err != nil {    // no responders (modnats) or a timeout (nats-server)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DIRECT.GET.OD still answered after mirror_direct was turned off")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
