@@ -155,6 +155,8 @@ extern js_global js_g;
 void js_queue_job(js_job *j);
 void js_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int64_t js_now_ns(void);
+/* ns since the epoch as Go's RFC3339Nano in UTC (js_api.c); buf >= 40. */
+void    js_fmt_time(char *buf, size_t len, int64_t ns);
 /* Subscribe (in acc) to a stream's subject or DIRECT.GET subject for the
  * stream id; kind JS_JOB_PUB or JS_JOB_DIRECT.  NULL on failure. */
 modnats_sub *js_subscribe_capture(modnats_account *acc, const char *subject, const char *queue,

@@ -20,8 +20,9 @@
 
 /* ---- small formats ---- */
 
-/* Go's RFC3339Nano in UTC: fraction without trailing zeros. */
-static void fmt_time(char *buf, size_t len, int64_t ns)
+/* Go's RFC3339Nano in UTC: fraction without trailing zeros; Go's zero
+ * time for ns <= 0. */
+void js_fmt_time(char *buf, size_t len, int64_t ns)
 {
     if (ns <= 0) {
         snprintf(buf, len, "0001-01-01T00:00:00Z");
@@ -486,10 +487,10 @@ static json_t *stream_state_json(js_stream *s, const char *subjects_filter, bool
     json_object_set_new(st, "messages", json_integer((json_int_t)s->st.msgs));
     json_object_set_new(st, "bytes", json_integer((json_int_t)s->st.bytes));
     json_object_set_new(st, "first_seq", json_integer((json_int_t)s->st.first_seq));
-    fmt_time(t, sizeof t, s->st.msgs ? s->st.first_ts : 0);
+    js_fmt_time(t, sizeof t, s->st.msgs ? s->st.first_ts : 0);
     json_object_set_new(st, "first_ts", json_string(t));
     json_object_set_new(st, "last_seq", json_integer((json_int_t)s->st.last_seq));
-    fmt_time(t, sizeof t, s->st.last_ts);
+    js_fmt_time(t, sizeof t, s->st.last_ts);
     json_object_set_new(st, "last_ts", json_string(t));
     subj_ctx c = {.filter = subjects_filter && *subjects_filter ? subjects_filter : NULL};
     if (c.filter) {    /* only then a walk over the subjects */
@@ -520,7 +521,7 @@ static void stream_info_into(json_t *o, js_stream *s, const char *subjects_filte
 {
     char t[64];
     json_object_set_new(o, "config", js_cfg_json(&s->cfg));
-    fmt_time(t, sizeof t, s->created_ns);
+    js_fmt_time(t, sizeof t, s->created_ns);
     json_object_set_new(o, "created", json_string(t));
     json_object_set_new(o, "state", stream_state_json(s, subjects_filter, deleted_details));
 }
@@ -906,7 +907,7 @@ static void api_msg_get(const js_job *j, const char *name)
         json_object_set_new(msg, "data", json_string(d ? d : ""));
         free(d);
     }
-    fmt_time(t, sizeof t, m->ts);
+    js_fmt_time(t, sizeof t, m->ts);
     json_object_set_new(msg, "time", json_string(t));
     json_object_set_new(o, "message", msg);
     js_msg_free(m);
@@ -1084,7 +1085,7 @@ void js_direct_get(const js_job *j)
         return;
     }
     char t[64];
-    fmt_time(t, sizeof t, m->ts);
+    js_fmt_time(t, sizeof t, m->ts);
     /* the message's own header lines (after NATS/1.0), then ours */
     const char *own = "";
     size_t own_len = 0;

@@ -107,27 +107,6 @@ static int64_t jint(json_t *o, const char *k, int64_t def)
     return json_is_integer(v) ? json_integer_value(v) : def;
 }
 
-static void fmt_time(char *buf, size_t len, int64_t ns)
-{
-    if (ns <= 0) {
-        snprintf(buf, len, "0001-01-01T00:00:00Z");
-        return;
-    }
-    time_t sec = (time_t)(ns / 1000000000);
-    long frac = (long)(ns % 1000000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    char f[16] = "";
-    if (frac) {
-        snprintf(f, sizeof f, ".%09ld", frac);
-        size_t fl = strlen(f);
-        while (fl > 1 && f[fl - 1] == '0')
-            f[--fl] = 0;
-    }
-    snprintf(buf + n, len - n, "%sZ", f);
-}
-
 static void reply_text(modnats_account *acc, const char *subj, const char *hdr, const char *data)
 {
     js_reply(acc, subj, strlen(subj), hdr, hdr ? strlen(hdr) : 0, data, data ? strlen(data) : 0,
@@ -738,7 +717,7 @@ static json_t *seq_info(uint64_t cseq, uint64_t sseq, int64_t last)
     json_object_set_new(o, "stream_seq", json_integer((json_int_t)sseq));
     if (last > 0) {
         char t[64];
-        fmt_time(t, sizeof t, last);
+        js_fmt_time(t, sizeof t, last);
         json_object_set_new(o, "last_active", json_string(t));
     }
     return o;
@@ -750,7 +729,7 @@ static json_t *consumer_info(js_consumer *c)
     json_t *o = json_object();
     json_object_set_new(o, "stream_name", json_string(c->s->cfg.name));
     json_object_set_new(o, "name", json_string(c->name));
-    fmt_time(t, sizeof t, c->created_ns);
+    js_fmt_time(t, sizeof t, c->created_ns);
     json_object_set_new(o, "created", json_string(t));
     json_object_set_new(o, "config", json_deep_copy(c->cfg));
     json_object_set_new(o, "delivered", seq_info(c->dseq_c, c->dseq_s, 0));

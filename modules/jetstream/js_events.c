@@ -56,29 +56,12 @@ static void new_id(char out[23])
     out[22] = 0;
 }
 
-static void fmt_time(char *buf, size_t len, int64_t ns)
-{
-    time_t sec = (time_t)(ns / 1000000000);
-    long frac = (long)(ns % 1000000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    char f[16] = "";
-    if (frac) {
-        snprintf(f, sizeof f, ".%09ld", frac);
-        size_t fl = strlen(f);
-        while (f[fl - 1] == '0')
-            f[--fl] = 0;
-    }
-    snprintf(buf + n, len - n, "%sZ", f);
-}
-
 /* {"type","id","timestamp"}: the head of every event. */
 static json_t *event(const char *type)
 {
     char id[23], t[64];
     new_id(id);
-    fmt_time(t, sizeof t, js_now_ns());
+    js_fmt_time(t, sizeof t, js_now_ns());
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string(type));
     json_object_set_new(o, "id", json_string(id));

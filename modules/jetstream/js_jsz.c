@@ -62,23 +62,6 @@ static void call_unref(js_call *c)
 
 /* ---- the JSON (JetStream thread) ---- */
 
-static void fmt_time(char *buf, size_t len, int64_t ns)
-{
-    time_t sec = (time_t)(ns / 1000000000);
-    long frac = (long)(ns % 1000000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    char f[16] = "";
-    if (frac) {
-        snprintf(f, sizeof f, ".%09ld", frac);
-        size_t fl = strlen(f);
-        while (f[fl - 1] == '0')
-            f[--fl] = 0;
-    }
-    snprintf(buf + n, len - n, "%sZ", f);
-}
-
 /* {"total","errors"}: the server's (acc NULL) or an account's. */
 static json_t *api_stats(modnats_account *acc)
 {
@@ -165,7 +148,7 @@ static json_t *stream_detail(js_stream *s, const js_jsz_opts *o)
     char t[64];
     json_t *d = json_object();
     json_object_set_new(d, "name", json_string(s->cfg.name));
-    fmt_time(t, sizeof t, s->created_ns);
+    js_fmt_time(t, sizeof t, s->created_ns);
     json_object_set_new(d, "created", json_string(t));
     json_t *cl = json_object();
     json_object_set_new(cl, "leader", json_string(js_g.api->server_id()));

@@ -11,6 +11,7 @@
 #endif
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -729,4 +730,60 @@ void it_expect_refused(const char *conf_text, const char *logged)
         fail_msg("server exit status %d for:\n%s\nlog:\n%s", st, conf_text, log);
     if (!it_is_nats_server() && !strstr(log, logged))
         fail_msg("expected \"%s\" in the log:\n%s", logged, log);
+}
+
+/* ---- the emulated power cut's write-ahead logs ---- */
+
+/* The size side/<name> recorded at the last fsync, -1 if none. */
+static long long wal_synced_size(const char *side, const char *name)
+{
+    char rec[1200];
+    snprintf(rec, sizeof rec, "%s/%s", side, name);
+    long long n = -1;
+    FILE *f = fopen(rec, "r");
+    if (f) {
+        if (fscanf(f, "%lld", &n) != 1)
+            n = -1;
+        fclose(f);
+    }
+    return n;
+}
+
+static bool is_wal(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 4 && strcmp(name + n - 4, ".log") == 0;
+}
+
+void it_wal_cut(const char *dir, const char *side)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_wal(e->d_name))
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        long long keep = wal_synced_size(side, e->d_name);
+        assert_int_equal(truncate(path, keep > 0 ? keep : 0), 0);
+    }
+    closedir(d);
+}
+
+bool it_wal_synced(const char *dir, const char *side)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    bool all = true;
+    for (struct dirent *e; all && (e = readdir(d));) {
+        if (!is_wal(e->d_name))
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        all = stat(path, &st) == 0 &&
+              (st.st_size == 0 || wal_synced_size(side, e->d_name) == (long long)st.st_size);
+    }
+    closedir(d);
+    return all;
 }

@@ -147,4 +147,11 @@ void it_raw_dump(const it_raw *r, const char *label);
 /* Is a substring present, case-insensitively? */
 bool it_contains_ci(const char *hay, const char *needle);
 
+/* The emulated power cut (powercut/powercut_shim.c records in side/<name>
+ * each file's size at its last fsync).  it_wal_cut cuts every write-ahead
+ * log (*.log) in dir back to that size (or to nothing); it_wal_synced
+ * says whether every one is fsync'd to its end. */
+void it_wal_cut(const char *dir, const char *side);
+bool it_wal_synced(const char *dir, const char *side);
+
 #endif

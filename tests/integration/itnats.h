@@ -66,6 +66,17 @@ static inline int it_nats_pending(natsSubscription *sub)
 }
 
 /* Next message, failing the test if none comes within 5 s. */
+/* A JetStream context on nc with a 5 s API wait (jsCtx_Destroy it). */
+static inline jsCtx *it_js_ctx(natsConnection *nc)
+{
+    jsCtx *js = NULL;
+    jsOptions o;
+    IT_NATS_OK(jsOptions_Init(&o));
+    o.Wait = 5000;
+    IT_NATS_OK(natsConnection_JetStream(&js, nc, &o));
+    return js;
+}
+
 static inline natsMsg *it_nats_next(natsSubscription *sub)
 {
     natsMsg *m = NULL;

@@ -6,7 +6,6 @@
  * "jetstream":true; a bad jetstream setting refused with file:line
  * (modnats only).  Runs unchanged against nats-server -js.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,16 +15,6 @@
 #include <string.h>
 
 #include "itnats.h"
-
-static jsCtx *js_ctx(natsConnection *nc)
-{
-    jsCtx *js = NULL;
-    jsOptions o;
-    IT_NATS_OK(jsOptions_Init(&o));
-    o.Wait = 5000;
-    IT_NATS_OK(natsConnection_JetStream(&js, nc, &o));
-    return js;
-}
 
 static void add_stream(jsCtx *js, const char *name, const char *subject)
 {
@@ -60,7 +49,7 @@ static void test_js_config_block(void **state)
     snprintf(conf, sizeof conf, "jetstream = { store_dir = \"%s/js\"; };\n", it_tmpdir());
     it_server *s = it_server_start(conf, NULL);
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     add_stream(js, "EVENTS", "events.>");
 
     jsPubAck *pa = NULL;
@@ -110,7 +99,7 @@ static void test_js_config_block(void **state)
     assert_true(it_server_stop(s));
     it_server_restart(s);
     nc = it_nats_connect(s);
-    js = js_ctx(nc);
+    js = it_js_ctx(nc);
     st = stream_state(js, "EVENTS");
     assert_int_equal(st.Msgs, 6);
     assert_int_equal(st.LastSeq, 6);
@@ -134,7 +123,7 @@ static void test_js_flags_and_info(void **state)
         fail_msg("INFO without jetstream:true: %s", it_raw_info(r));
     it_raw_close(r);
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     add_stream(js, "F", "f");
     jsCtx_Destroy(js);
     it_nats_close(nc);
@@ -186,7 +175,7 @@ static void test_js_sync_interval(void **state)
              "sync_interval = \"100ms\"; };\n", it_tmpdir());
     it_server *s = it_server_start(conf, NULL);
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     add_stream(js, "SI", "si");
     jsErrCode jerr = 0;
     for (int i = 1; i <= 200; i++) {
@@ -201,7 +190,7 @@ static void test_js_sync_interval(void **state)
     assert_true(it_server_wait_exit(s, 5000));
     it_server_restart(s);
     nc = it_nats_connect(s);
-    js = js_ctx(nc);
+    js = it_js_ctx(nc);
     jsStreamState st = stream_state(js, "SI");
     assert_int_equal(st.Msgs, 200);
     assert_int_equal(st.LastSeq, 200);
@@ -217,32 +206,8 @@ static void test_js_sync_interval(void **state)
  * cache.  With sync = "always" nothing acknowledged may be lost; with
  * sync = "interval" (1 h) the same cut loses acknowledged messages, which
  * shows the emulation bites.  modnats only (nats-server's Go runtime
- * does not go through libc), not in sanitizer builds. */
-#ifdef MN_POWERCUT_SHIM
-static void power_cut(const char *rocks, const char *side)
-{
-    DIR *d = opendir(rocks);
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 4 || strcmp(e->d_name + n - 4, ".log") != 0)
-            continue;
-        char path[1200], rec[1200];
-        snprintf(path, sizeof path, "%s/%s", rocks, e->d_name);
-        snprintf(rec, sizeof rec, "%s/%s", side, e->d_name);
-        long long keep = 0;
-        FILE *f = fopen(rec, "r");
-        if (f) {
-            if (fscanf(f, "%lld", &keep) != 1)
-                keep = 0;
-            fclose(f);
-        }
-        assert_int_equal(truncate(path, keep), 0);
-    }
-    closedir(d);
-}
-#endif
-
+ * does not go through libc), not in sanitizer builds.  The cut:
+ * it_wal_cut (harness.c). */
 static void test_js_power_cut(void **state)
 {
     (void)state;
@@ -270,7 +235,7 @@ static void test_js_power_cut(void **state)
         it_server *s = it_server_start(conf, NULL);
         unsetenv("LD_PRELOAD");
         natsConnection *nc = it_nats_connect(s);
-        jsCtx *js = js_ctx(nc);
+        jsCtx *js = it_js_ctx(nc);
         add_stream(js, "PC", "pc");
         jsErrCode jerr = 0;
         uint64_t acked = 0;
@@ -284,10 +249,10 @@ static void test_js_power_cut(void **state)
         it_nats_close(nc);
         it_server_signal(s, SIGKILL);
         assert_true(it_server_wait_exit(s, 5000));
-        power_cut(rocks, side);
+        it_wal_cut(rocks, side);
         it_server_restart(s);
         nc = it_nats_connect(s);
-        js = js_ctx(nc);
+        js = it_js_ctx(nc);
         jsStreamInfo *si = NULL;
         natsStatus st = js_GetStreamInfo(&si, js, "PC", NULL, &jerr);
         uint64_t kept = st == NATS_OK ? si->State.LastSeq : 0;

@@ -10,7 +10,6 @@
  *     after the last fsync may come back as redeliveries, never more
  *     (modnats only, not in sanitizer builds).
  */
-#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,23 +24,13 @@
 #define N_SYNC   20    /* acked with AckSync */
 #define N_PLAIN  10    /* then acked with a plain Ack */
 
-static jsCtx *js_ctx(natsConnection *nc)
-{
-    jsCtx *js = NULL;
-    jsOptions o;
-    IT_NATS_OK(jsOptions_Init(&o));
-    o.Wait = 5000;
-    IT_NATS_OK(natsConnection_JetStream(&js, nc, &o));
-    return js;
-}
-
 /* Stream ACK on subject "ack" with N_MSGS PubAck'd messages, and a durable
  * pull consumer D (AckExplicit) that got N_SYNC + N_PLAIN of them: the
  * first N_SYNC acked with AckSync, the rest with a plain Ack.  between, if
  * not NULL, runs after the AckSyncs, before the plain acks. */
 static void publish_and_ack_ex(natsConnection *nc, void (*between)(jsCtx *js))
 {
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsStreamConfig sc;
     jsErrCode jerr = 0;
     const char *subjects[] = {"ack"};
@@ -133,7 +122,7 @@ static void test_acks_clean_restart(void **state)
     natsConnection *nc = it_nats_connect(s);
     publish_and_ack(nc);
     /* the plain acks are in once the server says so (bounded poll) */
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     uint64_t floor = 0;
     for (int i = 0; i < 500 && floor < N_SYNC + N_PLAIN; i++) {
         jsConsumerInfo *ci = consumer(js);
@@ -148,7 +137,7 @@ static void test_acks_clean_restart(void **state)
     assert_true(it_server_stop(s));
     it_server_restart(s);
     nc = it_nats_connect(s);
-    js = js_ctx(nc);
+    js = it_js_ctx(nc);
     jsConsumerInfo *ci = consumer(js);
     assert_int_equal(ci->AckFloor.Stream, N_SYNC + N_PLAIN);
     assert_int_equal(ci->NumAckPending, 0);
@@ -161,60 +150,6 @@ static void test_acks_clean_restart(void **state)
 }
 
 #ifdef MN_POWERCUT_SHIM
-/* Cut every WAL in rocks back to the size recorded at its last fsync. */
-static void power_cut(const char *rocks, const char *side)
-{
-    DIR *d = opendir(rocks);
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 4 || strcmp(e->d_name + n - 4, ".log") != 0)
-            continue;
-        char path[1200], rec[1200];
-        snprintf(path, sizeof path, "%s/%s", rocks, e->d_name);
-        snprintf(rec, sizeof rec, "%s/%s", side, e->d_name);
-        long long keep = 0;
-        FILE *f = fopen(rec, "r");
-        if (f) {
-            if (fscanf(f, "%lld", &keep) != 1)
-                keep = 0;
-            fclose(f);
-        }
-        assert_int_equal(truncate(path, keep), 0);
-    }
-    closedir(d);
-}
-#endif
-
-#ifdef MN_POWERCUT_SHIM
-/* Whether every WAL in rocks is fsync'd to its end (the shim's record of
- * its last fsync equals its size). */
-static bool wals_synced(const char *rocks, const char *side)
-{
-    DIR *d = opendir(rocks);
-    assert_non_null(d);
-    bool all = true;
-    for (struct dirent *e; all && (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 4 || strcmp(e->d_name + n - 4, ".log") != 0)
-            continue;
-        char path[1200], rec[1200];
-        snprintf(path, sizeof path, "%s/%s", rocks, e->d_name);
-        snprintf(rec, sizeof rec, "%s/%s", side, e->d_name);
-        struct stat st;
-        long long synced = -1;
-        FILE *f = fopen(rec, "r");
-        if (f) {
-            if (fscanf(f, "%lld", &synced) != 1)
-                synced = -1;
-            fclose(f);
-        }
-        all = stat(path, &st) == 0 && (st.st_size == 0 || synced == (long long)st.st_size);
-    }
-    closedir(d);
-    return all;
-}
-
 /* A pull consumer E with nothing to deliver, made between the AckSyncs
  * and the plain acks (an API request: fsync'd before the plain acks). */
 static void make_idle_consumer(jsCtx *js)
@@ -270,7 +205,7 @@ static void power_cut_run(bool quiet)
                                                 "{\"batch\":1,\"no_wait\":true}", 5000));
         natsMsg_Destroy(r);
         bool synced = false;
-        for (int i = 0; i < 1000 && !(synced = wals_synced(rocks, side)); i++)
+        for (int i = 0; i < 1000 && !(synced = it_wal_synced(rocks, side)); i++)
             usleep(10000);
         if (!synced)
             fail_msg("the plain acks' WAL writes were not fsync'd within 10 s of quiet");
@@ -278,10 +213,10 @@ static void power_cut_run(bool quiet)
     it_nats_close(nc);
     it_server_signal(s, SIGKILL);
     assert_true(it_server_wait_exit(s, 5000));
-    power_cut(rocks, side);
+    it_wal_cut(rocks, side);
     it_server_restart(s);
     nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     IT_NATS_OK(js_GetStreamInfo(&si, js, "ACK", NULL, &jerr));

@@ -26,16 +26,6 @@ static it_server *start_js(void)
     return it_server_start(NULL, args);
 }
 
-static jsCtx *js_ctx(natsConnection *nc)
-{
-    jsCtx *js = NULL;
-    jsOptions o;
-    IT_NATS_OK(jsOptions_Init(&o));
-    o.Wait = 5000;
-    IT_NATS_OK(natsConnection_JetStream(&js, nc, &o));
-    return js;
-}
-
 static void add_stream(jsCtx *js, const char *name, const char *subject, int64_t max_msgs,
                        jsDiscardPolicy discard)
 {
@@ -136,7 +126,7 @@ static void test_streams(void **state)
     (void)state;
     it_server *s = start_js();
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsErrCode jerr = 0;
     jsStreamInfo *si = NULL;
 
@@ -218,7 +208,7 @@ static void test_publish_expectations(void **state)
     (void)state;
     it_server *s = start_js();
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsErrCode jerr = 0;
     jsPubOptions po;
     jsPubAck *pa = NULL;
@@ -338,7 +328,7 @@ static void test_consumers_pull(void **state)
     (void)state;
     it_server *s = start_js();
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsErrCode jerr = 0;
 
     add_stream(js, "W", "w.*", 0, js_DiscardOld);
@@ -516,7 +506,7 @@ static void test_consumers_push(void **state)
     (void)state;
     it_server *s = start_js();
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsErrCode jerr = 0;
 
     add_stream(js, "PUSH", "push", 0, js_DiscardOld);
@@ -654,7 +644,7 @@ static void test_kv(void **state)
     (void)state;
     it_server *s = start_js();
     natsConnection *nc = it_nats_connect(s);
-    jsCtx *js = js_ctx(nc);
+    jsCtx *js = it_js_ctx(nc);
     jsErrCode jerr = 0;
 
     kvConfig kc;
