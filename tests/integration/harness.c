@@ -787,3 +787,19 @@ bool it_wal_synced(const char *dir, const char *side)
     closedir(d);
     return all;
 }
+
+void it_gen_jwt_scenario(const char *gen_sh, const char *bin_dir, const char *dir)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("MN_GEN_BIN_DIR", bin_dir, 1);
+        execl("/bin/sh", "sh", gen_sh, "scenario", dir, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("%s scenario %s failed (status %d)", gen_sh, dir, st);
+}

@@ -154,4 +154,8 @@ bool it_contains_ci(const char *hay, const char *needle);
 void it_wal_cut(const char *dir, const char *side);
 bool it_wal_synced(const char *dir, const char *side);
 
+/* Run tests/gen/gen_jwt.sh (gen_sh) "scenario" into dir, the Go generator
+ * built in bin_dir; fails the test if it fails. */
+void it_gen_jwt_scenario(const char *gen_sh, const char *bin_dir, const char *dir);
+
 #endif

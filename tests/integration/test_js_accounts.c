@@ -379,18 +379,7 @@ static char g_dir[512];
 static void gen(void)
 {
     snprintf(g_dir, sizeof g_dir, "%s/creds", it_tmpdir());
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        setenv("MN_GEN_BIN_DIR", MN_GEN_BIN_DIR, 1);
-        execl("/bin/sh", "sh", MN_SRC_DIR "/tests/gen/gen_jwt.sh", "scenario", g_dir, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fail_msg("tests/gen/gen_jwt.sh scenario %s failed (status %d)", g_dir, st);
+    it_gen_jwt_scenario(MN_SRC_DIR "/tests/gen/gen_jwt.sh", MN_GEN_BIN_DIR, g_dir);
 }
 
 static char *slurp(const char *name)
