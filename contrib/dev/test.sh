@@ -37,7 +37,8 @@ cmake --build build-tsan -j"$JOBS" --target test_sublist test_qsbr modnats auth_
       auth_callout system monitor jetstream integration_test_pubsub integration_test_protocol \
       integration_test_limits integration_test_accounts integration_test_auth_jwt \
       integration_test_jetstream
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
+TSAN_SUPP="$PWD/contrib/dev/tsan.supp"    # RocksDB's own threads (see the file)
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$TSAN_SUPP" \
    ctest -R 'unit\.test_(sublist|qsbr)$|integration\.(pubsub|protocol|limits|accounts|auth_jwt|go|jetstream)$|^hostile$' --timeout 900)
 
 step "slim build: auth_basic and monitor linked into the binary"
