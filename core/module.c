@@ -510,7 +510,12 @@ int mn_modules_reload(const mn_opts *fresh, char *err, size_t errlen)
             break;
         }
         /* Validate against the module's options through a scratch record. */
-        modnats_module tmp = *m;
+        /* Only what validate_settings reads: a whole-struct copy would read
+         * fields a worker may be writing under m's lock (subscriptions). */
+        modnats_module tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.name = m->name;
+        tmp.desc = m->desc;
         tmp.cfg = newcfg[i];
         rc = validate_settings(&tmp, err, errlen);
     }
